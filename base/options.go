@@ -1,0 +1,264 @@
+package base
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// Defaults of the settings. Each end of a connection uses its own.
+const (
+	DefaultHeartbeatInterval     = 2 * time.Second
+	DefaultReceiveTimeout        = 5 * time.Second
+	DefaultKeepAliveIdle         = 5 * time.Minute
+	DefaultKeepAliveInterval     = 3 * time.Second
+	DefaultResponseTimeout       = 10 * time.Second
+	DefaultDisconnectTimeout     = 3 * time.Second
+	DefaultWriteTimeout          = 10 * time.Second
+	DefaultMaxPacketSize         = 4 << 20
+	DefaultMaxConcurrentRequests = 128
+	DefaultMaxQueuedBytes        = 8 << 20
+	DefaultMaxWriteBuffer        = 1 << 20
+)
+
+// ServerOption configures a Server.
+type ServerOption interface{ applyServer(*serverConfig) }
+
+// ClientOption configures a Client.
+type ClientOption interface{ applyClient(*clientConfig) }
+
+// Option configures either end: a Server (for every session) or a Client.
+type Option interface {
+	ServerOption
+	ClientOption
+}
+
+// config holds what both ends share: the connection settings and the hooks a
+// Session calls.
+type config struct {
+	heartbeat         time.Duration
+	receiveTimeout    time.Duration
+	keepAliveIdle     time.Duration
+	keepAliveInterval time.Duration
+	responseTimeout   time.Duration
+	disconnectTimeout time.Duration
+	writeTimeout      time.Duration
+	maxPacketSize     int
+	maxRequests       int
+	maxQueuedBytes    int
+	maxWriteBuffer    int
+
+	onOpened  func(*Session)
+	onClosed  func(*Session, CloseReason)
+	onError   func(*Session, error)
+	onMessage func(*Session, []byte)
+	onRequest func(context.Context, *Session, []byte) []byte
+}
+
+func defaultConfig() config {
+	return config{
+		heartbeat:         DefaultHeartbeatInterval,
+		receiveTimeout:    DefaultReceiveTimeout,
+		keepAliveIdle:     DefaultKeepAliveIdle,
+		keepAliveInterval: DefaultKeepAliveInterval,
+		responseTimeout:   DefaultResponseTimeout,
+		disconnectTimeout: DefaultDisconnectTimeout,
+		writeTimeout:      DefaultWriteTimeout,
+		maxPacketSize:     DefaultMaxPacketSize,
+		maxRequests:       DefaultMaxConcurrentRequests,
+		maxQueuedBytes:    DefaultMaxQueuedBytes,
+		maxWriteBuffer:    DefaultMaxWriteBuffer,
+	}
+}
+
+type serverConfig struct {
+	config
+	verify      func(net.Conn) error
+	maxSessions int
+}
+
+type clientConfig struct {
+	config
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+type option func(*config)
+
+func (o option) applyServer(c *serverConfig) { o(&c.config) }
+func (o option) applyClient(c *clientConfig) { o(&c.config) }
+
+type serverOption func(*serverConfig)
+
+func (o serverOption) applyServer(c *serverConfig) { o(c) }
+
+type clientOption func(*clientConfig)
+
+func (o clientOption) applyClient(c *clientConfig) { o(c) }
+
+// WithHeartbeat sets how often a heartbeat is sent when nothing else was
+// (default 2 s) and how long the connection may receive nothing before it
+// closes with ReasonConnectionLost (default 5 s). Any received byte counts as
+// life. interval <= 0 disables heartbeats, and TCP keep-alive is switched on
+// instead (see WithKeepAlive); timeout <= 0 disables the receive timeout.
+func WithHeartbeat(interval, timeout time.Duration) Option {
+	return option(func(c *config) {
+		c.heartbeat = max(interval, 0)
+		c.receiveTimeout = max(timeout, 0)
+	})
+}
+
+// WithKeepAlive sets the TCP keep-alive idle time (default 5 min) and probe
+// interval (default 3 s) used when heartbeats are disabled. Values <= 0 keep
+// the defaults.
+func WithKeepAlive(idle, interval time.Duration) Option {
+	return option(func(c *config) {
+		if idle > 0 {
+			c.keepAliveIdle = idle
+		}
+		if interval > 0 {
+			c.keepAliveInterval = interval
+		}
+	})
+}
+
+// WithResponseTimeout sets how long a request waits for its response when
+// its context has no earlier deadline (default 10 s). d <= 0 keeps the default.
+func WithResponseTimeout(d time.Duration) Option {
+	return option(func(c *config) {
+		if d > 0 {
+			c.responseTimeout = d
+		}
+	})
+}
+
+// WithDisconnectTimeout sets how long a graceful disconnect waits for the
+// peer to finish (default 3 s). d <= 0 keeps the default.
+func WithDisconnectTimeout(d time.Duration) Option {
+	return option(func(c *config) {
+		if d > 0 {
+			c.disconnectTimeout = d
+		}
+	})
+}
+
+// WithWriteTimeout sets how long one write to the network may block before
+// the connection closes with ReasonNetworkError (default 10 s), so a peer
+// that stops reading cannot hold a connection forever. d <= 0 keeps the
+// default.
+func WithWriteTimeout(d time.Duration) Option {
+	return option(func(c *config) {
+		if d > 0 {
+			c.writeTimeout = d
+		}
+	})
+}
+
+// WithMaxPacketSize sets the largest payload sent or received (default
+// 4 MiB). A larger received packet closes the connection with
+// ReasonProtocolError; a larger send fails with ErrPacketTooLarge. n <= 0
+// keeps the default.
+func WithMaxPacketSize(n int) Option {
+	return option(func(c *config) {
+		if n > 0 {
+			c.maxPacketSize = n
+		}
+	})
+}
+
+// WithMaxConcurrentRequests bounds how many requests from the peer are
+// handled at once (default 128). Past it, reading from the peer pauses until
+// a handler returns. n <= 0 keeps the default.
+func WithMaxConcurrentRequests(n int) Option {
+	return option(func(c *config) {
+		if n > 0 {
+			c.maxRequests = n
+		}
+	})
+}
+
+// WithMaxQueuedBytes bounds the payload bytes received but not yet handled
+// (default 8 MiB; one packet is always let through). Past it, reading from
+// the peer pauses. n <= 0 keeps the default.
+func WithMaxQueuedBytes(n int) Option {
+	return option(func(c *config) {
+		if n > 0 {
+			c.maxQueuedBytes = n
+		}
+	})
+}
+
+// WithMaxWriteBuffer bounds the encoded bytes waiting to be written (default
+// 1 MiB; one packet is always let in). Past it, sends wait for the writer.
+// n <= 0 keeps the default.
+func WithMaxWriteBuffer(n int) Option {
+	return option(func(c *config) {
+		if n > 0 {
+			c.maxWriteBuffer = n
+		}
+	})
+}
+
+// OnMessage sets the hook called for each message received, in the order
+// sent, one at a time. payload is valid only during the call.
+func OnMessage(f func(s *Session, payload []byte)) Option {
+	return option(func(c *config) { c.onMessage = f })
+}
+
+// OnRequest sets the handler of requests received. Each runs in its own
+// goroutine (at most WithMaxConcurrentRequests at once); what it returns is
+// sent as the response. ctx ends when the connection closes. payload is
+// valid only during the call.
+func OnRequest(f func(ctx context.Context, s *Session, payload []byte) (response []byte)) Option {
+	return option(func(c *config) { c.onRequest = f })
+}
+
+// OnError sets the hook called with errors: a protocol error or network error
+// that closed the connection (after the closed hook), a handler panic, an
+// accept error (on a server, with a nil Session).
+func OnError(f func(s *Session, err error)) Option {
+	return option(func(c *config) { c.onError = f })
+}
+
+// OnSessionOpened sets the hook called when a session opens, before any of
+// its messages are delivered.
+func OnSessionOpened(f func(s *Session)) ServerOption {
+	return serverOption(func(c *serverConfig) { c.onOpened = f })
+}
+
+// OnSessionClosed sets the hook called once when a session has closed, after
+// every message it received was delivered.
+func OnSessionClosed(f func(s *Session, reason CloseReason)) ServerOption {
+	return serverOption(func(c *serverConfig) { c.onClosed = f })
+}
+
+// WithVerifier sets a hook that vets each accepted connection before a
+// session is opened for it: a non-nil error closes the connection. It runs
+// in the connection's own goroutine, so it may block (a TLS handshake, say).
+func WithVerifier(f func(conn net.Conn) error) ServerOption {
+	return serverOption(func(c *serverConfig) { c.verify = f })
+}
+
+// WithMaxSessions bounds the number of open sessions (default 0: no bound).
+// Past it, accepted connections are closed at once and an error event is
+// raised.
+func WithMaxSessions(n int) ServerOption {
+	return serverOption(func(c *serverConfig) { c.maxSessions = max(n, 0) })
+}
+
+// OnConnected sets the hook called when the client's connection opens.
+func OnConnected(f func(s *Session)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.onOpened = f })
+}
+
+// OnDisconnected sets the hook called once when the client's connection has
+// closed, after every message it received was delivered.
+func OnDisconnected(f func(s *Session, reason CloseReason)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.onClosed = f })
+}
+
+// WithDialer sets the function the client connects with (default: a
+// net.Dialer). Use it for TLS (tls.Dialer's DialContext), Unix sockets or
+// in-memory connections.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.dial = dial })
+}

@@ -1,0 +1,72 @@
+package base
+
+import "strconv"
+
+// Kind says what a Packet is.
+type Kind uint8
+
+// The packet kinds. KindNone marks bytes a Protocol consumed that carry no
+// packet, such as a heartbeat or a connection preface.
+const (
+	KindNone Kind = iota
+	KindMessage
+	KindRequest
+	KindResponse
+)
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	switch k {
+	case KindNone:
+		return "none"
+	case KindMessage:
+		return "message"
+	case KindRequest:
+		return "request"
+	case KindResponse:
+		return "response"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Packet is one unit on the wire: a one-way message, a request with its id,
+// or the response to the request with that id.
+//
+// A decoded Packet's Payload aliases the connection's read buffer: it is valid
+// only until the next call to Decode.
+type Packet struct {
+	Kind    Kind
+	ID      uint32
+	Payload []byte
+}
+
+// Protocol is a wire protocol: it frames packets as bytes and back. A
+// connection creates its own Protocol with the function given to NewServer or
+// NewClient and calls it from at most one goroutine at a time for decoding and
+// one, under a lock, for encoding, so an implementation may keep per-connection
+// state without locking.
+//
+// A good implementation allocates nothing per packet: Append appends to dst and
+// Decode returns slices of buf.
+type Protocol interface {
+	// Preface returns the bytes sent first on every connection, or nil.
+	Preface() []byte
+
+	// Heartbeat returns the bytes sent as a heartbeat, or nil when the protocol
+	// has none (heartbeats are then not sent; any received byte still counts
+	// as life).
+	Heartbeat() []byte
+
+	// Append appends the encoding of p to dst. p.Kind is KindMessage,
+	// KindRequest or KindResponse. Append must leave dst's existing bytes
+	// alone; on error the caller discards whatever was appended.
+	Append(dst []byte, p Packet) ([]byte, error)
+
+	// Decode decodes the first packet in buf and returns it with the number of
+	// bytes it used. When buf holds no whole packet yet, Decode returns n == 0
+	// and a nil error: the caller keeps the bytes and calls again with more.
+	// Bytes that carry no packet (a heartbeat, the preface) are consumed with
+	// Kind == KindNone. A payload longer than limit bytes, or malformed input,
+	// is an error; the connection then closes with ReasonProtocolError.
+	Decode(buf []byte, limit int) (p Packet, n int, err error)
+}

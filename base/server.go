@@ -1,0 +1,241 @@
+package base
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"time"
+)
+
+// ErrTooManySessions is reported as an error event when a connection is
+// refused because the server has WithMaxSessions sessions open.
+var ErrTooManySessions = errors.New("netmessage: too many sessions")
+
+// Server accepts connections and opens a Session for each. It is safe for
+// concurrent use.
+type Server struct {
+	newProto func() Protocol
+	cfg      serverConfig
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[uint64]*Session
+	lastID    uint64
+	closed    bool
+	stop      chan struct{} // closed by Close and Shutdown
+	setup     sync.WaitGroup
+}
+
+// NewServer returns a server that speaks the protocol newProto creates, one
+// instance per connection.
+func NewServer(newProto func() Protocol, opts ...ServerOption) *Server {
+	srv := &Server{
+		newProto:  newProto,
+		cfg:       serverConfig{config: defaultConfig()},
+		listeners: make(map[net.Listener]struct{}),
+		sessions:  make(map[uint64]*Session),
+		stop:      make(chan struct{}),
+	}
+	for _, o := range opts {
+		o.applyServer(&srv.cfg)
+	}
+	return srv
+}
+
+// ListenAndServe listens on the TCP address addr and serves it; see Serve.
+func (srv *Server) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ln)
+}
+
+// Serve accepts connections on ln until Close or Shutdown, and then returns
+// ErrServerClosed; it closes ln. Temporary accept errors are reported as
+// error events (a *CloseError with ReasonAcceptError) and retried with a
+// growing pause. A Server may serve several listeners at once.
+func (srv *Server) Serve(ln net.Listener) error {
+	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	srv.listeners[ln] = struct{}{}
+	srv.mu.Unlock()
+	defer func() {
+		srv.mu.Lock()
+		delete(srv.listeners, ln)
+		srv.mu.Unlock()
+		ln.Close()
+	}()
+
+	var pause time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if srv.isClosed() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			srv.report(&CloseError{Reason: ReasonAcceptError, Err: err})
+			select {
+			case <-time.After(pause):
+			case <-srv.stop:
+			}
+			continue
+		}
+		pause = 0
+		srv.mu.Lock()
+		if srv.closed {
+			srv.mu.Unlock()
+			conn.Close()
+			return ErrServerClosed
+		}
+		srv.setup.Add(1)
+		srv.mu.Unlock()
+		go srv.open(conn)
+	}
+}
+
+// open vets a connection and opens its session.
+func (srv *Server) open(conn net.Conn) {
+	defer srv.setup.Done()
+	if f := srv.cfg.verify; f != nil {
+		if err := f(conn); err != nil {
+			conn.Close()
+			return
+		}
+	}
+	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		conn.Close()
+		return
+	}
+	if srv.cfg.maxSessions > 0 && len(srv.sessions) >= srv.cfg.maxSessions {
+		srv.mu.Unlock()
+		conn.Close()
+		srv.report(&CloseError{Reason: ReasonAcceptError,
+			Err: fmt.Errorf("%w (%d): refused %s", ErrTooManySessions, srv.cfg.maxSessions, conn.RemoteAddr())})
+		return
+	}
+	srv.lastID++
+	s := newSession(srv.lastID, conn, srv.newProto(), &srv.cfg.config)
+	s.onEnd = srv.forget
+	srv.sessions[s.id] = s
+	srv.mu.Unlock()
+	s.start()
+}
+
+func (srv *Server) forget(s *Session) {
+	srv.mu.Lock()
+	delete(srv.sessions, s.id)
+	srv.mu.Unlock()
+}
+
+func (srv *Server) report(err error) {
+	if f := srv.cfg.onError; f != nil {
+		f(nil, err)
+	}
+}
+
+func (srv *Server) isClosed() bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.closed
+}
+
+// Session returns the open session with the given id, or nil.
+func (srv *Server) Session(id uint64) *Session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.sessions[id]
+}
+
+// Sessions returns the open sessions, ordered by id.
+func (srv *Server) Sessions() []*Session {
+	srv.mu.Lock()
+	list := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		list = append(list, s)
+	}
+	srv.mu.Unlock()
+	slices.SortFunc(list, func(a, b *Session) int { return compareID(a.id, b.id) })
+	return list
+}
+
+func compareID(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// stopAccepting marks the server closed and closes its listeners. Sessions
+// being set up are refused; wait on srv.setup for them.
+func (srv *Server) stopAccepting() {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closed {
+		return
+	}
+	srv.closed = true
+	close(srv.stop)
+	for ln := range srv.listeners {
+		ln.Close()
+	}
+}
+
+// Close stops accepting and closes every session at once, with
+// ReasonServerShutdown. It returns when their readers and writers have
+// stopped; the closed hooks run afterwards.
+func (srv *Server) Close() error {
+	srv.stopAccepting()
+	srv.setup.Wait()
+	for _, s := range srv.Sessions() {
+		s.close(ReasonServerShutdown)
+	}
+	return nil
+}
+
+// Shutdown stops accepting and disconnects every session gracefully (see
+// Session.Disconnect): requests being handled are answered, queued packets
+// are written, and both ends report ReasonGraceful. It returns nil when every
+// session has closed and its hooks have run, or ctx's error when ctx ends
+// first, after closing the rest with ReasonServerShutdown.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.stopAccepting()
+	srv.setup.Wait()
+	list := srv.Sessions()
+	var wg sync.WaitGroup
+	for _, s := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = s.Disconnect(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, s := range list {
+		select {
+		case <-s.Done():
+		case <-ctx.Done():
+			for _, s := range list {
+				s.close(ReasonServerShutdown)
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
+}
