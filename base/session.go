@@ -231,3 +231,7 @@ func setKeepAlive(conn net.Conn, idle, interval time.Duration) {
 		conn = w.NetConn()
 	}
 }
+
+// Context returns a context that ends when the session starts to close. It
+// is the context request handlers receive.
+func (s *Session) Context() context.Context { return s.ctx }

@@ -1,0 +1,88 @@
+package netmessage
+
+import (
+	"context"
+
+	"github.com/netmessage-go/netmessage/base"
+)
+
+// Client is a typed client: it connects to one server and dispatches
+// received packets to the handlers registered with HandleMessage and
+// HandleRequest.
+type Client struct {
+	c  *base.Client
+	ep *endpoint
+	rt *router[*Client]
+}
+
+// NewClient returns a client configured by opts.
+func NewClient(opts ...ClientOption) (*Client, error) {
+	cfg := clientConfig{config: defaultConfig()}
+	for _, o := range opts {
+		o.applyClient(&cfg)
+	}
+	ep, err := newEndpoint(&cfg.config)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{ep: ep}
+	c.rt = newRouter[*Client](ep)
+	bopts := make([]base.ClientOption, 0, len(cfg.transport)+len(cfg.config.transport)+5)
+	for _, o := range cfg.config.transport {
+		bopts = append(bopts, o)
+	}
+	bopts = append(bopts, cfg.transport...)
+	bopts = append(bopts,
+		base.OnConnected(func(*base.Session) {
+			if cfg.onConnected != nil {
+				cfg.onConnected(c)
+			}
+		}),
+		base.OnDisconnected(func(_ *base.Session, reason base.CloseReason) {
+			if cfg.onClosed != nil {
+				cfg.onClosed(c, reason)
+			}
+		}),
+		base.OnError(func(_ *base.Session, err error) { ep.report(c, err) }),
+		base.OnMessage(func(b *base.Session, payload []byte) {
+			c.rt.onMessage(b.Context(), c, payload)
+		}),
+		base.OnRequest(func(ctx context.Context, _ *base.Session, payload []byte) []byte {
+			return c.rt.onRequest(ctx, c, payload)
+		}),
+	)
+	c.c = base.NewClient(cfg.proto, bopts...)
+	return c, nil
+}
+
+func (c *Client) router() *router[*Client] { return c.rt }
+
+// Connect connects to the server at addr; see base.Client.Connect.
+func (c *Client) Connect(ctx context.Context, addr string) error { return c.c.Connect(ctx, addr) }
+
+// Send sends a one-way message to the server; see base.Session.SendMessage
+// for what a nil error promises.
+func (c *Client) Send(ctx context.Context, msg any) error {
+	s, _, err := c.conn()
+	if err != nil {
+		return err
+	}
+	return c.ep.send(ctx, s, msg)
+}
+
+// Disconnect closes the connection gracefully; see base.Session.Disconnect.
+func (c *Client) Disconnect(ctx context.Context) error { return c.c.Disconnect(ctx) }
+
+// Close closes the connection at once.
+func (c *Client) Close() error { return c.c.Close() }
+
+// Base returns the transport client underneath.
+func (c *Client) Base() *base.Client { return c.c }
+
+func (c *Client) conn() (*base.Session, *endpoint, error) {
+	s := c.c.Session()
+	if s == nil {
+		return nil, nil, base.ErrNotConnected
+	}
+	return s, c.ep, nil
+}

@@ -1,0 +1,48 @@
+package netmessage
+
+import (
+	"context"
+
+	"github.com/netmessage-go/netmessage/base"
+)
+
+// Returns marks a struct as a request whose response is of type Resp. Embed
+// it in the request type:
+//
+//	type WeatherRequest struct {
+//		netmessage.Returns[WeatherResponse]
+//		City string
+//	}
+//
+// It has no fields, so it adds nothing to the encoded packet.
+type Returns[Resp any] struct{}
+
+func (Returns[Resp]) netmessageReturns(Resp) {}
+
+// RequestType is satisfied by request types answered by Resp: types that
+// embed Returns[Resp]. Request and HandleRequest take it as a constraint, so
+// the compiler rejects a handler that answers with any other type.
+type RequestType[Resp any] interface {
+	netmessageReturns(Resp)
+}
+
+// Peer is the other end of a connection as the typed layer sees it: a
+// *Session on a server, a *Client on a client.
+type Peer interface {
+	// Send sends a one-way message: a value of a struct type.
+	Send(ctx context.Context, msg any) error
+	// Disconnect closes the connection gracefully.
+	Disconnect(ctx context.Context) error
+	// Close closes the connection at once.
+	Close() error
+
+	conn() (*base.Session, *endpoint, error)
+}
+
+// Serializer turns packet values into bytes and back. The serializers module
+// has XML, JSON and msgpack implementations; both ends must use the same.
+type Serializer interface {
+	Marshal(v any) ([]byte, error)
+	Unmarshal(data []byte, v any) error
+	Name() string
+}

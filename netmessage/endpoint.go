@@ -1,0 +1,108 @@
+package netmessage
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/netmessage-go/netmessage/base"
+)
+
+// endpoint is what a Server and a Client share: the serializer, the type
+// ids and the diagnostic hooks.
+type endpoint struct {
+	ser         Serializer
+	types       *registry
+	onError     func(Peer, error)
+	onUnhandled func(Peer, base.Kind, string)
+}
+
+func newEndpoint(c *config) (*endpoint, error) {
+	if c.ser == nil {
+		return nil, fmt.Errorf("netmessage: nil serializer")
+	}
+	if c.proto == nil {
+		return nil, fmt.Errorf("netmessage: nil protocol")
+	}
+	ep := &endpoint{ser: c.ser, types: newRegistry(), onError: c.onError, onUnhandled: c.onUnhandled}
+	for _, e := range c.ids {
+		if err := ep.types.setExplicit(e.t, e.id); err != nil {
+			return nil, err
+		}
+	}
+	return ep, nil
+}
+
+func (ep *endpoint) report(p Peer, err error) {
+	if ep.onError != nil {
+		ep.onError(p, err)
+	}
+}
+
+func (ep *endpoint) unhandled(p Peer, kind base.Kind, id string) {
+	if ep.onUnhandled != nil {
+		ep.onUnhandled(p, kind, id)
+	}
+}
+
+// encodeValue returns the message or request payload for v.
+func (ep *endpoint) encodeValue(v any) ([]byte, error) {
+	t, err := packetType(v)
+	if err != nil {
+		return nil, err
+	}
+	id, err := ep.types.id(t)
+	if err != nil {
+		return nil, err
+	}
+	return encode(ep.ser, id, v)
+}
+
+// send sends msg as a message on s.
+func (ep *endpoint) send(ctx context.Context, s *base.Session, msg any) error {
+	payload, err := ep.encodeValue(msg)
+	if err != nil {
+		return err
+	}
+	return s.SendMessage(ctx, payload)
+}
+
+// Request sends req to p and returns its typed response. The response type
+// comes from req's type (see Returns), so no type argument or assertion is
+// needed:
+//
+//	resp, err := netmessage.Request(ctx, client, WeatherRequest{City: "Bonn"})
+//
+// It fails with the peer's *RemoteError, with base.ErrRequestTimeout after
+// the response timeout, with ctx's error, or with the connection's
+// *base.CloseError when it closes first.
+func Request[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, req Req) (Resp, error) {
+	var resp Resp
+	s, ep, err := p.conn()
+	if err != nil {
+		return resp, err
+	}
+	payload, err := ep.encodeValue(req)
+	if err != nil {
+		return resp, err
+	}
+	raw, err := s.Request(ctx, payload)
+	if err != nil {
+		return resp, err
+	}
+	id, body, err := decodeResponse(raw)
+	if err != nil {
+		return resp, err
+	}
+	want, err := ep.types.id(reflect.TypeFor[Resp]())
+	if err != nil {
+		return resp, err
+	}
+	if string(id) != want {
+		return resp, fmt.Errorf("%w: response is a %q, want %q", ErrMalformed, id, want)
+	}
+	if err := ep.ser.Unmarshal(body, &resp); err != nil {
+		return resp, fmt.Errorf("netmessage: %s unmarshal response %s: %w", ep.ser.Name(), want, err)
+	}
+	return resp, nil
+}

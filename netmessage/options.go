@@ -1,0 +1,139 @@
+package netmessage
+
+import (
+	"reflect"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/base/native"
+	"github.com/netmessage-go/netmessage/serializers/msgpack"
+)
+
+// ServerOption configures a Server.
+type ServerOption interface{ applyServer(*serverConfig) }
+
+// ClientOption configures a Client.
+type ClientOption interface{ applyClient(*clientConfig) }
+
+// Option configures a Server or a Client.
+type Option interface {
+	ServerOption
+	ClientOption
+}
+
+type config struct {
+	ser         Serializer
+	proto       func() base.Protocol
+	ids         []explicitID
+	transport   []base.Option
+	onError     func(Peer, error)
+	onUnhandled func(Peer, base.Kind, string)
+}
+
+type explicitID struct {
+	t  reflect.Type
+	id string
+}
+
+func defaultConfig() config {
+	return config{ser: msgpack.New(), proto: native.New}
+}
+
+type serverConfig struct {
+	config
+	transport []base.ServerOption
+	onOpened  func(*Session)
+	onClosed  func(*Session, base.CloseReason)
+}
+
+type clientConfig struct {
+	config
+	transport   []base.ClientOption
+	onConnected func(*Client)
+	onClosed    func(*Client, base.CloseReason)
+}
+
+type option func(*config)
+
+func (o option) applyServer(c *serverConfig) { o(&c.config) }
+func (o option) applyClient(c *clientConfig) { o(&c.config) }
+
+type serverOption func(*serverConfig)
+
+func (o serverOption) applyServer(c *serverConfig) { o(c) }
+
+type clientOption func(*clientConfig)
+
+func (o clientOption) applyClient(c *clientConfig) { o(c) }
+
+// WithSerializer sets the serializer (default: msgpack from the serializers
+// module, for its speed, compact output and byte-safe strings). Both ends
+// must use the same one.
+func WithSerializer(s Serializer) Option {
+	return option(func(c *config) { c.ser = s })
+}
+
+// WithProtocol sets the wire protocol (default: native.New).
+func WithProtocol(newProto func() base.Protocol) Option {
+	return option(func(c *config) { c.proto = newProto })
+}
+
+// WithTypeID gives type T the type id id on the wire, overriding its
+// NetMessageTypeID method or default id. Two types with one id fail
+// NewServer or NewClient.
+func WithTypeID[T any](id string) Option {
+	return option(func(c *config) { c.ids = append(c.ids, explicitID{reflect.TypeFor[T](), id}) })
+}
+
+// WithTransport passes settings to the base transport of either end:
+// heartbeats, timeouts, limits (base.WithHeartbeat, base.WithMaxPacketSize
+// and so on). Base hooks given here are replaced by the typed layer's.
+func WithTransport(opts ...base.Option) Option {
+	return option(func(c *config) { c.transport = append(c.transport, opts...) })
+}
+
+// WithServerTransport passes server settings to the base transport, such
+// as base.WithVerifier and base.WithMaxSessions.
+func WithServerTransport(opts ...base.ServerOption) ServerOption {
+	return serverOption(func(c *serverConfig) { c.transport = append(c.transport, opts...) })
+}
+
+// WithClientTransport passes client settings to the base transport, such as
+// base.WithDialer.
+func WithClientTransport(opts ...base.ClientOption) ClientOption {
+	return clientOption(func(c *clientConfig) { c.transport = append(c.transport, opts...) })
+}
+
+// OnError sets the hook for errors: a connection closed by a network or
+// protocol error, a packet that could not be decoded, a handler panic. p is
+// a *Session or a *Client, or nil for a server's accept errors.
+func OnError(f func(p Peer, err error)) Option {
+	return option(func(c *config) { c.onError = f })
+}
+
+// OnUnhandled sets the hook for packets whose type has no handler: kind is
+// base.KindMessage or base.KindRequest, typeID the packet's type id. The
+// caller of an unhandled request gets a *RemoteError matching ErrUnhandled.
+func OnUnhandled(f func(p Peer, kind base.Kind, typeID string)) Option {
+	return option(func(c *config) { c.onUnhandled = f })
+}
+
+// OnSessionOpened sets the hook called when a session opens.
+func OnSessionOpened(f func(s *Session)) ServerOption {
+	return serverOption(func(c *serverConfig) { c.onOpened = f })
+}
+
+// OnSessionClosed sets the hook called when a session has closed.
+func OnSessionClosed(f func(s *Session, reason base.CloseReason)) ServerOption {
+	return serverOption(func(c *serverConfig) { c.onClosed = f })
+}
+
+// OnConnected sets the hook called when the client's connection opens.
+func OnConnected(f func(c *Client)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.onConnected = f })
+}
+
+// OnDisconnected sets the hook called when the client's connection has
+// closed.
+func OnDisconnected(f func(c *Client, reason base.CloseReason)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.onClosed = f })
+}

@@ -1,0 +1,163 @@
+package netmessage
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+
+	"github.com/netmessage-go/netmessage/base"
+)
+
+// Server is a typed server: it accepts connections, opens a *Session for
+// each and dispatches received packets to the handlers registered with
+// HandleMessage and HandleRequest.
+type Server struct {
+	srv      *base.Server
+	ep       *endpoint
+	rt       *router[*Session]
+	sessions sync.Map // *base.Session -> *Session
+}
+
+// Session is one client's connection to a Server.
+type Session struct {
+	s   *base.Session
+	srv *Server
+}
+
+// NewServer returns a server configured by opts.
+func NewServer(opts ...ServerOption) (*Server, error) {
+	cfg := serverConfig{config: defaultConfig()}
+	for _, o := range opts {
+		o.applyServer(&cfg)
+	}
+	ep, err := newEndpoint(&cfg.config)
+	if err != nil {
+		return nil, err
+	}
+	srv := &Server{ep: ep}
+	srv.rt = newRouter[*Session](ep)
+	bopts := make([]base.ServerOption, 0, len(cfg.transport)+len(cfg.config.transport)+6)
+	for _, o := range cfg.config.transport {
+		bopts = append(bopts, o)
+	}
+	bopts = append(bopts, cfg.transport...)
+	bopts = append(bopts,
+		base.OnSessionOpened(func(b *base.Session) {
+			s := srv.session(b)
+			if cfg.onOpened != nil {
+				cfg.onOpened(s)
+			}
+		}),
+		base.OnSessionClosed(func(b *base.Session, reason base.CloseReason) {
+			s := srv.session(b)
+			srv.sessions.Delete(b)
+			if cfg.onClosed != nil {
+				cfg.onClosed(s, reason)
+			}
+		}),
+		base.OnError(func(b *base.Session, err error) {
+			if b == nil {
+				ep.report(nil, err)
+				return
+			}
+			ep.report(srv.session(b), err)
+		}),
+		base.OnMessage(func(b *base.Session, payload []byte) {
+			srv.rt.onMessage(b.Context(), srv.session(b), payload)
+		}),
+		base.OnRequest(func(ctx context.Context, b *base.Session, payload []byte) []byte {
+			return srv.rt.onRequest(ctx, srv.session(b), payload)
+		}),
+	)
+	srv.srv = base.NewServer(cfg.proto, bopts...)
+	return srv, nil
+}
+
+// session returns the *Session of b, making it on first use.
+func (srv *Server) session(b *base.Session) *Session {
+	if s, ok := srv.sessions.Load(b); ok {
+		return s.(*Session)
+	}
+	s, _ := srv.sessions.LoadOrStore(b, &Session{s: b, srv: srv})
+	return s.(*Session)
+}
+
+func (srv *Server) router() *router[*Session] { return srv.rt }
+
+// Serve accepts connections on ln until Close or Shutdown; see
+// base.Server.Serve.
+func (srv *Server) Serve(ln net.Listener) error { return srv.srv.Serve(ln) }
+
+// ListenAndServe listens on the TCP address addr and serves it.
+func (srv *Server) ListenAndServe(addr string) error { return srv.srv.ListenAndServe(addr) }
+
+// Shutdown stops accepting and disconnects every session gracefully; see
+// base.Server.Shutdown.
+func (srv *Server) Shutdown(ctx context.Context) error { return srv.srv.Shutdown(ctx) }
+
+// Close stops accepting and closes every session at once.
+func (srv *Server) Close() error { return srv.srv.Close() }
+
+// Session returns the open session with the given id, or nil.
+func (srv *Server) Session(id uint64) *Session {
+	b := srv.srv.Session(id)
+	if b == nil {
+		return nil
+	}
+	return srv.session(b)
+}
+
+// Sessions returns the open sessions, ordered by id.
+func (srv *Server) Sessions() []*Session {
+	list := srv.srv.Sessions()
+	out := make([]*Session, len(list))
+	for i, b := range list {
+		out[i] = srv.session(b)
+	}
+	return out
+}
+
+// Broadcast sends msg to every open session. It encodes msg once and
+// returns the errors of the sessions it could not queue msg on, joined.
+func (srv *Server) Broadcast(ctx context.Context, msg any) error {
+	payload, err := srv.ep.encodeValue(msg)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, b := range srv.srv.Sessions() {
+		if err := b.SendMessage(ctx, payload); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ID returns the session's id, unique within its server.
+func (s *Session) ID() uint64 { return s.s.ID() }
+
+// RemoteAddr returns the client's network address.
+func (s *Session) RemoteAddr() net.Addr { return s.s.RemoteAddr() }
+
+// Base returns the transport session underneath.
+func (s *Session) Base() *base.Session { return s.s }
+
+// Send sends a one-way message to the client; see base.Session.SendMessage
+// for what a nil error promises.
+func (s *Session) Send(ctx context.Context, msg any) error { return s.srv.ep.send(ctx, s.s, msg) }
+
+// Disconnect closes the session gracefully; see base.Session.Disconnect.
+func (s *Session) Disconnect(ctx context.Context) error { return s.s.Disconnect(ctx) }
+
+// Close closes the session at once.
+func (s *Session) Close() error { return s.s.Close() }
+
+// Done returns a channel closed when the session has closed and its hooks
+// have run.
+func (s *Session) Done() <-chan struct{} { return s.s.Done() }
+
+// Err returns nil while the session is open, then why it closed.
+func (s *Session) Err() error { return s.s.Err() }
+
+func (s *Session) conn() (*base.Session, *endpoint, error) { return s.s, s.srv.ep, nil }

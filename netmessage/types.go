@@ -1,0 +1,123 @@
+package netmessage
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+)
+
+// TypeIDer is implemented by packet types that name their own type id, the
+// string that identifies the type on the wire. Implement it on the value
+// type to keep the id stable across package renames or to match another
+// implementation:
+//
+//	func (WeatherRequest) NetMessageTypeID() string { return "Interop.WeatherRequest" }
+//
+// Without it the id is the type's package path and name, such as
+// "example.com/weather.WeatherRequest".
+type TypeIDer interface {
+	NetMessageTypeID() string
+}
+
+// ErrTypeID is the error for a type without a usable type id, or for two
+// types that claim the same id.
+var ErrTypeID = errors.New("netmessage: type id")
+
+// registry maps packet types to their ids and back, for one endpoint.
+type registry struct {
+	mu       sync.RWMutex
+	byType   map[reflect.Type]string
+	byID     map[string]reflect.Type
+	explicit map[reflect.Type]string
+}
+
+func newRegistry() *registry {
+	return &registry{
+		byType:   make(map[reflect.Type]string),
+		byID:     make(map[string]reflect.Type),
+		explicit: make(map[reflect.Type]string),
+	}
+}
+
+var typeIDerType = reflect.TypeFor[TypeIDer]()
+
+// defaultID is the id a type has without WithTypeID.
+func defaultID(t reflect.Type) (string, error) {
+	if t.Implements(typeIDerType) {
+		id := reflect.Zero(t).Interface().(TypeIDer).NetMessageTypeID()
+		if id == "" {
+			return "", fmt.Errorf("%w: %s.NetMessageTypeID returned an empty id", ErrTypeID, t)
+		}
+		return id, nil
+	}
+	if t.Name() == "" {
+		return "", fmt.Errorf("%w: %s has no name; use a named type", ErrTypeID, t)
+	}
+	return t.PkgPath() + "." + t.Name(), nil
+}
+
+// id returns t's type id, registering t on first use.
+func (r *registry) id(t reflect.Type) (string, error) {
+	r.mu.RLock()
+	id, ok := r.byType[t]
+	r.mu.RUnlock()
+	if ok {
+		return id, nil
+	}
+	return r.register(t)
+}
+
+func (r *registry) register(t reflect.Type) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if id, ok := r.byType[t]; ok {
+		return id, nil
+	}
+	id, ok := r.explicit[t]
+	if !ok {
+		var err error
+		if id, err = defaultID(t); err != nil {
+			return "", err
+		}
+	}
+	if other, taken := r.byID[id]; taken {
+		return "", fmt.Errorf("%w %q is claimed by both %s and %s", ErrTypeID, id, other, t)
+	}
+	if len(id) > maxTypeIDLen {
+		return "", fmt.Errorf("%w %q is longer than %d bytes", ErrTypeID, id, maxTypeIDLen)
+	}
+	r.byType[t] = id
+	r.byID[id] = t
+	return id, nil
+}
+
+// setExplicit records an id given with WithTypeID.
+func (r *registry) setExplicit(t reflect.Type, id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: empty id for %s", ErrTypeID, t)
+	}
+	for other, oid := range r.explicit {
+		if oid == id && other != t {
+			return fmt.Errorf("%w %q is claimed by both %s and %s", ErrTypeID, id, other, t)
+		}
+	}
+	r.explicit[t] = id
+	return nil
+}
+
+// packetType returns the type a value is sent as: the value's type, or the
+// pointed-to type for a non-nil pointer.
+func packetType(v any) (reflect.Type, error) {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return nil, fmt.Errorf("%w: cannot send nil", ErrTypeID)
+	}
+	if t.Kind() == reflect.Pointer {
+		if reflect.ValueOf(v).IsNil() {
+			return nil, fmt.Errorf("%w: cannot send a nil %s", ErrTypeID, t)
+		}
+		t = t.Elem()
+	}
+	return t, nil
+}

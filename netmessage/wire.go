@@ -1,0 +1,135 @@
+package netmessage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The typed layer's payload inside a base packet:
+//
+//	message, request: uvarint(len(typeID)) typeID body
+//	response:         status, then for statusOK: uvarint(len(typeID)) typeID body
+//	                  and for the error statuses: the UTF-8 error text
+//
+// body is the serializer's encoding of the value.
+
+const maxTypeIDLen = 1024
+
+// Response statuses.
+const (
+	statusOK byte = iota
+	statusError
+	statusUnhandled
+	statusBadRequest
+	statusPanic
+)
+
+// ErrMalformed is the error for a typed payload that cannot be parsed.
+var ErrMalformed = errors.New("netmessage: malformed payload")
+
+// appendHeader appends the type id prefix.
+func appendHeader(dst []byte, id string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(id)))
+	return append(dst, id...)
+}
+
+// encode returns the payload for v: its type id and its serialized body.
+func encode(ser Serializer, id string, v any) ([]byte, error) {
+	body, err := ser.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("netmessage: %s marshal %s: %w", ser.Name(), id, err)
+	}
+	out := make([]byte, 0, binary.MaxVarintLen64+len(id)+len(body))
+	out = appendHeader(out, id)
+	return append(out, body...), nil
+}
+
+// splitHeader parses the type id prefix. The id aliases p.
+func splitHeader(p []byte) (id, body []byte, err error) {
+	n, k := binary.Uvarint(p)
+	if k <= 0 || n > maxTypeIDLen || uint64(len(p)-k) < n {
+		return nil, nil, fmt.Errorf("%w: bad type id header", ErrMalformed)
+	}
+	end := k + int(n)
+	return p[k:end], p[end:], nil
+}
+
+// encodeOK returns a success response payload.
+func encodeOK(ser Serializer, id string, v any) ([]byte, error) {
+	body, err := ser.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("netmessage: %s marshal %s: %w", ser.Name(), id, err)
+	}
+	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(id)+len(body))
+	out = appendHeader(append(out, statusOK), id)
+	return append(out, body...), nil
+}
+
+// encodeFailure returns an error response payload.
+func encodeFailure(status byte, text string) []byte {
+	return append([]byte{status}, text...)
+}
+
+// RemoteError is the error a request fails with when the peer could not
+// answer it: its handler returned an error or panicked, it has no handler
+// for the request's type, or it could not decode the request.
+type RemoteError struct {
+	Code    ErrorCode
+	Message string
+}
+
+// ErrorCode says why the peer could not answer a request.
+type ErrorCode uint8
+
+// The error codes.
+const (
+	CodeHandler    ErrorCode = ErrorCode(statusError)      // the handler returned an error
+	CodeUnhandled  ErrorCode = ErrorCode(statusUnhandled)  // no handler for the request's type
+	CodeBadRequest ErrorCode = ErrorCode(statusBadRequest) // the request could not be decoded
+	CodePanic      ErrorCode = ErrorCode(statusPanic)      // the handler panicked
+)
+
+// String returns the code's name.
+func (c ErrorCode) String() string {
+	switch c {
+	case CodeHandler:
+		return "handler error"
+	case CodeUnhandled:
+		return "unhandled request"
+	case CodeBadRequest:
+		return "bad request"
+	case CodePanic:
+		return "handler panic"
+	}
+	return fmt.Sprintf("ErrorCode(%d)", uint8(c))
+}
+
+// Error describes the remote failure.
+func (e *RemoteError) Error() string {
+	return "netmessage: remote " + e.Code.String() + ": " + e.Message
+}
+
+// Is makes errors.Is(err, ErrUnhandled) true for CodeUnhandled.
+func (e *RemoteError) Is(target error) bool {
+	return target == ErrUnhandled && e.Code == CodeUnhandled
+}
+
+// ErrUnhandled matches a *RemoteError whose peer has no handler for the
+// request's type.
+var ErrUnhandled = errors.New("netmessage: unhandled request type")
+
+// decodeResponse parses a response payload. For statusOK it returns the type
+// id and body; otherwise a *RemoteError.
+func decodeResponse(p []byte) (id, body []byte, err error) {
+	if len(p) == 0 {
+		return nil, nil, fmt.Errorf("%w: empty response", ErrMalformed)
+	}
+	switch p[0] {
+	case statusOK:
+		return splitHeader(p[1:])
+	case statusError, statusUnhandled, statusBadRequest, statusPanic:
+		return nil, nil, &RemoteError{Code: ErrorCode(p[0]), Message: string(p[1:])}
+	}
+	return nil, nil, fmt.Errorf("%w: unknown response status %d", ErrMalformed, p[0])
+}
