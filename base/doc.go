@@ -1,0 +1,20 @@
+// Package base is the transport of NetMessage for Go: it moves packets
+// (one-way messages, requests and their responses) over a net.Conn and
+// knows bytes, not Go types.
+//
+// A Protocol frames packets on the wire; package native holds the SDK's own
+// protocol, and any other (a text protocol, a compatibility protocol) plugs
+// in the same way. A Server serves a net.Listener and opens a Session per
+// accepted connection; a Client connects to one server. Both ends can send
+// messages and requests, and both raise events through hooks set with
+// options at construction: OnSessionOpened, OnSessionClosed, OnConnected,
+// OnDisconnected, OnMessage, OnRequest, OnError.
+//
+// Each connection has one reader goroutine, one writer goroutine that
+// coalesces concurrent sends into few writes and sends heartbeats, and one
+// dispatcher goroutine that runs the hooks in order, so user code never
+// stalls the reader. A receive timeout detects a dead peer; a graceful
+// Disconnect is a half-close handshake; every close has a CloseReason.
+// Calls fail with errors that errors.Is and errors.As understand:
+// ErrClosed, the CloseReason, *CloseError, ErrRequestTimeout (a net.Error).
+package base
