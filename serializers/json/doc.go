@@ -1,0 +1,37 @@
+// Package json is a NetMessage serializer that encodes values as JSON using
+// the standard library's encoding/json.
+//
+// [New] returns a [Serializer] whose Marshal, Unmarshal and Name methods
+// satisfy the SDK's serializer interface. It keeps no state and is safe for
+// concurrent use. Struct tags, json.Marshaler and encoding.TextMarshaler
+// work as documented by encoding/json.
+//
+// # What is preserved
+//
+// Structs, slices (nil stays nil, empty stays empty), maps with string or
+// integer keys (nil and empty are distinguished), pointers, unicode text,
+// strings containing NUL or other control bytes (escaped as \u0000), and
+// []byte (base64). time.Time is written as RFC 3339 with nanoseconds, so
+// the instant and the UTC offset survive; the zone name does not (a time in
+// FixedZone("CET", 3600) decodes in an unnamed +01:00 zone, or in
+// time.Local if its offset matches).
+//
+// Unmarshal ignores unknown object keys, so decoding into a different
+// struct type is not an error; it rejects trailing data.
+//
+// Lossy by nature of JSON and accepted: an interface field holding a number
+// decodes as float64, and one holding a struct or map decodes as
+// map[string]any.
+//
+// # What is rejected
+//
+// Marshal and Unmarshal check types up front and return an error naming
+// the Go type, the field and the reason:
+//
+//   - channels, functions, complex numbers, unsafe pointers,
+//   - maps whose keys are not strings, integers or text marshalers.
+//
+// Marshal also rejects strings that are not valid UTF-8 (encoding/json
+// would silently replace the bad bytes with U+FFFD) and values containing
+// a reference cycle. Use a []byte field for binary data.
+package json

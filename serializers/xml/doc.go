@@ -1,0 +1,56 @@
+// Package xml is a NetMessage serializer that encodes values as XML 1.0
+// using the standard library's encoding/xml.
+//
+// [New] returns a [Serializer] whose Marshal, Unmarshal and Name methods
+// satisfy the SDK's serializer interface. It keeps no state and is safe for
+// concurrent use.
+//
+// # Document shape
+//
+// The root element is named after the value's Go type ("Ping" for a Ping
+// struct, "string" for a string, "Time" for a time.Time) unless the struct
+// has an XMLName field. Top-level values that are not structs work when
+// encoding/xml can give them a name: named scalars, strings and types with
+// a TextMarshaler. Unmarshal checks that the root element matches the
+// target's type name (struct to struct decoding between different types is
+// an error, unlike the json and msgpack serializers) and rejects trailing
+// data after the root element.
+//
+// # What is preserved
+//
+// Structs, slices of scalars or structs, pointers, named scalar types,
+// unicode text (including "\r", "\t" and "]]>"), and time.Time. Times are
+// written as RFC 3339 with nanoseconds, so the instant and the UTC offset
+// survive; the zone name does not (a time in a FixedZone("CET", 3600)
+// decodes in an unnamed +01:00 zone, or in time.Local if its offset
+// matches).
+//
+// Lossy by nature of encoding/xml and accepted: nil and empty slices both
+// decode as nil; a nil []byte decodes as an empty one; nil pointers are
+// omitted and decode as nil.
+//
+// # What is rejected
+//
+// Marshal and Unmarshal check types up front and return an error naming
+// the Go type, the field and the reason, instead of encoding/xml's vague
+// "unsupported type" or a silent loss:
+//
+//   - maps (XML has no map form; use a slice of key/value structs),
+//   - interface fields (encoding/xml cannot decode into them),
+//   - arrays (encoding/xml encodes but cannot decode them),
+//   - slices of slices (the inner boundaries would be flattened),
+//   - channels, functions, complex numbers, unsafe pointers,
+//   - top-level slices (they would produce several root elements) and
+//     unnamed top-level types such as []byte (no element name).
+//
+// Marshal also checks values: XML 1.0 cannot contain U+0000, most C0
+// control characters (such as 0x04), U+FFFE/U+FFFF, or invalid UTF-8, and
+// encoding/xml would silently replace them with U+FFFD. A string or []byte
+// (which encoding/xml writes as raw text, not base64) holding such bytes is
+// an error naming the field. Use the json or msgpack serializer, or a
+// base64 string field, for binary data. Nil elements in a slice of pointers
+// are rejected too, because encoding/xml would drop them.
+//
+// Types implementing xml.Marshaler or encoding.TextMarshaler are trusted to
+// encode themselves and are not inspected.
+package xml
