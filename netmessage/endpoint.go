@@ -2,6 +2,7 @@ package netmessage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -18,6 +19,9 @@ type endpoint struct {
 }
 
 func newEndpoint(c *config) (*endpoint, error) {
+	if err := errors.Join(c.errs...); err != nil {
+		return nil, err
+	}
 	if c.ser == nil {
 		return nil, fmt.Errorf("netmessage: nil serializer")
 	}

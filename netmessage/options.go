@@ -27,6 +27,7 @@ type config struct {
 	transport   []base.Option
 	onError     func(Peer, error)
 	onUnhandled func(Peer, base.Kind, string)
+	errs        []error // option errors, reported by NewServer and NewClient
 }
 
 type explicitID struct {
@@ -82,6 +83,33 @@ func WithProtocol(newProto func() base.Protocol) Option {
 // NewServer or NewClient.
 func WithTypeID[T any](id string) Option {
 	return option(func(c *config) { c.ids = append(c.ids, explicitID{reflect.TypeFor[T](), id}) })
+}
+
+// WithTypeIDOf is WithTypeID for the type of v (a value or a pointer to
+// one), for code that lists packet types as values:
+//
+//	netmessage.WithTypeIDOf(WeatherRequest{}, "Interop.WeatherRequest")
+func WithTypeIDOf(v any, id string) Option {
+	return option(func(c *config) {
+		t, err := packetType(v)
+		if err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		c.ids = append(c.ids, explicitID{t, id})
+	})
+}
+
+// Combine returns an option that applies opts in order, for packaging a
+// set of options as one (a compatibility profile, say).
+func Combine(opts ...Option) Option {
+	return option(func(c *config) {
+		for _, o := range opts {
+			if o, ok := o.(option); ok {
+				o(c)
+			}
+		}
+	})
 }
 
 // WithTransport passes settings to the base transport of either end:
