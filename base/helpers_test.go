@@ -2,7 +2,10 @@ package base_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +26,23 @@ type recorder struct {
 	closed   chan base.CloseReason
 	errs     chan error
 	messages chan string
+
+	mu     sync.Mutex
+	events []string // every hook call in order: "opened", "message:P", "closed:R", "error:E"
+}
+
+// log appends an event to the ordered log; it never blocks.
+func (r *recorder) log(format string, args ...any) {
+	r.mu.Lock()
+	r.events = append(r.events, fmt.Sprintf(format, args...))
+	r.mu.Unlock()
+}
+
+// eventLog returns a copy of the ordered events so far.
+func (r *recorder) eventLog() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
 }
 
 func newRecorder() *recorder {
@@ -36,15 +56,18 @@ func newRecorder() *recorder {
 
 func (r *recorder) common() []base.Option {
 	return []base.Option{
-		base.OnError(func(_ *base.Session, err error) { r.errs <- err }),
-		base.OnMessage(func(_ *base.Session, p []byte) { r.messages <- string(p) }),
+		base.OnError(func(_ *base.Session, err error) { r.log("error:%v", err); r.errs <- err }),
+		base.OnMessage(func(_ *base.Session, p []byte) { r.log("message:%s", p); r.messages <- string(p) }),
 	}
 }
 
 func (r *recorder) server(opts ...base.ServerOption) []base.ServerOption {
 	all := []base.ServerOption{
-		base.OnSessionOpened(func(s *base.Session) { r.opened <- s }),
-		base.OnSessionClosed(func(_ *base.Session, reason base.CloseReason) { r.closed <- reason }),
+		base.OnSessionOpened(func(s *base.Session) { r.log("opened"); r.opened <- s }),
+		base.OnSessionClosed(func(_ *base.Session, reason base.CloseReason) {
+			r.log("closed:%s", reason.String())
+			r.closed <- reason
+		}),
 	}
 	for _, o := range r.common() {
 		all = append(all, o)
@@ -54,8 +77,11 @@ func (r *recorder) server(opts ...base.ServerOption) []base.ServerOption {
 
 func (r *recorder) client(opts ...base.ClientOption) []base.ClientOption {
 	all := []base.ClientOption{
-		base.OnConnected(func(s *base.Session) { r.opened <- s }),
-		base.OnDisconnected(func(_ *base.Session, reason base.CloseReason) { r.closed <- reason }),
+		base.OnConnected(func(s *base.Session) { r.log("opened"); r.opened <- s }),
+		base.OnDisconnected(func(_ *base.Session, reason base.CloseReason) {
+			r.log("closed:%s", reason.String())
+			r.closed <- reason
+		}),
 	}
 	for _, o := range r.common() {
 		all = append(all, o)
@@ -95,24 +121,39 @@ func listen(t *testing.T) net.Listener {
 	return ln
 }
 
+// served is the outcome of a Serve call: done closes when Serve returns err.
+type served struct {
+	done chan struct{}
+	err  error
+}
+
+// serveAsync starts srv on a fresh listener and returns its address and the
+// outcome of Serve; the server is closed when the test ends, and Serve must
+// then have returned base.ErrServerClosed.
+func serveAsync(t *testing.T, srv *base.Server) (string, *served) {
+	t.Helper()
+	ln := listen(t)
+	r := &served{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-r.done
+		if r.err != base.ErrServerClosed {
+			t.Errorf("Serve: %v", r.err)
+		}
+	})
+	return ln.Addr().String(), r
+}
+
 // serve starts srv on a fresh listener and returns its address; the server
 // is closed when the test ends.
 func serve(t *testing.T, srv *base.Server) string {
 	t.Helper()
-	ln := listen(t)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ln); err != base.ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	addr, _ := serveAsync(t, srv)
+	return addr
 }
 
 // pair starts a server and connects a client to it, returning both ends'
@@ -125,13 +166,14 @@ type pair struct {
 	srvSess *base.Session
 	cliSess *base.Session
 	addr    string
+	served  *served
 }
 
 func newPair(t *testing.T, sopts []base.ServerOption, copts []base.ClientOption) *pair {
 	t.Helper()
 	p := &pair{srvRec: newRecorder(), cliRec: newRecorder()}
 	p.srv = base.NewServer(native.New, p.srvRec.server(sopts...)...)
-	p.addr = serve(t, p.srv)
+	p.addr, p.served = serveAsync(t, p.srv)
 	p.client = base.NewClient(native.New, p.cliRec.client(copts...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTime)
 	defer cancel()
@@ -149,3 +191,44 @@ func ctxT(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// connect connects a new client to addr and waits for its connected event
+// and, when srvRec is not nil, for the server's opened event.
+func connect(t *testing.T, addr string, rec, srvRec *recorder, opts ...base.ClientOption) (*base.Client, *base.Session, *base.Session) {
+	t.Helper()
+	c := base.NewClient(native.New, rec.client(opts...)...)
+	if err := c.Connect(ctxT(t), addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	cs := receive(t, rec.opened, "client connected")
+	var ss *base.Session
+	if srvRec != nil {
+		ss = receive(t, srvRec.opened, "session opened")
+	}
+	return c, cs, ss
+}
+
+// within fails unless lo <= d <= hi.
+func within(t *testing.T, what string, d, lo, hi time.Duration) {
+	t.Helper()
+	if d < lo || d > hi {
+		t.Errorf("%s took %v, want within [%v, %v]", what, d, lo, hi)
+	}
+}
+
+// closeErr asserts that err is a *base.CloseError with the reason and
+// matches base.ErrClosed.
+func closeErr(t *testing.T, what string, err error, reason base.CloseReason) {
+	t.Helper()
+	var ce *base.CloseError
+	if !errors.As(err, &ce) {
+		t.Fatalf("%s: got %v (%T), want a *base.CloseError", what, err, err)
+	}
+	if ce.Reason != reason || !errors.Is(err, base.ErrClosed) || !errors.Is(err, reason) {
+		t.Fatalf("%s: got %v (reason %v), want reason %v", what, err, ce.Reason, reason)
+	}
+}
+
+// tolerance is the slack allowed past a timeout on a busy machine.
+const tolerance = 1500 * time.Millisecond

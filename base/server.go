@@ -27,6 +27,7 @@ type Server struct {
 	closed    bool
 	stop      chan struct{} // closed by Close and Shutdown
 	setup     sync.WaitGroup
+	vetting   map[net.Conn]struct{} // accepted, not yet a session; closed by stopAccepting
 }
 
 // NewServer returns a server that speaks the protocol newProto creates, one
@@ -38,6 +39,7 @@ func NewServer(newProto func() Protocol, opts ...ServerOption) *Server {
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[uint64]*Session),
 		stop:      make(chan struct{}),
+		vetting:   make(map[net.Conn]struct{}),
 	}
 	for _, o := range opts {
 		o.applyServer(&srv.cfg)
@@ -100,6 +102,7 @@ func (srv *Server) Serve(ln net.Listener) error {
 			return ErrServerClosed
 		}
 		srv.setup.Add(1)
+		srv.vetting[conn] = struct{}{}
 		srv.mu.Unlock()
 		go srv.open(conn)
 	}
@@ -108,14 +111,13 @@ func (srv *Server) Serve(ln net.Listener) error {
 // open vets a connection and opens its session.
 func (srv *Server) open(conn net.Conn) {
 	defer srv.setup.Done()
+	var err error
 	if f := srv.cfg.verify; f != nil {
-		if err := f(conn); err != nil {
-			conn.Close()
-			return
-		}
+		err = f(conn)
 	}
 	srv.mu.Lock()
-	if srv.closed {
+	delete(srv.vetting, conn)
+	if err != nil || srv.closed {
 		srv.mu.Unlock()
 		conn.Close()
 		return
@@ -183,7 +185,8 @@ func compareID(a, b uint64) int {
 }
 
 // stopAccepting marks the server closed and closes its listeners. Sessions
-// being set up are refused; wait on srv.setup for them.
+// being set up are refused, and their connections closed so that a verifier
+// waiting on one returns; wait on srv.setup for them.
 func (srv *Server) stopAccepting() {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
@@ -194,6 +197,9 @@ func (srv *Server) stopAccepting() {
 	close(srv.stop)
 	for ln := range srv.listeners {
 		ln.Close()
+	}
+	for conn := range srv.vetting {
+		conn.Close()
 	}
 }
 
@@ -223,7 +229,12 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = s.Disconnect(ctx)
+			// If ctx ends first, the session closes with ReasonServerShutdown:
+			// Disconnect itself is bounded only by the disconnect timeout, so
+			// it does not close with ReasonDisconnectTimeout for ctx's end.
+			stop := context.AfterFunc(ctx, func() { s.close(ReasonServerShutdown) })
+			defer stop()
+			_ = s.Disconnect(context.WithoutCancel(ctx))
 		}()
 	}
 	wg.Wait()

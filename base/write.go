@@ -98,6 +98,7 @@ func (s *Session) writeLoop() {
 	}
 	var out []byte
 	for {
+		beat := false
 		select {
 		case <-s.kick:
 		case <-tick:
@@ -109,6 +110,7 @@ func (s *Session) writeLoop() {
 				s.wbuf = append(s.wbuf, hb...)
 			}
 			s.wmu.Unlock()
+			beat = true
 		case <-s.closing:
 			return
 		}
@@ -139,6 +141,12 @@ func (s *Session) writeLoop() {
 			if cap(out) > maxKeptWriteBuffer {
 				out = nil
 			}
+		}
+		if beat {
+			// A heartbeat is not "something else written": without this,
+			// the next tick would skip and heartbeats go out every other
+			// interval.
+			s.wrote.Store(false)
 		}
 	}
 }

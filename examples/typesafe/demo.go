@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/examples/typesafe/packets"
+	"github.com/netmessage-go/netmessage/netmessage"
+)
+
+// demo runs a server and a client in this process: they exchange messages
+// and requests both ways, then the client disconnects gracefully.
+func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
+	out := &printer{w: w}
+	srvClosed := make(chan base.CloseReason, 1)
+	cliClosed := make(chan base.CloseReason, 1)
+	opened := make(chan *netmessage.Session, 1)
+
+	srv, err := netmessage.NewServer(
+		netmessage.WithSerializer(ser),
+		netmessage.OnSessionOpened(func(s *netmessage.Session) {
+			out.printf("server: session %d opened from %s", s.ID(), s.RemoteAddr())
+			opened <- s
+		}),
+		netmessage.OnSessionClosed(func(s *netmessage.Session, reason base.CloseReason) {
+			out.printf("server: session %d closed: %s", s.ID(), reason.String())
+			srvClosed <- reason
+		}),
+		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("server: error: %v", err) }),
+	)
+	if err != nil {
+		return err
+	}
+	if err := register(srv, out, "server"); err != nil {
+		return err
+	}
+	client, err := netmessage.NewClient(
+		netmessage.WithSerializer(ser),
+		netmessage.OnConnected(func(*netmessage.Client) { out.printf("client: connected") }),
+		netmessage.OnDisconnected(func(_ *netmessage.Client, reason base.CloseReason) {
+			out.printf("client: disconnected: %s", reason.String())
+			cliClosed <- reason
+		}),
+		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("client: error: %v", err) }),
+	)
+	if err != nil {
+		return err
+	}
+	if err := register(client, out, "client"); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		srv.Close()
+		<-served
+	}()
+	out.printf("server: listening on %s (serializer %s)", ln.Addr(), ser.Name())
+
+	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
+		return err
+	}
+	defer client.Close()
+	var sess *netmessage.Session
+	select {
+	case sess = <-opened:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+
+	// Client to server, then server to client.
+	if err := client.Send(ctx, packets.ChatMessage{From: "client", Text: "hello, server", Seq: 1}); err != nil {
+		return err
+	}
+	if err := askWeather(ctx, client, out, "client", "Bonn"); err != nil {
+		return err
+	}
+	if err := sess.Send(ctx, packets.ChatMessage{From: "server", Text: "hello, client", Seq: 1}); err != nil {
+		return err
+	}
+	if err := askWeather(ctx, sess, out, "server", "Redmond"); err != nil {
+		return err
+	}
+	if err := askTime(ctx, sess, out, "server"); err != nil {
+		return err
+	}
+	// A handler's error reaches the caller as a typed remote error.
+	_, err = netmessage.Request(ctx, client, packets.WeatherRequest{})
+	var re *netmessage.RemoteError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("empty city: want a remote error, got %v", err)
+	}
+	out.printf("client: request without a city failed as expected: %v", err)
+
+	out.printf("client: disconnecting")
+	if err := client.Disconnect(ctx); err != nil {
+		return err
+	}
+	for _, ch := range []chan base.CloseReason{cliClosed, srvClosed} {
+		select {
+		case r := <-ch:
+			if r != base.ReasonGraceful {
+				return fmt.Errorf("closed with %s, want graceful shutdown", r)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	out.printf("server: shut down")
+	return nil
+}

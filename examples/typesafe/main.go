@@ -1,0 +1,237 @@
+// Command typesafe is NetMessage's typed example: a server and a client
+// that share packet definitions (package packets) and exchange messages and
+// requests in both directions, each checked by the compiler.
+//
+// With no flags it runs a self-contained demo in one process:
+//
+//	go run ./examples/typesafe
+//
+// With -server or -client it runs one end, reading commands from standard
+// input (one per line):
+//
+//	go run ./examples/typesafe -server -addr 127.0.0.1:7401
+//	go run ./examples/typesafe -client -addr 127.0.0.1:7401
+//
+// Commands: "m TEXT" sends a chat message (the server broadcasts it),
+// "w CITY" asks for the weather, "t" asks for the time (the server asks
+// every client), "q" quits gracefully.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/examples/typesafe/packets"
+	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/serializers/json"
+	"github.com/netmessage-go/netmessage/serializers/msgpack"
+	"github.com/netmessage-go/netmessage/serializers/xml"
+)
+
+func main() {
+	server := flag.Bool("server", false, "run a server reading commands from stdin")
+	client := flag.Bool("client", false, "run a client reading commands from stdin")
+	addr := flag.String("addr", "127.0.0.1:7401", "address to listen on or connect to")
+	serName := flag.String("serializer", "msgpack", "serializer: msgpack, json or xml")
+	flag.Parse()
+
+	ser, err := serializer(*serName)
+	if err == nil {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		switch {
+		case *server && *client:
+			err = fmt.Errorf("choose -server or -client, not both")
+		case *server:
+			err = runServer(ctx, *addr, ser, os.Stdin, os.Stdout)
+		case *client:
+			err = runClient(ctx, *addr, ser, os.Stdin, os.Stdout)
+		default:
+			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err = demo(dctx, os.Stdout, ser)
+			cancel()
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "typesafe:", err)
+		os.Exit(1)
+	}
+}
+
+func serializer(name string) (netmessage.Serializer, error) {
+	switch name {
+	case "msgpack":
+		return msgpack.New(), nil
+	case "json":
+		return json.New(), nil
+	case "xml":
+		return xml.New(), nil
+	}
+	return nil, fmt.Errorf("unknown serializer %q (want msgpack, json or xml)", name)
+}
+
+// commands reads lines from in and sends each to do until in ends, ctx ends,
+// or do returns false.
+func commands(ctx context.Context, in io.Reader, do func(cmd, arg string) bool) {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case line, ok := <-lines:
+			if !ok {
+				return
+			}
+			cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+			if !do(cmd, strings.TrimSpace(arg)) {
+				return
+			}
+		}
+	}
+}
+
+const help = `commands: "m TEXT" message, "w CITY" weather request, "t" time request, "q" quit`
+
+func runServer(ctx context.Context, addr string, ser netmessage.Serializer, in io.Reader, w io.Writer) error {
+	out := &printer{w: w}
+	srv, err := netmessage.NewServer(
+		netmessage.WithSerializer(ser),
+		netmessage.OnSessionOpened(func(s *netmessage.Session) {
+			out.printf("session %d opened from %s", s.ID(), s.RemoteAddr())
+		}),
+		netmessage.OnSessionClosed(func(s *netmessage.Session, reason base.CloseReason) {
+			out.printf("session %d closed: %s", s.ID(), reason.String())
+		}),
+		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("error: %v", err) }),
+	)
+	if err != nil {
+		return err
+	}
+	if err := register(srv, out, "server"); err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe(addr) }()
+	out.printf("listening on %s; %s", addr, help)
+
+	seq := 0
+	commands(ctx, in, func(cmd, arg string) bool {
+		var err error
+		switch cmd {
+		case "m":
+			seq++
+			err = srv.Broadcast(ctx, packets.ChatMessage{From: "server", Text: arg, Seq: seq})
+		case "w", "t":
+			for _, s := range srv.Sessions() {
+				if cmd == "w" {
+					err = askWeather(ctx, s, out, fmt.Sprintf("session %d", s.ID()), arg)
+				} else {
+					err = askTime(ctx, s, out, fmt.Sprintf("session %d", s.ID()))
+				}
+				if err != nil {
+					out.printf("%v", err)
+				}
+			}
+			err = nil
+		case "q":
+			return false
+		case "":
+		default:
+			out.printf("%s", help)
+		}
+		if err != nil {
+			out.printf("%v", err)
+		}
+		return true
+	})
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-served; serr != base.ErrServerClosed {
+		return serr
+	}
+	out.printf("server shut down")
+	return err
+}
+
+func runClient(ctx context.Context, addr string, ser netmessage.Serializer, in io.Reader, w io.Writer) error {
+	out := &printer{w: w}
+	closed := make(chan struct{})
+	client, err := netmessage.NewClient(
+		netmessage.WithSerializer(ser),
+		netmessage.OnConnected(func(*netmessage.Client) { out.printf("connected to %s; %s", addr, help) }),
+		netmessage.OnDisconnected(func(_ *netmessage.Client, reason base.CloseReason) {
+			out.printf("disconnected: %s", reason.String())
+			close(closed)
+		}),
+		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("error: %v", err) }),
+	)
+	if err != nil {
+		return err
+	}
+	if err := register(client, out, "client"); err != nil {
+		return err
+	}
+	if err := client.Connect(ctx, addr); err != nil {
+		return err
+	}
+	defer client.Close()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-closed: // the server went away: stop reading commands
+			cancel()
+		case <-cctx.Done():
+		}
+	}()
+	seq := 0
+	commands(cctx, in, func(cmd, arg string) bool {
+		var err error
+		switch cmd {
+		case "m":
+			seq++
+			err = client.Send(cctx, packets.ChatMessage{From: "client", Text: arg, Seq: seq})
+		case "w":
+			err = askWeather(cctx, client, out, "client", arg)
+		case "t":
+			err = askTime(cctx, client, out, "client")
+		case "q":
+			return false
+		case "":
+		default:
+			out.printf("%s", help)
+		}
+		if err != nil {
+			out.printf("%v", err)
+		}
+		return true
+	})
+	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer dcancel()
+	if err := client.Disconnect(dctx); err != nil && client.Base().Session().Err() == nil {
+		return err
+	}
+	<-closed
+	return nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestDemo(t *testing.T) {
+	for _, name := range []string{"msgpack", "json", "xml"} {
+		t.Run(name, func(t *testing.T) {
+			ser, err := serializer(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var out bytes.Buffer
+			if err := demo(ctx, &out, ser); err != nil {
+				t.Fatalf("demo: %v\n%s", err, out.String())
+			}
+			for _, want := range []string{
+				"server: session 1 opened",
+				"client: connected",
+				`server: message from client #1: "hello, server"`,
+				"server: weather request for Bonn",
+				"client: weather in Bonn: ",
+				`client: message from server #1: "hello, client"`,
+				"client: weather request for Redmond",
+				"server: weather in Redmond: ",
+				"client: time request",
+				"server: peer's clock says",
+				"remote handler error: no city given",
+				"client: disconnected: graceful shutdown",
+				"server: session 1 closed: graceful shutdown",
+				"server: shut down",
+			} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
+
+// TestServerAndClientProcesses drives runServer and runClient with typed
+// command lines, as two separate processes would.
+func TestServerAndClientProcesses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ser, _ := serializer("msgpack")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	srvIn, srvInW := io.Pipe()
+	var srvOut syncBuffer
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- runServer(ctx, addr, ser, srvIn, &srvOut) }()
+	waitFor(t, &srvOut, "listening on")
+
+	cliIn, cliInW := io.Pipe()
+	var cliOut syncBuffer
+	cliDone := make(chan error, 1)
+	go func() { cliDone <- runClient(ctx, addr, ser, cliIn, &cliOut) }()
+	waitFor(t, &cliOut, "connected to")
+	waitFor(t, &srvOut, "session 1 opened")
+
+	io.WriteString(cliInW, "m hi there\nw Bonn\nt\n")
+	waitFor(t, &srvOut, `message from client #1: "hi there"`)
+	waitFor(t, &cliOut, "client: weather in Bonn")
+	waitFor(t, &cliOut, "peer's clock says")
+	io.WriteString(srvInW, "m hello all\nw Oslo\n")
+	waitFor(t, &cliOut, `message from server #1: "hello all"`)
+	waitFor(t, &srvOut, "session 1: weather in Oslo")
+
+	io.WriteString(cliInW, "q\n")
+	if err := <-cliDone; err != nil {
+		t.Fatalf("client: %v\n%s", err, cliOut.String())
+	}
+	waitFor(t, &srvOut, "session 1 closed: graceful shutdown")
+	srvInW.Close()
+	if err := <-srvDone; err != nil {
+		t.Fatalf("server: %v\n%s", err, srvOut.String())
+	}
+	cliInW.Close()
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func waitFor(t *testing.T, b *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(b.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("output lacks %q:\n%s", want, b.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

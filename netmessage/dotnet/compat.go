@@ -1,0 +1,52 @@
+package dotnet
+
+import (
+	"reflect"
+
+	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/serializers/dotnetxml"
+)
+
+// Compat returns the option that makes a netmessage Server or Client speak
+// to .NET NetMessage endpoints: the compat protocol (New) and the .NET
+// XML serializer (dotnetxml), then opts (which may override either),
+// typically Namespace for the packet types:
+//
+//	client, err := netmessage.NewClient(dotnet.Compat(
+//		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}),
+//	))
+func Compat(opts ...netmessage.Option) netmessage.Option {
+	all := make([]netmessage.Option, 0, 2+len(opts))
+	all = append(all, netmessage.WithProtocol(New), netmessage.WithSerializer(dotnetxml.New()))
+	return netmessage.Combine(append(all, opts...)...)
+}
+
+// Namespace returns an option that gives each type of the values in types
+// (values or pointers, such as WeatherRequest{}) the type id .NET uses for
+// its class: its FullName, ns + "." + the class name, such as
+// "Interop.WeatherRequest". The class name is the Go type's name, or what
+// its DotNetName method returns (see dotnetxml.ClassNamer), so one method
+// renames both the type id and the XML root element. An empty ns is .NET's
+// global namespace: the id is the class name alone. Call Namespace once
+// per .NET namespace.
+func Namespace(ns string, types ...any) netmessage.Option {
+	opts := make([]netmessage.Option, 0, len(types))
+	for _, v := range types {
+		opts = append(opts, netmessage.WithTypeIDOf(v, TypeID(ns, v)))
+	}
+	return netmessage.Combine(opts...)
+}
+
+// TypeID returns the .NET type id (FullName) of v's type in namespace ns,
+// as Namespace assigns it. It returns "" for a nil v.
+func TypeID(ns string, v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return ""
+	}
+	name := dotnetxml.ClassName(t)
+	if ns == "" {
+		return name
+	}
+	return ns + "." + name
+}

@@ -1,0 +1,52 @@
+// Package dotnet lets Go NetMessage endpoints talk to endpoints built on
+// the original .NET NetMessage, with no change on the .NET side: a Go
+// client can call a .NET server and a Go server can serve .NET clients.
+//
+// One option sets it all up:
+//
+//	opt := dotnet.Compat(dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}))
+//	client, err := netmessage.NewClient(opt) // or netmessage.NewServer(opt)
+//
+// Compat selects the compat Protocol (New) and the .NET XML serializer
+// (package serializers/dotnetxml); Namespace gives each Go type the type
+// id .NET uses, the class's FullName ("Interop.WeatherRequest").
+//
+// # Wire format
+//
+// The original's TypedProtocol: UTF-8 text, one packet per line ended by
+// 0x04 instead of a newline.
+//
+//	message    TypeId::Payload\x04
+//	request    >TypeId:Id:Payload\x04
+//	response   <TypeId:Id:Payload\x04   (the response's type; the request's id)
+//	heartbeat  \x04
+//
+// Ids are decimal ints counted from 0 by each end; the graceful close is
+// a TCP half-close, no packet. The Protocol translates between this text
+// and the typed layer's payload layout, so it works only under package
+// netmessage (through Compat or netmessage.WithProtocol(dotnet.New)), not
+// with raw payloads on package base.
+//
+// # Where the .NET protocol falls short
+//
+// It has no escaping: a payload containing 0x04 would end its packet
+// early. Append refuses it with ErrTerminator (the dotnetxml serializer
+// never produces one; XML cannot hold it).
+//
+// It has no error responses. When a Go handler fails, panics, or there
+// is no handler for a request, Append refuses the error response with
+// ErrErrorResponse, which the Go end raises as an error event (with the
+// handler's error text); the .NET caller gets nothing and times out, as
+// it would with a .NET server. A .NET server does not answer a request it
+// has no handler for either: the Go caller gets base.ErrRequestTimeout.
+//
+// A malformed packet (no separators, a bad id, invalid UTF-8) makes
+// Decode fail with ErrMalformed, so the connection closes with
+// base.ReasonProtocolError: the packets before it are delivered and
+// requests already received are answered before the close, and other
+// connections are not affected. The original raised an error event,
+// kept the connection, and silently dropped the rest of the read, valid
+// requests included; package base has no way yet to skip one bad packet
+// and go on, and closing is the predictable alternative to losing
+// packets silently. See docs/dotnet-interop.md.
+package dotnet

@@ -1,0 +1,87 @@
+// Package dotnetxml is a NetMessage serializer that writes and reads the
+// XML of .NET's XmlSerializer as the original .NET NetMessage uses it
+// (its XmlDataSerializer): no XML declaration, no namespaces, the root
+// element named after the class, one element per public property in
+// declaration order, null references left out. Together with package
+// netmessage/dotnet it lets Go endpoints talk to .NET NetMessage
+// endpoints; docs/dotnet-interop.md has the whole picture.
+//
+// It is written for that mapping with reflection (encoding/xml cannot
+// produce these forms); plans are built once per type and cached. It is
+// safe for concurrent use.
+//
+// # Type mapping
+//
+//	Go                                  .NET                  XML
+//	string                              string                text; "" is null (left out)
+//	*string                             string                nil is null, "" is <X />
+//	bool                                bool                  true / false
+//	int32, int (must fit 32 bits)       int                   -42
+//	int64                               long                  9007199254740993
+//	int8, int16, uint8, uint16          sbyte, short, byte, ushort
+//	uint32, uint (must fit 32 bits)     uint
+//	uint64                              ulong
+//	float64, float32                    double, float         3.25, 1E+21, INF, NaN
+//	time.Time                           DateTime              2026-11-25T13:14:15.123 / ...Z
+//	Guid                                Guid                  0f8fad5b-d9cb-469f-a165-70867728950e
+//	[]byte                              byte[]                base64; nil left out
+//	integer type with String()          enum                  its name: High
+//	encoding.TextMarshaler              (any text type)       its text
+//	struct (named)                      class                 child elements
+//	*struct                             class reference       nil left out
+//	[]T                                 List<T>, T[]          <Tags><string>x</string>...</Tags>
+//	embedded struct                     base class            its properties come first
+//
+// Lists name their items after the item type: <string>, <int>, <long>,
+// <double>, <boolean>, <dateTime>, <guid>, <base64Binary>, the class or
+// enum name, or "ArrayOf" and the item's name for a list of lists. A
+// top-level value is a root element of the same name ("<string>plain
+// string</string>", "<int>5</int>", "<ArrayOfString>").
+//
+// # Names
+//
+// A struct or enum is named after its Go type unless it implements
+// [ClassNamer]: a DotNetName method returning the .NET class name. A
+// field's element is named after the field unless its tag says otherwise:
+// `dotnet:"Name"`; `dotnet:"-"` leaves the field out, as are unexported
+// fields.
+//
+// # DateTime
+//
+// A time.Time whose Location is time.UTC is written as a UTC DateTime,
+// "2026-11-25T13:14:15Z"; any other as a local one, its wall clock
+// without a zone, as the captured .NET wrote local and unspecified times.
+// Fractional seconds are written only when not zero, to .NET's precision
+// of 100 ns (finer digits are dropped). The zero time.Time is .NET's
+// default(DateTime), "0001-01-01T00:00:00". On input, "Z" gives a time in
+// time.UTC; an offset gives the same instant in time.Local; no zone gives
+// that wall clock in time.Local, and "0001-01-01T00:00:00" the zero
+// time.Time.
+//
+// # Enums
+//
+// A Go integer type with a String method is a .NET enum: String's result
+// is written, and reading needs an UnmarshalText method (from
+// encoding.TextUnmarshaler) that parses it back. A type with MarshalText
+// and UnmarshalText is written as its text whatever its kind.
+//
+// # Input
+//
+// Unmarshal accepts what .NET writes with other settings too: an XML
+// declaration, namespace declarations, white space between elements,
+// comments, CDATA, elements in any order and xsi:nil="true" for null.
+// Unknown elements and stray text are skipped, as XmlSerializer does. The
+// root element must match the target type.
+//
+// # Limits
+//
+// XML 1.0 cannot carry most control characters (such as the 0x04 that
+// frames the .NET protocol), U+FFFE, U+FFFF or invalid UTF-8: Marshal
+// refuses them with an error naming the property and byte offset. A '\r'
+// is written as "&#xD;" so that it survives the reader's line-end
+// normalization. Maps, interfaces, arrays other than Guid, channels,
+// functions and complex numbers have no mapping and are refused. A nil
+// item in a list of pointers is refused (XmlSerializer would need the xsi
+// namespace to mark it). Values that do not fit their .NET type (an int
+// over 32 bits, a date past year 9999) are refused rather than truncated.
+package dotnetxml

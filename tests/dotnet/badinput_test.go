@@ -1,0 +1,109 @@
+package interop
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/netmessage/dotnet"
+)
+
+// weatherRequest and weatherResponse are the wire text of a request with
+// the given id and city and of the Go server's answer to it.
+func weatherRequest(id int, city string) string {
+	return fmt.Sprintf(">Interop.WeatherRequest:%d:<WeatherRequest><City>%s</City></WeatherRequest>\x04", id, city)
+}
+
+func weatherResponse(id int, city string) string {
+	return fmt.Sprintf("<Interop.WeatherResponse:%d:<WeatherResponse><Forecast>Sunny in %s</Forecast></WeatherResponse>\x04", id, city)
+}
+
+// checkOtherSession checks that a Go client of the same server still gets
+// answers.
+func checkOtherSession(t *testing.T, c *client) {
+	t.Helper()
+	resp, err := netmessage.Request(ctxT(t), c.c, WeatherRequest{City: "Elsewhere"})
+	if err != nil || resp.Forecast != "Sunny in Elsewhere" {
+		t.Errorf("the other session: %+v, %v", resp, err)
+	}
+}
+
+// TestBadInputOneWrite sends the captured bad input in one write after a
+// valid request. Unlike the original, which raised an error and silently
+// dropped the rest of the read, the Go server answers the request before
+// the bad packet, raises an error event naming the bad packet and closes
+// the connection with a protocol error. Other sessions go on.
+func TestBadInputOneWrite(t *testing.T) {
+	s := startServer(t, serveWeather)
+	other := s.connect(t, nil)
+	raw := dialRaw(t, s.addr)
+	sess := recv(t, s.opened, "the raw session")
+	checkOtherSession(t, other)
+
+	raw.send(append([]string{weatherRequest(0, "Bonn")}, captured(t, "bad_input.bin")...)...)
+	raw.expect(weatherResponse(0, "Bonn"))
+	raw.expectEOF()
+	expectClose(t, "server", s.ev.closed, sess, base.ReasonProtocolError)
+	err := s.ev.expectError(t, dotnet.ErrMalformed)
+	if !errors.Is(err, base.ReasonProtocolError) || !strings.Contains(err.Error(), `no ':' after the type id in "garbage-without-separators"`) {
+		t.Errorf("error event %q", err)
+	}
+	checkOtherSession(t, other)
+	s.ev.noErrors(t)
+}
+
+// TestBadInputEach sends each captured bad packet on its own connection,
+// between two valid requests.
+func TestBadInputEach(t *testing.T) {
+	bad := captured(t, "bad_input.bin")
+	for _, c := range []struct {
+		name      string
+		packet    string
+		answers   []string        // besides the request before (id 100)
+		unhandled *unhandledEvent // the unhandled event raised
+		err       error           // the error event raised
+		closes    bool            // the connection closes with a protocol error
+	}{
+		{name: "garbage", packet: bad[0], err: dotnet.ErrMalformed, closes: true},
+		{name: "unknown message type", packet: bad[1], answers: []string{weatherResponse(101, "After")},
+			unhandled: &unhandledEvent{base.KindMessage, "Unknown.Type"}},
+		{name: "unknown request type", packet: bad[2], answers: []string{weatherResponse(101, "After")},
+			unhandled: &unhandledEvent{base.KindRequest, "Unknown.Req"}, err: dotnet.ErrErrorResponse},
+		{name: "response to an id never sent", packet: bad[3], err: base.ErrUnknownResponse, closes: true},
+		{name: "valid request", packet: bad[4], answers: []string{
+			"<Interop.WeatherResponse:1:<WeatherResponse><Forecast>Sunny in Exämple</Forecast></WeatherResponse>\x04",
+			weatherResponse(101, "After"),
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := startServer(t, serveWeather)
+			other := s.connect(t, nil)
+			raw := dialRaw(t, s.addr)
+			sess := recv(t, s.opened, "the raw session")
+
+			raw.send(weatherRequest(100, "Before"), c.packet, weatherRequest(101, "After"))
+			raw.expect(append([]string{weatherResponse(100, "Before")}, c.answers...)...)
+			if c.unhandled != nil {
+				if ev := recv(t, s.ev.unhandled, "the unhandled event"); ev != *c.unhandled {
+					t.Errorf("unhandled event %+v, want %+v", ev, *c.unhandled)
+				}
+			}
+			if c.err != nil {
+				s.ev.expectError(t, c.err)
+			}
+			if c.closes {
+				raw.expectEOF()
+				expectClose(t, "server", s.ev.closed, sess, base.ReasonProtocolError)
+			} else {
+				raw.closeWrite()
+				raw.expectEOF()
+				expectClose(t, "server", s.ev.closed, sess, base.ReasonGraceful)
+			}
+			checkOtherSession(t, other)
+			s.ev.noErrors(t)
+		})
+	}
+}

@@ -1,0 +1,202 @@
+// Package interop tests the .NET compat profile end to end: Go servers and
+// clients using dotnet.Compat over real TCP, and raw connections that
+// speak the bytes captured from the original .NET NetMessage.
+package interop
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/netmessage/dotnet"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The C# types of the captures, namespace Interop, and two more for
+// failure cases.
+type (
+	WeatherResponse struct{ Forecast string }
+	WeatherRequest  struct {
+		netmessage.Returns[WeatherResponse]
+		City string
+		Date time.Time
+	}
+	ChatMessage struct {
+		Text string
+		Seq  int32
+	}
+	// FailingRequest's handler always returns an error.
+	FailingRequest struct {
+		netmessage.Returns[WeatherResponse]
+		Why string
+	}
+	// SlowRequest's handler answers only when its context ends.
+	SlowRequest struct {
+		netmessage.Returns[WeatherResponse]
+	}
+)
+
+// interop is the profile every end in these tests uses.
+func interop(opts ...netmessage.Option) netmessage.Option {
+	return dotnet.Compat(append([]netmessage.Option{
+		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}, FailingRequest{}, SlowRequest{}),
+	}, opts...)...)
+}
+
+var (
+	must = testutil.Must
+	ctxT = testutil.Ctx
+)
+
+func recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	return testutil.Recv(t, ch, what)
+}
+
+// Events one end raised.
+type (
+	closeEvent struct {
+		peer   netmessage.Peer
+		reason base.CloseReason
+	}
+	unhandledEvent struct {
+		kind base.Kind
+		id   string
+	}
+)
+
+// events collects one end's events on channels large enough that a hook
+// never blocks.
+type events struct {
+	closed    chan closeEvent
+	errs      chan error
+	unhandled chan unhandledEvent
+}
+
+func newEvents() *events {
+	return &events{closed: make(chan closeEvent, 64), errs: make(chan error, 1024), unhandled: make(chan unhandledEvent, 1024)}
+}
+
+func (ev *events) options() netmessage.Option {
+	return netmessage.Combine(
+		netmessage.OnError(func(_ netmessage.Peer, err error) { ev.errs <- err }),
+		netmessage.OnUnhandled(func(_ netmessage.Peer, kind base.Kind, id string) { ev.unhandled <- unhandledEvent{kind, id} }),
+	)
+}
+
+// expectError waits for an error event matching target.
+func (ev *events) expectError(t testing.TB, target error) error {
+	t.Helper()
+	err := recv(t, ev.errs, "an error event")
+	if !errors.Is(err, target) {
+		t.Fatalf("error event %v, want %v", err, target)
+	}
+	return err
+}
+
+// noErrors asserts that no error event was raised.
+func (ev *events) noErrors(t testing.TB) {
+	t.Helper()
+	select {
+	case err := <-ev.errs:
+		t.Errorf("unexpected error event: %v", err)
+	default:
+	}
+}
+
+// server is a Go server speaking the .NET protocol on a loopback port.
+type server struct {
+	srv    *netmessage.Server
+	addr   string
+	ev     *events
+	opened chan *netmessage.Session
+}
+
+// startServer starts a server; setup registers its handlers. It is closed
+// when the test ends, after which its sessions must have finished.
+func startServer(t *testing.T, setup func(*netmessage.Server), opts ...netmessage.Option) *server {
+	t.Helper()
+	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64)}
+	var mu sync.Mutex
+	var all []*netmessage.Session
+	sopts := []netmessage.ServerOption{
+		interop(opts...), s.ev.options(),
+		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
+			mu.Lock()
+			all = append(all, sess)
+			mu.Unlock()
+			s.opened <- sess
+		}),
+		netmessage.OnSessionClosed(func(sess *netmessage.Session, r base.CloseReason) { s.ev.closed <- closeEvent{sess, r} }),
+	}
+	var err error
+	s.srv, err = netmessage.NewServer(sopts...)
+	must(t, err)
+	if setup != nil {
+		setup(s.srv)
+	}
+	ln := testutil.Listen(t)
+	s.addr = ln.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- s.srv.Serve(ln) }()
+	t.Cleanup(func() {
+		s.srv.Close()
+		if err := recv(t, served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
+			t.Errorf("Serve returned %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, sess := range all {
+			testutil.Closed(t, sess.Done(), "a session to finish")
+		}
+	})
+	return s
+}
+
+// client is a Go client speaking the .NET protocol.
+type client struct {
+	c    *netmessage.Client
+	ev   *events
+	sess *netmessage.Session // the server's session for this client
+}
+
+// connect connects a client to s; setup registers its handlers. It is
+// closed when the test ends.
+func (s *server) connect(t *testing.T, setup func(*netmessage.Client), opts ...netmessage.Option) *client {
+	t.Helper()
+	c := &client{ev: newEvents()}
+	var err error
+	c.c, err = netmessage.NewClient(interop(opts...), c.ev.options(),
+		netmessage.OnDisconnected(func(nc *netmessage.Client, r base.CloseReason) { c.ev.closed <- closeEvent{nc, r} }))
+	must(t, err)
+	if setup != nil {
+		setup(c.c)
+	}
+	must(t, c.c.Connect(ctxT(t), s.addr))
+	t.Cleanup(func() {
+		c.c.Close()
+		testutil.Closed(t, c.c.Base().Session().Done(), "the client's session to finish")
+	})
+	c.sess = recv(t, s.opened, "the server session")
+	return c
+}
+
+// weather is the standard WeatherRequest handler: "Sunny in <City>".
+func weather(_ context.Context, _ netmessage.Peer, r WeatherRequest) (WeatherResponse, error) {
+	return WeatherResponse{Forecast: "Sunny in " + r.City}, nil
+}
+
+// serveWeather registers weather on a server.
+func serveWeather(srv *netmessage.Server) {
+	netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+		return weather(ctx, s, r)
+	})
+}

@@ -1,0 +1,126 @@
+package tests
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
+)
+
+// unhandledWithin bounds how long an unhandled request may take: it must
+// fail at once, not at the response timeout (10 s by default).
+const unhandledWithin = 3 * time.Second
+
+// TestRemoteErrors checks, in both directions, how a caller learns that the
+// peer could not answer: a handler error (CodeHandler with its text), a
+// handler panic (CodePanic, an error event with a *base.PanicError on the
+// handling end, and the session lives on), a request without a handler
+// (ErrUnhandled at once and an OnUnhandled event) and a message without a
+// handler (an OnUnhandled event).
+func TestRemoteErrors(t *testing.T) {
+	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+		s, c := newPair(t, sc,
+			func(srv *netmessage.Server) { must(t, handleFault(srv)) },
+			func(cl *netmessage.Client) { must(t, handleFault(cl)) })
+		for _, d := range []struct {
+			name    string
+			caller  netmessage.Peer
+			handler netmessage.Peer // the handling end, as its hooks see it
+			ev      *events         // the handling end's events
+		}{
+			{"client to server", c.c, c.sess, s.ev},
+			{"server to client", c.sess, c.c, c.ev},
+		} {
+			t.Run(d.name, func(t *testing.T) {
+				// A handler error reaches the caller with its text.
+				_, err := netmessage.Request(ctxT(t), d.caller, Fault{Mode: "error"})
+				re := remoteError(t, "handler error", err)
+				if re.Code != netmessage.CodeHandler || re.Message != "deliberate failure: error" {
+					t.Errorf("handler error: got code %v message %q", re.Code, re.Message)
+				}
+				if errors.Is(err, netmessage.ErrUnhandled) || !strings.Contains(err.Error(), "deliberate failure") {
+					t.Errorf("handler error reads %q", err)
+				}
+
+				// A panic: CodePanic for the caller, one error event with a
+				// *base.PanicError on the handling end.
+				_, err = netmessage.Request(ctxT(t), d.caller, Fault{Mode: "panic"})
+				re = remoteError(t, "panic", err)
+				if re.Code != netmessage.CodePanic || !strings.Contains(re.Message, "deliberate panic") {
+					t.Errorf("panic: got code %v message %q", re.Code, re.Message)
+				}
+				ev := recv(t, d.ev.errs, "panic error event")
+				var pe *base.PanicError
+				if !errors.As(ev.err, &pe) {
+					t.Fatalf("panic error event: got %v (%T), want a *base.PanicError", ev.err, ev.err)
+				}
+				if pe.Value != "deliberate panic" || len(pe.Stack) == 0 {
+					t.Errorf("PanicError: value %v, %d bytes of stack", pe.Value, len(pe.Stack))
+				}
+				if ev.peer != d.handler {
+					t.Errorf("panic error event: peer %p, want %p", ev.peer, d.handler)
+				}
+				none(t, d.ev.errs, "second error event for one panic")
+
+				// The session lives on.
+				res, err := netmessage.Request(ctxT(t), d.caller, Fault{Mode: "fine"})
+				if err != nil || res.Mode != "fine" {
+					t.Fatalf("after the panic: %+v, %v", res, err)
+				}
+
+				// No handler: ErrUnhandled at once, and an event.
+				start := time.Now()
+				_, err = netmessage.Request(ctxT(t), d.caller, Orphan{X: 1})
+				testutil.Within(t, "unhandled request", time.Since(start), 0, unhandledWithin)
+				if !errors.Is(err, netmessage.ErrUnhandled) {
+					t.Fatalf("unhandled request: got %v, want ErrUnhandled", err)
+				}
+				if re := remoteError(t, "unhandled", err); re.Code != netmessage.CodeUnhandled || !strings.Contains(re.Message, typeID[Orphan]()) {
+					t.Errorf("unhandled: got code %v message %q", re.Code, re.Message)
+				}
+				uev := recv(t, d.ev.unhandled, "unhandled request event")
+				if uev.kind != base.KindRequest || uev.id != typeID[Orphan]() || uev.peer != d.handler {
+					t.Errorf("unhandled request event: %v %q from %p, want request %q from %p",
+						uev.kind, uev.id, uev.peer, typeID[Orphan](), d.handler)
+				}
+
+				must(t, d.caller.Send(ctxT(t), Stray{X: 2}))
+				uev = recv(t, d.ev.unhandled, "unhandled message event")
+				if uev.kind != base.KindMessage || uev.id != typeID[Stray]() || uev.peer != d.handler {
+					t.Errorf("unhandled message event: %v %q from %p, want message %q from %p",
+						uev.kind, uev.id, uev.peer, typeID[Stray](), d.handler)
+				}
+				none(t, d.ev.unhandled, "another unhandled event")
+				noErrors(t, "handling end", d.ev)
+			})
+		}
+	})
+}
+
+// TestRemoveHandlerWhileConnected removes and re-registers a handler on an
+// open connection: in between, its requests are unhandled.
+func TestRemoveHandlerWhileConnected(t *testing.T) {
+	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+		s, c := newPair(t, sc, func(srv *netmessage.Server) { must(t, handlePing(srv)) }, nil)
+		if _, err := netmessage.Request(ctxT(t), c.c, Ping{N: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if !netmessage.RemoveHandler[Ping](s.srv) {
+			t.Fatal("RemoveHandler found no handler for Ping")
+		}
+		if _, err := netmessage.Request(ctxT(t), c.c, Ping{N: 2}); !errors.Is(err, netmessage.ErrUnhandled) {
+			t.Fatalf("after RemoveHandler: got %v, want ErrUnhandled", err)
+		}
+		if ev := recv(t, s.ev.unhandled, "unhandled event"); ev.id != typeID[Ping]() {
+			t.Errorf("unhandled event for %q", ev.id)
+		}
+		must(t, handlePing(s.srv))
+		if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
+			t.Fatalf("after registering again: %+v, %v", p, err)
+		}
+	})
+}

@@ -1,0 +1,278 @@
+// Package tests is the typed integration suite of NetMessage for Go: typed
+// servers and clients talking over real TCP on 127.0.0.1, every test run
+// once for each serializer (XML, JSON, msgpack) as subtests.
+package tests
+
+import (
+	"errors"
+	"net"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+	jsonser "github.com/netmessage-go/netmessage/serializers/json"
+	msgpackser "github.com/netmessage-go/netmessage/serializers/msgpack"
+	xmlser "github.com/netmessage-go/netmessage/serializers/xml"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// serializerCase is one serializer the suite runs with.
+type serializerCase struct {
+	name string
+	new  func() netmessage.Serializer
+	maps bool // the format carries Go maps (XML does not)
+	// utc: a time sent in UTC comes back in UTC. msgpack keeps only the
+	// instant and decodes into time.Local (documented in its package).
+	utc bool
+}
+
+// serializers is the table every test loops over.
+var serializers = []serializerCase{
+	{name: "xml", new: func() netmessage.Serializer { return xmlser.New() }, utc: true},
+	{name: "json", new: func() netmessage.Serializer { return jsonser.New() }, maps: true, utc: true},
+	{name: "msgpack", new: func() netmessage.Serializer { return msgpackser.New() }, maps: true},
+}
+
+// eachSerializer runs f as a subtest for every serializer.
+func eachSerializer(t *testing.T, f func(t *testing.T, sc serializerCase)) {
+	t.Helper()
+	for _, sc := range serializers {
+		t.Run(sc.name, func(t *testing.T) { f(t, sc) })
+	}
+}
+
+// Shorthands for the shared helpers.
+var (
+	must = testutil.Must
+	ctxT = testutil.Ctx
+)
+
+func recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	return testutil.Recv(t, ch, what)
+}
+
+func none[T any](t testing.TB, ch <-chan T, what string) {
+	t.Helper()
+	testutil.None(t, ch, what)
+}
+
+// diff fails the test when got differs from want.
+func diff[T any](t testing.TB, what string, want, got T) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+// typeID is the default type id of T: its package path and name.
+func typeID[T any]() string {
+	rt := reflect.TypeFor[T]()
+	return rt.PkgPath() + "." + rt.Name()
+}
+
+// Events one end raised.
+type (
+	closeEvent struct {
+		peer   netmessage.Peer
+		reason base.CloseReason
+	}
+	errorEvent struct {
+		peer netmessage.Peer
+		err  error
+	}
+	unhandledEvent struct {
+		peer netmessage.Peer
+		kind base.Kind
+		id   string
+	}
+)
+
+// events collects one end's events on channels large enough that a hook
+// never blocks in these tests.
+type events struct {
+	closed    chan closeEvent
+	errs      chan errorEvent
+	unhandled chan unhandledEvent
+}
+
+func newEvents() *events {
+	return &events{
+		closed:    make(chan closeEvent, 64),
+		errs:      make(chan errorEvent, 1024),
+		unhandled: make(chan unhandledEvent, 1024),
+	}
+}
+
+func (ev *events) options() []netmessage.Option {
+	return []netmessage.Option{
+		netmessage.OnError(func(p netmessage.Peer, err error) { ev.errs <- errorEvent{p, err} }),
+		netmessage.OnUnhandled(func(p netmessage.Peer, kind base.Kind, id string) {
+			ev.unhandled <- unhandledEvent{p, kind, id}
+		}),
+	}
+}
+
+// server is a typed server serving a loopback listener.
+type server struct {
+	srv    *netmessage.Server
+	addr   string
+	ev     *events
+	opened chan *netmessage.Session
+	served chan error // receives Serve's result
+
+	mu  sync.Mutex
+	all []*netmessage.Session // every session opened, waited for at cleanup
+}
+
+// startServer starts a typed server with serializer ser. setup registers
+// handlers before it serves. The server is closed when the test ends, and
+// every session it opened must have finished by then.
+func startServer(t *testing.T, ser netmessage.Serializer, setup func(*netmessage.Server), opts ...netmessage.ServerOption) *server {
+	t.Helper()
+	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64), served: make(chan error, 1)}
+	all := []netmessage.ServerOption{
+		netmessage.WithSerializer(ser),
+		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
+			s.mu.Lock()
+			s.all = append(s.all, sess)
+			s.mu.Unlock()
+			s.opened <- sess
+		}),
+		netmessage.OnSessionClosed(func(sess *netmessage.Session, reason base.CloseReason) {
+			s.ev.closed <- closeEvent{sess, reason}
+		}),
+	}
+	for _, o := range s.ev.options() {
+		all = append(all, o)
+	}
+	var err error
+	s.srv, err = netmessage.NewServer(append(all, opts...)...)
+	must(t, err)
+	if setup != nil {
+		setup(s.srv)
+	}
+	ln := testutil.Listen(t)
+	s.addr = ln.Addr().String()
+	go func() { s.served <- s.srv.Serve(ln) }()
+	t.Cleanup(func() {
+		s.srv.Close()
+		if err := testutil.Recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want base.ErrServerClosed", err)
+		}
+		s.mu.Lock()
+		all := append([]*netmessage.Session(nil), s.all...)
+		s.mu.Unlock()
+		for _, sess := range all {
+			testutil.Closed(t, sess.Done(), "a server session to finish")
+		}
+	})
+	return s
+}
+
+// client is a typed client connected to a server.
+type client struct {
+	c    *netmessage.Client
+	ev   *events
+	sess *netmessage.Session // the server's session for this client
+}
+
+// connect connects a typed client with serializer ser to s and waits until
+// both ends have opened. setup registers handlers before it connects. The
+// client is closed when the test ends.
+func (s *server) connect(t *testing.T, ser netmessage.Serializer, setup func(*netmessage.Client), opts ...netmessage.ClientOption) *client {
+	t.Helper()
+	c := &client{ev: newEvents()}
+	connected := make(chan *netmessage.Client, 1)
+	all := []netmessage.ClientOption{
+		netmessage.WithSerializer(ser),
+		netmessage.OnConnected(func(nc *netmessage.Client) { connected <- nc }),
+		netmessage.OnDisconnected(func(nc *netmessage.Client, reason base.CloseReason) {
+			c.ev.closed <- closeEvent{nc, reason}
+		}),
+	}
+	for _, o := range c.ev.options() {
+		all = append(all, o)
+	}
+	var err error
+	c.c, err = netmessage.NewClient(append(all, opts...)...)
+	must(t, err)
+	if setup != nil {
+		setup(c.c)
+	}
+	must(t, c.c.Connect(ctxT(t), s.addr))
+	t.Cleanup(func() {
+		c.c.Close()
+		testutil.Closed(t, c.c.Base().Session().Done(), "the client's session to finish")
+	})
+	if got := recv(t, connected, "client connected"); got != c.c {
+		t.Errorf("OnConnected got client %p, want %p", got, c.c)
+	}
+	c.sess = recv(t, s.opened, "server session opened")
+	return c
+}
+
+// newPair starts a server and connects one client, both with sc's
+// serializer.
+func newPair(t *testing.T, sc serializerCase, setupServer func(*netmessage.Server), setupClient func(*netmessage.Client)) (*server, *client) {
+	t.Helper()
+	s := startServer(t, sc.new(), setupServer)
+	return s, s.connect(t, sc.new(), setupClient)
+}
+
+// isNetTimeout reports whether err is a net.Error that timed out.
+func isNetTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// remoteError returns err as a *netmessage.RemoteError, failing the test if
+// it is not one.
+func remoteError(t testing.TB, what string, err error) *netmessage.RemoteError {
+	t.Helper()
+	var re *netmessage.RemoteError
+	if !errors.As(err, &re) {
+		t.Fatalf("%s: got %v (%T), want a *netmessage.RemoteError", what, err, err)
+	}
+	return re
+}
+
+// closeError returns err as a *base.CloseError that matches base.ErrClosed,
+// failing the test if it is not one.
+func closeError(t testing.TB, what string, err error) *base.CloseError {
+	t.Helper()
+	var ce *base.CloseError
+	if !errors.As(err, &ce) || !errors.Is(err, base.ErrClosed) {
+		t.Fatalf("%s: got %v (%T), want a *base.CloseError", what, err, err)
+	}
+	return ce
+}
+
+// expectClose waits for a close event and checks its peer and reason.
+func expectClose(t testing.TB, what string, ch <-chan closeEvent, peer netmessage.Peer, reason base.CloseReason) {
+	t.Helper()
+	ev := recv(t, ch, what)
+	if ev.peer != peer {
+		t.Errorf("%s: peer %p, want %p", what, ev.peer, peer)
+	}
+	if ev.reason != reason {
+		t.Errorf("%s: reason %v, want %v", what, ev.reason, reason)
+	}
+}
+
+// noErrors asserts that an end raised no error event.
+func noErrors(t testing.TB, what string, ev *events) {
+	t.Helper()
+	select {
+	case e := <-ev.errs:
+		t.Errorf("%s: unexpected error event: %v", what, e.err)
+	default:
+	}
+}

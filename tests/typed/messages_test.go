@@ -1,0 +1,162 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+)
+
+// received is a message with the peer its handler was given.
+type received[M any] struct {
+	peer netmessage.Peer
+	msg  M
+}
+
+func collect[M any, P netmessage.Peer](t *testing.T, r netmessage.Router[P], ch chan received[M]) {
+	t.Helper()
+	must(t, netmessage.HandleMessage(r, func(_ context.Context, p P, m M) { ch <- received[M]{p, m} }))
+}
+
+// TestMessagesBothWays sends a rich message each way, as a value and as a
+// pointer, and compares what arrives field by field.
+func TestMessagesBothWays(t *testing.T) {
+	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+		atServer, atClient := make(chan received[Rich], 4), make(chan received[Rich], 4)
+		s, c := newPair(t, sc,
+			func(srv *netmessage.Server) { collect(t, srv, atServer) },
+			func(cl *netmessage.Client) { collect(t, cl, atClient) })
+
+		for i, v := range []any{newRich(1), ptr(newRich(2))} {
+			want := newRich(i + 1)
+			must(t, c.c.Send(ctxT(t), v))
+			got := recv(t, atServer, "message at the server")
+			diff(t, "client to server", want, got.msg)
+			if got.peer != c.sess {
+				t.Errorf("server handler got peer %p, want the opened session %p", got.peer, c.sess)
+			}
+			checkZone(t, sc, got.msg.Created)
+
+			must(t, c.sess.Send(ctxT(t), v))
+			got = recv(t, atClient, "message at the client")
+			diff(t, "server to client", want, got.msg)
+			if got.peer != c.c {
+				t.Errorf("client handler got peer %p, want the client %p", got.peer, c.c)
+			}
+			checkZone(t, sc, got.msg.Created)
+		}
+		noErrors(t, "server", s.ev)
+		noErrors(t, "client", c.ev)
+	})
+}
+
+// TestMapsRoundTripOrFailCleanly sends maps and binary bytes each way where
+// the format carries them; XML, which cannot, must refuse at the sender
+// with an error that names the problem, send nothing, and leave the
+// connection working.
+func TestMapsRoundTripOrFailCleanly(t *testing.T) {
+	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+		atServer, atClient := make(chan received[RichMaps], 4), make(chan received[RichMaps], 4)
+		s, c := newPair(t, sc,
+			func(srv *netmessage.Server) {
+				collect(t, srv, atServer)
+				must(t, handleEcho(srv, "server", nil))
+				must(t, handlePing(srv))
+			},
+			func(cl *netmessage.Client) {
+				collect(t, cl, atClient)
+				must(t, handleEcho(cl, "client", nil))
+			})
+		want := newRichMaps(7)
+
+		if !sc.maps {
+			err := c.c.Send(ctxT(t), want)
+			if err == nil || !strings.Contains(err.Error(), "map") {
+				t.Fatalf("XML Send of a map: got %v, want an error about maps", err)
+			}
+			_, err = netmessage.Request(ctxT(t), c.c, MapEchoRequest{Payload: want})
+			if err == nil || !strings.Contains(err.Error(), "map") {
+				t.Fatalf("XML Request with a map: got %v, want an error about maps", err)
+			}
+			if err := c.sess.Send(ctxT(t), &want); err == nil {
+				t.Fatal("XML Send of a map from the server: no error")
+			}
+			none(t, atServer, "map message at the server")
+			none(t, atClient, "map message at the client")
+			if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
+				t.Fatalf("connection after refused sends: %+v, %v", p, err)
+			}
+			noErrors(t, "server", s.ev)
+			return
+		}
+
+		must(t, c.c.Send(ctxT(t), want))
+		diff(t, "client to server", want, recv(t, atServer, "map message at the server").msg)
+		must(t, c.sess.Send(ctxT(t), &want))
+		diff(t, "server to client", want, recv(t, atClient, "map message at the client").msg)
+
+		resp, err := netmessage.Request(ctxT(t), c.c, MapEchoRequest{Payload: want})
+		must(t, err)
+		diff(t, "client request", MapEchoResponse{Payload: want, By: "server"}, resp)
+		resp, err = netmessage.Request(ctxT(t), c.sess, &MapEchoRequest{Payload: want})
+		must(t, err)
+		diff(t, "server request", MapEchoResponse{Payload: want, By: "client"}, resp)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// checkZone checks the location of a time sent in UTC: UTC again, or
+// time.Local for msgpack. (cmp compares times with Equal, which ignores the
+// location, so this is checked apart.)
+func checkZone(t *testing.T, sc serializerCase, at time.Time) {
+	t.Helper()
+	want := time.UTC
+	if !sc.utc {
+		want = time.Local
+	}
+	if at.Location() != want {
+		t.Errorf("time decoded in location %q, want %q", at.Location(), want)
+	}
+}
+
+// TestLargeMessages sends a 1 MiB message each way, and one over the
+// transport's 4 MiB packet limit, which fails at the sender with
+// base.ErrPacketTooLarge and leaves the connection working.
+func TestLargeMessages(t *testing.T) {
+	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+		atServer, atClient := make(chan received[Rich], 1), make(chan received[Rich], 1)
+		s, c := newPair(t, sc,
+			func(srv *netmessage.Server) { collect(t, srv, atServer); must(t, handlePing(srv)) },
+			func(cl *netmessage.Client) { collect(t, cl, atClient) })
+
+		want := newRich(3)
+		want.Title = strings.Repeat("große Nachricht 📦 ", (1<<20)/24)
+		want.Numbers = make([]int, 2000)
+		for i := range want.Numbers {
+			want.Numbers[i] = i * i
+		}
+		must(t, c.c.Send(ctxT(t), want))
+		diff(t, "client to server", want, recv(t, atServer, "large message at the server").msg)
+		must(t, c.sess.Send(ctxT(t), want))
+		diff(t, "server to client", want, recv(t, atClient, "large message at the client").msg)
+
+		huge := newRich(4)
+		huge.Title = strings.Repeat("x", 5<<20)
+		if err := c.c.Send(ctxT(t), huge); !errors.Is(err, base.ErrPacketTooLarge) {
+			t.Fatalf("oversized Send: %v, want base.ErrPacketTooLarge", err)
+		}
+		if _, err := netmessage.Request(ctxT(t), c.c, EchoRequest{Payload: huge}); !errors.Is(err, base.ErrPacketTooLarge) {
+			t.Fatalf("oversized Request: %v, want base.ErrPacketTooLarge", err)
+		}
+		if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 1}); err != nil || p.N != 1 {
+			t.Fatalf("after the refused sends: %+v, %v", p, err)
+		}
+		noErrors(t, "server", s.ev)
+		noErrors(t, "client", c.ev)
+	})
+}
