@@ -98,9 +98,6 @@ func (s *Session) dispatch() {
 		break
 	}
 	<-s.writerDone
-	if s.onEnd != nil {
-		s.onEnd(s)
-	}
 	ce := s.closeErr.Load()
 	if f := s.cfg.onClosed; f != nil {
 		s.callHook(func() { f(s, ce.Reason) })
@@ -109,6 +106,9 @@ func (s *Session) dispatch() {
 		s.report(ce)
 	}
 	<-s.idle()
+	if s.onEnd != nil {
+		s.onEnd(s)
+	}
 }
 
 func (s *Session) deliver(it inbound) {

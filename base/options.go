@@ -166,8 +166,9 @@ func WithMaxPacketSize(n int) Option {
 }
 
 // WithMaxConcurrentRequests bounds how many requests from the peer are
-// handled at once (default 128). Past it, reading from the peer pauses until
-// a handler returns. n <= 0 keeps the default.
+// handled at once (default 128). Requests past it wait in a queue, in the
+// order received, and count towards WithMaxQueuedBytes, which pauses reading
+// when full. n <= 0 keeps the default.
 func WithMaxConcurrentRequests(n int) Option {
 	return option(func(c *config) {
 		if n > 0 {
@@ -207,7 +208,11 @@ func OnMessage(f func(s *Session, payload []byte)) Option {
 // OnRequest sets the handler of requests received. Each runs in its own
 // goroutine (at most WithMaxConcurrentRequests at once); what it returns is
 // sent as the response. ctx ends when the connection closes. payload is
-// valid only during the call.
+// valid only during the call. If the handler panics, or the Protocol refuses
+// the response, no response is sent and the caller's request ends with its
+// timeout (netmessage answers with a remote error instead). A handler must
+// not wait for Disconnect on its own session, which waits for running
+// handlers; call it from a new goroutine.
 func OnRequest(f func(ctx context.Context, s *Session, payload []byte) (response []byte)) Option {
 	return option(func(c *config) { c.onRequest = f })
 }

@@ -32,7 +32,8 @@ func (k Kind) String() string {
 // Packet is one unit on the wire: a one-way message, a request with its id,
 // or the response to the request with that id.
 //
-// A decoded Packet's Payload aliases the connection's read buffer: it is valid
+// A decoded Packet's Payload is memory owned by the connection or by its
+// Protocol (the read buffer, or a buffer the Protocol reuses): it is valid
 // only until the next call to Decode.
 type Packet struct {
 	Kind    Kind
@@ -64,7 +65,9 @@ type Protocol interface {
 
 	// Decode decodes the first packet in buf and returns it with the number of
 	// bytes it used. When buf holds no whole packet yet, Decode returns n == 0
-	// and a nil error: the caller keeps the bytes and calls again with more.
+	// and a nil error: the caller keeps the bytes and calls again with the
+	// same unconsumed bytes followed by more (so a Protocol may remember how
+	// far it has scanned).
 	// Bytes that carry no packet (a heartbeat, the preface) are consumed with
 	// Kind == KindNone. A payload longer than limit bytes, or malformed input,
 	// is an error; the connection then closes with ReasonProtocolError.

@@ -159,7 +159,10 @@ func (srv *Server) isClosed() bool {
 func (srv *Server) Session(id uint64) *Session {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	return srv.sessions[id]
+	if s := srv.sessions[id]; s != nil && s.Err() == nil {
+		return s
+	}
+	return nil
 }
 
 // Sessions returns the open sessions, ordered by id.
@@ -167,10 +170,23 @@ func (srv *Server) Sessions() []*Session {
 	srv.mu.Lock()
 	list := make([]*Session, 0, len(srv.sessions))
 	for _, s := range srv.sessions {
-		list = append(list, s)
+		if s.Err() == nil {
+			list = append(list, s)
+		}
 	}
 	srv.mu.Unlock()
 	slices.SortFunc(list, func(a, b *Session) int { return compareID(a.id, b.id) })
+	return list
+}
+
+// all returns every session the server holds, open or closing.
+func (srv *Server) all() []*Session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	list := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		list = append(list, s)
+	}
 	return list
 }
 
@@ -209,7 +225,7 @@ func (srv *Server) stopAccepting() {
 func (srv *Server) Close() error {
 	srv.stopAccepting()
 	srv.setup.Wait()
-	for _, s := range srv.Sessions() {
+	for _, s := range srv.all() {
 		s.close(ReasonServerShutdown)
 	}
 	return nil
@@ -223,7 +239,7 @@ func (srv *Server) Close() error {
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.stopAccepting()
 	srv.setup.Wait()
-	list := srv.Sessions()
+	list := srv.all() // closing ones too: Shutdown waits for their hooks
 	var wg sync.WaitGroup
 	for _, s := range list {
 		wg.Add(1)

@@ -76,7 +76,9 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 	h := func(ctx context.Context, p P, body []byte) (out []byte) {
 		var req Req
 		if err := ep.ser.Unmarshal(body, &req); err != nil {
-			return encodeFailure(statusBadRequest, fmt.Sprintf("%s unmarshal %s: %v", ep.ser.Name(), reqID, err))
+			err = fmt.Errorf("netmessage: %s unmarshal request %s: %w", ep.ser.Name(), reqID, err)
+			ep.report(p, err)
+			return encodeFailure(statusBadRequest, err.Error())
 		}
 		defer func() {
 			if v := recover(); v != nil {

@@ -44,16 +44,18 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 	bopts = append(bopts, cfg.transport...)
 	bopts = append(bopts,
 		base.OnSessionOpened(func(b *base.Session) {
-			s := srv.session(b)
+			s := srv.opened(b)
 			if cfg.onOpened != nil {
 				cfg.onOpened(s)
 			}
 		}),
 		base.OnSessionClosed(func(b *base.Session, reason base.CloseReason) {
 			s := srv.session(b)
-			srv.sessions.Delete(b)
 			if cfg.onClosed != nil {
 				cfg.onClosed(s, reason)
+			}
+			if ce, _ := b.Err().(*base.CloseError); ce == nil || ce.Err == nil {
+				srv.sessions.Delete(b) // no error event follows
 			}
 		}),
 		base.OnError(func(b *base.Session, err error) {
@@ -62,6 +64,10 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 				return
 			}
 			ep.report(srv.session(b), err)
+			if err == b.Err() {
+				// The error that closed the session: base's last event.
+				srv.sessions.Delete(b)
+			}
 		}),
 		base.OnMessage(func(b *base.Session, payload []byte) {
 			srv.rt.onMessage(b.Context(), srv.session(b), payload)
@@ -74,13 +80,28 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 	return srv, nil
 }
 
-// session returns the *Session of b, making it on first use.
+// session returns the *Session of b. The map holds b's entry from its first
+// use (at the latest its opened event) until base's last event for b (the
+// closed event, or the error event that follows it). Once b is closing, a
+// missing entry is not stored again: a handler still running after the last
+// event gets a wrapper of its own, so no entry outlives its session.
 func (srv *Server) session(b *base.Session) *Session {
 	if s, ok := srv.sessions.Load(b); ok {
 		return s.(*Session)
 	}
-	s, _ := srv.sessions.LoadOrStore(b, &Session{s: b, srv: srv})
-	return s.(*Session)
+	s := &Session{s: b, srv: srv}
+	if b.Err() != nil {
+		return s
+	}
+	v, _ := srv.sessions.LoadOrStore(b, s)
+	return v.(*Session)
+}
+
+// opened returns the *Session of b for its opened event, storing it even
+// if b is already closing, so the closed event names the same *Session.
+func (srv *Server) opened(b *base.Session) *Session {
+	v, _ := srv.sessions.LoadOrStore(b, &Session{s: b, srv: srv})
+	return v.(*Session)
 }
 
 func (srv *Server) router() *router[*Session] { return srv.rt }

@@ -6,7 +6,6 @@ package testutil
 import (
 	"context"
 	"net"
-	"os"
 	"testing"
 	"time"
 )
@@ -95,21 +94,5 @@ func Within(t testing.TB, what string, d, lo, hi time.Duration) {
 	t.Helper()
 	if d < lo || d >= hi {
 		t.Errorf("%s took %v, want within [%v, %v)", what, d, lo, hi)
-	}
-}
-
-// KnownBugEnv is the environment variable that runs the tests pinning down
-// known SDK bugs. They fail until the bug is fixed, so they are skipped by
-// default to keep the suite green; run them with
-//
-//	NETMESSAGE_KNOWN_BUGS=1 go test -run KnownBug ./...
-const KnownBugEnv = "NETMESSAGE_KNOWN_BUGS"
-
-// KnownBug skips the test unless KnownBugEnv is set. Once the bug is fixed
-// the test passes and the call should be removed.
-func KnownBug(t testing.TB, what string) {
-	t.Helper()
-	if os.Getenv(KnownBugEnv) == "" {
-		t.Skipf("known SDK bug (set %s=1 to run): %s", KnownBugEnv, what)
 	}
 }

@@ -1,9 +1,6 @@
 package tests
 
-// Tests that pin down SDK bugs found by this suite. They are skipped unless
-// NETMESSAGE_KNOWN_BUGS=1 (see testutil.KnownBug): run them with
-//
-//	NETMESSAGE_KNOWN_BUGS=1 go test -race -run KnownBug ./typed/
+// Regression tests for SDK bugs this suite found.
 
 import (
 	"errors"
@@ -17,15 +14,13 @@ import (
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
-// TestKnownBugErrorEventPeerAfterClose: a session closed by a protocol
+// TestErrorEventPeerAfterClose: a session closed by a protocol
 // error raises its closed event, then an error event with the
 // *base.CloseError. The error event must name the same *netmessage.Session
-// as the opened and closed events. It names a new one: netmessage.Server's
-// closed hook deletes the session from its map and the error hook, which
-// base runs after the closed hook, re-creates it (and leaves it in the map
-// for good, a leak of one *Session per session that closes with an error).
-func TestKnownBugErrorEventPeerAfterClose(t *testing.T) {
-	testutil.KnownBug(t, "netmessage.Server reports a close error with a new *Session and keeps it in its map")
+// as the opened and closed events. (It used to name a new one, which then
+// stayed in the server's map for good.)
+func TestErrorEventPeerAfterClose(t *testing.T) {
+
 	eachSerializer(t, func(t *testing.T, sc serializerCase) {
 		s := startServer(t, sc.new(), nil)
 		conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
@@ -47,14 +42,14 @@ func TestKnownBugErrorEventPeerAfterClose(t *testing.T) {
 	})
 }
 
-// TestKnownBugUndecodableRequestRaisesNoErrorEvent: netmessage.OnError is
+// TestUndecodableRequestRaisesErrorEvent: netmessage.OnError is
 // documented to report "a packet that could not be decoded", and an
 // undecodable message does raise it. An undecodable request does not: the
 // caller gets CodeBadRequest, but the end that failed to decode it hears
 // nothing (router.go HandleRequest returns encodeFailure without
 // ep.report).
-func TestKnownBugUndecodableRequestRaisesNoErrorEvent(t *testing.T) {
-	testutil.KnownBug(t, "an undecodable request raises no error event on the end that received it")
+func TestUndecodableRequestRaisesErrorEvent(t *testing.T) {
+
 	eachSerializer(t, func(t *testing.T, sc serializerCase) {
 		other := serializers[0]
 		if other.name == sc.name {
