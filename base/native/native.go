@@ -114,6 +114,9 @@ func (p *Protocol) decodePreface(buf []byte) (base.Packet, int, error) {
 			if i == len(preface)-1 {
 				return base.Packet{}, 0, fmt.Errorf("%w: peer speaks version %d, this end %d", ErrPreface, buf[i], Version)
 			}
+			if looksLikeTLS(buf) {
+				return base.Packet{}, 0, fmt.Errorf("%w: got % x, a TLS record: is one end using TLS and the other not?", ErrPreface, buf[:k])
+			}
 			return base.Packet{}, 0, fmt.Errorf("%w: got % x, want % x", ErrPreface, buf[:k], preface)
 		}
 	}
@@ -122,4 +125,10 @@ func (p *Protocol) decodePreface(buf []byte) (base.Packet, int, error) {
 	}
 	p.gotPreface = true
 	return base.Packet{}, len(preface), nil
+}
+
+// looksLikeTLS reports whether buf starts like a TLS record: a handshake
+// (a ClientHello or ServerHello) or an alert, with major version 3.
+func looksLikeTLS(buf []byte) bool {
+	return len(buf) >= 2 && (buf[0] == 0x16 || buf[0] == 0x15) && buf[1] == 0x03
 }
