@@ -9,14 +9,18 @@ import (
 
 // Client connects to one server. Its connection is a *Session; the client's
 // methods act on the current one. A Client can connect again after its
-// connection closed. It is safe for concurrent use.
+// connection closed, and with WithReconnect it does so by itself when the
+// connection is lost. It is safe for concurrent use.
 type Client struct {
 	newProto func() Protocol
 	cfg      clientConfig
+	recfg    config // cfg.config, with the reconnected hook after the connected hook
 
 	mu         sync.Mutex
 	sess       *Session
+	addr       string // of the last successful Connect
 	connecting bool
+	loop       *redial // the reconnect loop, until its goroutine ends
 }
 
 // NewClient returns a client that speaks the protocol newProto creates, one
@@ -30,86 +34,153 @@ func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 		d := &net.Dialer{}
 		c.cfg.dial = d.DialContext
 	}
+	c.recfg = c.cfg.config
+	if f, g := c.cfg.onOpened, c.cfg.onReconnected; g != nil {
+		c.recfg.onOpened = func(s *Session) {
+			if f != nil {
+				s.callHook(func() { f(s) })
+			}
+			g(s)
+		}
+	}
 	return c
 }
 
-// Connect dials addr over TCP (or with the WithDialer function) and opens
-// the connection; the connected hook runs next. It fails with
-// ErrAlreadyConnected while a connection is open or being made.
+// Connect dials addr over TCP (or with the WithDialer function), completes
+// the TLS handshake when WithTLS is set, and opens the connection; the
+// connected hook runs next. It fails with ErrAlreadyConnected while a
+// connection is open or being made, and while the client is reconnecting
+// (see WithReconnect; Disconnect or Close stops that). A failed Connect
+// does not start reconnecting.
 func (c *Client) Connect(ctx context.Context, addr string) error {
 	c.mu.Lock()
-	if c.connecting || (c.sess != nil && c.sess.Err() == nil) {
+	if c.connecting || c.reconnecting() || (c.sess != nil && c.sess.Err() == nil) {
 		c.mu.Unlock()
 		return ErrAlreadyConnected
 	}
 	c.connecting = true
 	c.mu.Unlock()
 
+	conn, err := c.dial(ctx, addr)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.connecting = false
+	if err != nil {
+		return err
+	}
+	c.addr = addr
+	c.open(conn, &c.cfg.config)
+	return nil
+}
+
+// dial connects to addr and completes the TLS handshake, if any.
+func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
 	conn, err := c.cfg.dial(ctx, "tcp", addr)
 	if err == nil && ctx.Err() != nil {
 		conn.Close()
 		err = ctx.Err()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.connecting = false
 	if err != nil {
-		return fmt.Errorf("netmessage: connect to %s: %w", addr, err)
+		return nil, fmt.Errorf("netmessage: connect to %s: %w", addr, err)
 	}
-	c.sess = newSession(0, conn, c.newProto(), &c.cfg.config)
-	c.sess.start()
-	return nil
+	return c.dialTLS(ctx, conn, addr)
 }
 
-// Session returns the current connection, or nil before the first Connect.
+// open starts a session on conn and makes it the current one. c.mu is held.
+func (c *Client) open(conn net.Conn, cfg *config) {
+	s := newSession(0, conn, c.newProto(), cfg)
+	s.onEnd = c.ended
+	c.sess = s
+	s.start()
+}
+
+// Session returns the current connection: the open one, or the last one
+// after it closed (see Session.Err), or nil before the first Connect.
 func (c *Client) Session() *Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sess
 }
 
-func (c *Client) session() (*Session, error) {
-	s := c.Session()
-	if s == nil {
+// ActiveSession returns the open connection. Without one it returns an
+// error matching ErrNotConnected; after a connection closed, the error also
+// matches that connection's *CloseError (with errors.As) and its
+// CloseReason and ErrClosed (with errors.Is), and says whether the client
+// is reconnecting.
+func (c *Client) ActiveSession() (*Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == nil {
 		return nil, ErrNotConnected
 	}
-	return s, nil
+	if ce := c.sess.closeErr.Load(); ce != nil {
+		return nil, &notConnectedError{last: ce, reconnecting: c.reconnecting()}
+	}
+	return c.sess, nil
 }
 
-// SendMessage queues a message on the current connection; see
-// Session.SendMessage.
+// SendMessage queues a message on the open connection; see
+// Session.SendMessage. Without an open connection, while reconnecting too,
+// it fails at once with the error of ActiveSession.
 func (c *Client) SendMessage(ctx context.Context, payload []byte) error {
-	s, err := c.session()
+	s, err := c.ActiveSession()
 	if err != nil {
 		return err
 	}
 	return s.SendMessage(ctx, payload)
 }
 
-// Request sends a request on the current connection and waits for the
-// response; see Session.Request.
+// Request sends a request on the open connection and waits for the
+// response; see Session.Request. Without an open connection, while
+// reconnecting too, it fails at once with the error of ActiveSession.
 func (c *Client) Request(ctx context.Context, payload []byte) ([]byte, error) {
-	s, err := c.session()
+	s, err := c.ActiveSession()
 	if err != nil {
 		return nil, err
 	}
 	return s.Request(ctx, payload)
 }
 
-// Disconnect closes the current connection gracefully; see
-// Session.Disconnect.
+// Disconnect closes the current connection gracefully (see
+// Session.Disconnect) and, with WithReconnect, keeps the client from
+// reconnecting. When the client is reconnecting, Disconnect stops that and
+// returns nil once the reconnect goroutine has ended. Before the first
+// Connect it returns ErrNotConnected.
 func (c *Client) Disconnect(ctx context.Context) error {
-	s, err := c.session()
-	if err != nil {
-		return err
+	c.mu.Lock()
+	s := c.sess
+	wait, stopped := c.stopLoop()
+	if s != nil {
+		s.local.Store(true)
+	}
+	c.mu.Unlock()
+	if wait != nil {
+		<-wait
+	}
+	switch {
+	case stopped:
+		return nil
+	case s == nil:
+		return ErrNotConnected
 	}
 	return s.Disconnect(ctx)
 }
 
-// Close closes the current connection at once; see Session.Close. It returns
-// nil when there is none.
+// Close closes the current connection at once (see Session.Close) and,
+// with WithReconnect, stops reconnecting: it returns once the reconnect
+// goroutine has ended. It returns nil, also when there is no connection.
 func (c *Client) Close() error {
-	if s := c.Session(); s != nil {
+	c.mu.Lock()
+	s := c.sess
+	wait, _ := c.stopLoop()
+	if s != nil {
+		s.local.Store(true)
+	}
+	c.mu.Unlock()
+	if wait != nil {
+		<-wait
+	}
+	if s != nil {
 		return s.Close()
 	}
 	return nil

@@ -17,13 +17,18 @@ type job struct {
 	buf *[]byte
 }
 
-// fifo is a queue that reuses its slice.
+// fifo is a queue that reuses its slice, unless a burst made it large.
 type fifo[T any] struct {
 	items []T
 	head  int
 }
 
+// maxKeptQueue is the largest capacity an emptied fifo keeps.
+const maxKeptQueue = 256
+
 func (q *fifo[T]) push(v T) { q.items = append(q.items, v) }
+
+func (q *fifo[T]) len() int { return len(q.items) - q.head }
 
 func (q *fifo[T]) pop() (T, bool) {
 	var zero T
@@ -35,6 +40,9 @@ func (q *fifo[T]) pop() (T, bool) {
 	q.head++
 	if q.head == len(q.items) {
 		q.items, q.head = q.items[:0], 0
+		if cap(q.items) > maxKeptQueue {
+			q.items = nil
+		}
 	}
 	return v, true
 }
@@ -81,9 +89,17 @@ func (s *Session) dispatch() {
 	if f := s.cfg.onOpened; f != nil {
 		s.callHook(func() { f(s) })
 	}
+	// The dispatcher takes everything queued at once, swapping the inbox
+	// with its own emptied queue, and delivers it without the lock.
+	var taken fifo[inbound]
 	for {
-		if it, ok := s.pop(); ok {
-			s.deliver(it)
+		s.imu.Lock()
+		s.inbox, taken = taken, s.inbox
+		s.imu.Unlock()
+		if taken.len() > 0 {
+			for it, ok := taken.pop(); ok; it, ok = taken.pop() {
+				s.deliver(it)
+			}
 			continue
 		}
 		select {
@@ -145,26 +161,66 @@ func (s *Session) report(err error) {
 	f(s, err)
 }
 
-// startJob runs a request handler, or queues the request while the limit of
-// concurrent handlers is reached.
-func (s *Session) startJob(j job) {
-	s.imu.Lock()
-	if s.active >= s.cfg.maxRequests {
-		s.backlog.push(j)
-		s.imu.Unlock()
-		return
-	}
-	s.active++
-	s.imu.Unlock()
-	go s.serve(j)
+// handlerState is what the dispatch code keeps about the request handler
+// goroutines besides their number (Session.active). It is guarded by the
+// session's imu.
+type handlerState struct {
+	serve func() // Session.serve, made once: go serve() allocates nothing
+	// starting counts handler goroutines started that have not yet taken
+	// a request from the backlog.
+	starting int
 }
 
-// serve runs handlers until the backlog is empty.
-func (s *Session) serve(j job) {
+// startJob queues a request for a handler goroutine. A new goroutine is
+// started only if none is starting already and the limit of concurrent
+// handlers allows; see serve.
+func (s *Session) startJob(j job) {
+	s.imu.Lock()
+	if s.draining.Load() {
+		// Disconnect began while the reader held this request (its check
+		// of the running handlers takes s.imu after it set draining, so it
+		// cannot miss a request queued here): not accepted, like a request
+		// read after that; the peer's call fails when the connection closes.
+		s.imu.Unlock()
+		n := len(*j.buf)
+		putBuf(j.buf)
+		s.release(n)
+		return
+	}
+	s.backlog.push(j)
+	s.spawnLocked()
+	s.imu.Unlock()
+}
+
+// spawnLocked starts a handler goroutine if requests wait, none is
+// starting and the limit allows. s.imu is held.
+func (s *Session) spawnLocked() {
+	h := &s.handlers
+	if h.starting > 0 || s.active >= s.cfg.maxRequests || s.backlog.len() == 0 {
+		return
+	}
+	h.starting++
+	s.active++
+	if h.serve == nil {
+		h.serve = s.serve
+	}
+	go h.serve()
+}
+
+// serve is a handler goroutine: it runs handlers until the backlog is
+// empty. Before it runs a handler it starts another goroutine if requests
+// are still waiting, so each waiting request soon has a goroutine of its
+// own even when handlers block; when handlers are quick, one goroutine
+// runs many requests in turn and few goroutines are started.
+func (s *Session) serve() {
+	first := true
 	for {
-		s.runHandler(j)
 		s.imu.Lock()
-		next, ok := s.backlog.pop()
+		if first {
+			s.handlers.starting--
+			first = false
+		}
+		j, ok := s.backlog.pop()
 		if !ok {
 			s.active--
 			if s.active == 0 && s.idleCh != nil {
@@ -174,8 +230,9 @@ func (s *Session) serve(j job) {
 			s.imu.Unlock()
 			return
 		}
+		s.spawnLocked()
 		s.imu.Unlock()
-		j = next
+		s.runHandler(j)
 	}
 }
 

@@ -17,4 +17,12 @@
 // Disconnect is a half-close handshake; every close has a CloseReason.
 // Calls fail with errors that errors.Is and errors.As understand:
 // ErrClosed, the CloseReason, *CloseError, ErrRequestTimeout (a net.Error).
+//
+// WithTLS makes either end speak TLS: the handshake completes, bounded by
+// WithHandshakeTimeout, before a session opens, and Session.TLS returns the
+// peer's verified certificates for mutual TLS. A client with WithReconnect
+// reconnects by itself, paced by a Backoff, when its connection is lost or
+// the server goes away (never after its own Close or Disconnect), and
+// raises OnReconnecting, OnReconnected and OnReconnectFailed; while it has
+// no connection, calls fail at once with ErrNotConnected.
 package base

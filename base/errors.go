@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors, for errors.Is.
@@ -15,7 +16,10 @@ var (
 	// ErrServerClosed is returned by Server.Serve after Close or Shutdown.
 	ErrServerClosed = errors.New("netmessage: server closed")
 
-	// ErrNotConnected is returned by a Client that has no open connection.
+	// ErrNotConnected is returned by a Client that has no open connection:
+	// before the first Connect, after its connection closed, and while it
+	// reconnects. After a connection closed, the error also matches that
+	// connection's *CloseError (errors.As), its CloseReason and ErrClosed.
 	ErrNotConnected = errors.New("netmessage: client not connected")
 
 	// ErrAlreadyConnected is returned by Client.Connect while the client is
@@ -129,6 +133,26 @@ func (e *CloseError) Is(target error) bool {
 	r, ok := target.(CloseReason)
 	return ok && r == e.Reason
 }
+
+// notConnectedError is the error of a Client whose connection closed.
+type notConnectedError struct {
+	last         *CloseError
+	reconnecting bool
+}
+
+func (e *notConnectedError) Error() string {
+	state := "client not connected: "
+	if e.reconnecting {
+		state = "client not connected, reconnecting: "
+	}
+	return "netmessage: " + state + strings.TrimPrefix(e.last.Error(), "netmessage: ")
+}
+
+// Is reports whether target is ErrNotConnected; Unwrap leads to the close
+// error and its reason.
+func (e *notConnectedError) Is(target error) bool { return target == ErrNotConnected }
+
+func (e *notConnectedError) Unwrap() error { return e.last }
 
 // PanicError is reported as an error event when a hook or handler panics.
 // The connection lives on.

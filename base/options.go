@@ -2,6 +2,7 @@ package base
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"time"
 )
@@ -19,6 +20,7 @@ const (
 	DefaultMaxConcurrentRequests = 128
 	DefaultMaxQueuedBytes        = 8 << 20
 	DefaultMaxWriteBuffer        = 1 << 20
+	DefaultHandshakeTimeout      = 10 * time.Second
 )
 
 // ServerOption configures a Server.
@@ -47,6 +49,8 @@ type config struct {
 	maxRequests       int
 	maxQueuedBytes    int
 	maxWriteBuffer    int
+	tls               *tls.Config
+	handshakeTimeout  time.Duration
 
 	onOpened  func(*Session)
 	onClosed  func(*Session, CloseReason)
@@ -68,6 +72,7 @@ func defaultConfig() config {
 		maxRequests:       DefaultMaxConcurrentRequests,
 		maxQueuedBytes:    DefaultMaxQueuedBytes,
 		maxWriteBuffer:    DefaultMaxWriteBuffer,
+		handshakeTimeout:  DefaultHandshakeTimeout,
 	}
 }
 
@@ -80,6 +85,11 @@ type serverConfig struct {
 type clientConfig struct {
 	config
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	reconnect         *Backoff // nil: no reconnecting
+	onReconnecting    func(attempt int, delay time.Duration, err error)
+	onReconnected     func(*Session)
+	onReconnectFailed func(error)
 }
 
 type option func(*config)
@@ -219,7 +229,8 @@ func OnRequest(f func(ctx context.Context, s *Session, payload []byte) (response
 
 // OnError sets the hook called with errors: a protocol error or network error
 // that closed the connection (after the closed hook), a handler panic, an
-// accept error (on a server, with a nil Session).
+// accept error or failed TLS handshake (on a server, with a nil Session), a
+// panic in a client's reconnect hook (with a nil Session).
 func OnError(f func(s *Session, err error)) Option {
 	return option(func(c *config) { c.onError = f })
 }
@@ -238,7 +249,10 @@ func OnSessionClosed(f func(s *Session, reason CloseReason)) ServerOption {
 
 // WithVerifier sets a hook that vets each accepted connection before a
 // session is opened for it: a non-nil error closes the connection. It runs
-// in the connection's own goroutine, so it may block (a TLS handshake, say).
+// in the connection's own goroutine, so it may block. On a TLS connection
+// (WithTLS, or a listener that yields *tls.Conn) it runs after the
+// handshake completed and gets the *tls.Conn, whose ConnectionState tells
+// who the client is.
 func WithVerifier(f func(conn net.Conn) error) ServerOption {
 	return serverOption(func(c *serverConfig) { c.verify = f })
 }
@@ -262,8 +276,10 @@ func OnDisconnected(f func(s *Session, reason CloseReason)) ClientOption {
 }
 
 // WithDialer sets the function the client connects with (default: a
-// net.Dialer). Use it for TLS (tls.Dialer's DialContext), Unix sockets or
-// in-memory connections.
+// net.Dialer). Use it for Unix sockets, proxies or in-memory connections;
+// for TLS, WithTLS wraps what the dialer returns. A dialer that returns a
+// *tls.Conn (tls.Dialer's DialContext) works too: the client completes its
+// handshake before the session opens.
 func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) ClientOption {
 	return clientOption(func(c *clientConfig) { c.dial = dial })
 }

@@ -70,6 +70,10 @@ type Protocol interface {
 	// far it has scanned).
 	// Bytes that carry no packet (a heartbeat, the preface) are consumed with
 	// Kind == KindNone. A payload longer than limit bytes, or malformed input,
-	// is an error; the connection then closes with ReasonProtocolError.
+	// is an error; the connection then closes with ReasonProtocolError. An
+	// error returned with n > 0 instead says that those n bytes were one bad
+	// packet and the stream is still in step: the session drops them,
+	// raises the error as an error event (in order with the packets around
+	// it) and goes on decoding.
 	Decode(buf []byte, limit int) (p Packet, n int, err error)
 }

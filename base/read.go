@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -32,22 +34,41 @@ func (s *Session) readLoop() {
 	}
 }
 
+// readPool holds read buffers, so that a session waiting for input with
+// nothing buffered holds none.
+var readPool = sync.Pool{New: func() any { b := make([]byte, 0, readBufferSize); return &b }}
+
 func (s *Session) read() (CloseReason, error) {
-	buf := make([]byte, 0, readBufferSize)
+	r := reader{conn: s.conn}
+	r.raw = newRawRead(s.conn, &r)
+	defer r.release()
+	var deadline time.Time // the read deadline set, zero for none
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
-		}
-		if s.cfg.receiveTimeout > 0 {
-			if err := s.conn.SetReadDeadline(time.Now().Add(s.cfg.receiveTimeout)); err != nil {
-				return ReasonNetworkError, err
+		if t := s.cfg.receiveTimeout; t > 0 {
+			// The connection may stay silent for the receive timeout, and
+			// up to a sixteenth more: the deadline is moved only when less
+			// than the timeout is left, which spares most reads the cost.
+			now := time.Now()
+			if deadline.Sub(now) < t {
+				deadline = now.Add(t + t/16)
+				if err := s.conn.SetReadDeadline(deadline); err != nil {
+					return ReasonNetworkError, err
+				}
 			}
 		}
-		n, rerr := s.conn.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		rerr := r.fill()
+		buf := r.buf
 		off := 0
 		for off < len(buf) {
 			p, used, err := s.proto.Decode(buf[off:], s.cfg.maxPacketSize)
+			if err != nil && used > 0 && used <= len(buf)-off {
+				// One bad packet the protocol could delimit: raise an
+				// error event, in order with the packets around it, and
+				// go on with the next one.
+				off += used
+				s.push(inbound{err: err})
+				continue
+			}
 			if err != nil {
 				return ReasonProtocolError, err
 			}
@@ -66,26 +87,101 @@ func (s *Session) read() (CloseReason, error) {
 			}
 		}
 		rest := copy(buf, buf[off:])
-		buf = buf[:rest]
+		r.buf = buf[:rest]
 		if rest > s.cfg.maxPacketSize+frameOverhead {
 			return ReasonProtocolError, fmt.Errorf("%w: more than %d bytes without a whole packet", ErrPacketTooLarge, rest)
 		}
-		if rest == 0 && cap(buf) > maxIdleReadBuffer {
-			buf = make([]byte, 0, readBufferSize)
+		if rest == 0 && cap(r.buf) > maxIdleReadBuffer {
+			r.drop()
 		}
 		if rerr != nil {
-			var ne net.Error
-			switch {
-			case errors.Is(rerr, io.EOF) && rest > 0:
-				return ReasonProtocolError, fmt.Errorf("netmessage: stream ended inside a packet (%d bytes): %w", rest, io.ErrUnexpectedEOF)
-			case errors.Is(rerr, io.EOF):
-				return ReasonGraceful, nil
-			case errors.As(rerr, &ne) && ne.Timeout():
-				return ReasonConnectionLost, nil
-			}
-			return ReasonNetworkError, rerr
+			return readError(rerr, rest)
 		}
 	}
+}
+
+// readError says why reading ended with err, rest bytes of a packet
+// unread.
+func readError(err error, rest int) (CloseReason, error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF) && rest > 0:
+		return ReasonProtocolError, fmt.Errorf("netmessage: stream ended inside a packet (%d bytes): %w", rest, io.ErrUnexpectedEOF)
+	case errors.Is(err, io.EOF):
+		return ReasonGraceful, nil
+	case errors.As(err, &ne) && ne.Timeout():
+		return ReasonConnectionLost, nil
+	}
+	return ReasonNetworkError, err
+}
+
+// reader is the read side's buffer. buf holds the bytes of a packet not
+// yet whole; it is taken from readPool when a read needs room and given
+// back while the reader waits with nothing buffered, where the connection
+// allows waiting without a buffer.
+type reader struct {
+	conn  net.Conn
+	raw   *rawRead // nil: read with conn.Read, holding the buffer meanwhile
+	held  *[]byte  // buf's pool entry; nil while no buffer is held
+	buf   []byte
+	space int // the spare capacity offered to the last read
+	want  int // spare capacity to offer: grows while reads fill it
+}
+
+// maxReadSpace bounds the spare capacity a read is offered.
+const maxReadSpace = 32 << 10
+
+// room makes sure buf has spare capacity: at least want bytes, where
+// reads have filled what they were offered, and at least one byte.
+func (r *reader) room() {
+	if r.held == nil {
+		r.held = readPool.Get().(*[]byte)
+		r.buf = (*r.held)[:0]
+	}
+	if free := cap(r.buf) - len(r.buf); free == 0 || free < r.want {
+		r.buf = slices.Grow(r.buf, max(r.want, cap(r.buf)))
+	}
+	r.space = cap(r.buf) - len(r.buf)
+}
+
+// filled notes a read of n bytes: one that filled its space means more is
+// waiting, so the next is offered more; one that used little of it lets
+// the offer shrink again.
+func (r *reader) filled(n int) {
+	r.buf = r.buf[:len(r.buf)+n]
+	switch {
+	case n == r.space:
+		r.want = min(max(2*r.want, readBufferSize), maxReadSpace)
+	case n < r.space/8:
+		r.want /= 2
+	}
+}
+
+// release gives an empty buffer back to the pool; a large one is left to
+// the garbage collector.
+func (r *reader) release() {
+	if r.held == nil || len(r.buf) > 0 {
+		return
+	}
+	if cap(r.buf) <= maxIdleReadBuffer {
+		*r.held = r.buf[:0]
+		readPool.Put(r.held)
+	}
+	r.held, r.buf = nil, nil
+}
+
+// drop forgets an empty buffer, so the next read starts with a small one.
+func (r *reader) drop() { r.held, r.buf = nil, nil }
+
+// fill reads once, appending to buf.
+func (r *reader) fill() error {
+	if r.raw != nil {
+		return r.raw.read()
+	}
+	r.room()
+	n, err := r.conn.Read(r.buf[len(r.buf):cap(r.buf)])
+	r.filled(n)
+	return err
 }
 
 // handle passes one decoded packet on. p.Payload aliases the read buffer, so

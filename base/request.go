@@ -13,8 +13,19 @@ const maxAbandoned = 4096
 
 // call is an outgoing request waiting for its response. Calls are pooled.
 type call struct {
-	done  chan result // capacity 1
-	timer *time.Timer
+	done chan result // capacity 1
+
+	// The response is appended to dst when appendTo is set (RequestAppend),
+	// else cloned (Request).
+	dst      []byte
+	appendTo bool
+
+	// Requests waiting with the response timeout are linked in the
+	// session's timeouts list, oldest first.
+	id         uint32
+	expiry     uint64 // the timeouts tick at which it fails
+	prev, next *call
+	linked     bool
 }
 
 type result struct {
@@ -22,28 +33,118 @@ type result struct {
 	err     error
 }
 
-var callPool = sync.Pool{New: func() any {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &call{done: make(chan result, 1), timer: t}
-}}
+var callPool = sync.Pool{New: func() any { return &call{done: make(chan result, 1)} }}
+
+// timeoutList holds the requests that wait with the session's response
+// timeout, in the order sent. Every such request has the same timeout, so
+// rather than a timer each, the list has one timer that ticks while the
+// list is not empty, every step: a sixteenth of the timeout (at least a
+// millisecond). A request sent at tick k fails at tick k+n+1, n steps
+// making the timeout, so between the timeout and a step after it. A
+// request costs a link and an unlink, and no clock reading. The list is
+// guarded by the session's pmu.
+type timeoutList struct {
+	head, tail *call
+	tick       uint64      // ticks so far
+	timer      *time.Timer // runs Session.expire; made on first use
+	armed      bool
+}
+
+// timeoutStep returns the tick interval for a response timeout and the
+// number of ticks that make the timeout.
+func timeoutStep(timeout time.Duration) (time.Duration, uint64) {
+	step := max(timeout/16, time.Millisecond)
+	return step, uint64((timeout + step - 1) / step)
+}
+
+// add links c at the tail and starts the ticks if they are stopped.
+func (l *timeoutList) add(s *Session, c *call) {
+	step, n := timeoutStep(s.cfg.responseTimeout)
+	c.expiry = l.tick + n + 1
+	c.prev, c.next, c.linked = l.tail, nil, true
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+	if l.armed {
+		return
+	}
+	l.armed = true
+	if l.timer == nil {
+		l.timer = time.AfterFunc(step, s.expire)
+	} else {
+		l.timer.Reset(step)
+	}
+}
+
+// remove unlinks c if it is linked.
+func (l *timeoutList) remove(c *call) {
+	if !c.linked {
+		return
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next, c.linked = nil, nil, false
+}
+
+// clear unlinks every request and stops the ticks.
+func (l *timeoutList) clear() {
+	for c := l.head; c != nil; {
+		next := c.next
+		c.prev, c.next, c.linked = nil, nil, false
+		c = next
+	}
+	l.head, l.tail = nil, nil
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.armed = false
+}
 
 // Request sends a request and waits for its response. It fails with
 // ErrRequestTimeout (a net.Error with Timeout() true) after the response
-// timeout, with ctx's error when ctx ends first, and at once with the
-// *CloseError when the connection closes. The returned payload belongs to
-// the caller.
+// timeout (late by at most a sixteenth of it), with ctx's error when ctx
+// ends first, and at once with the *CloseError when the connection closes.
+// The returned payload belongs to the caller.
 func (s *Session) Request(ctx context.Context, payload []byte) ([]byte, error) {
+	return s.request(ctx, nil, false, payload)
+}
+
+// RequestAppend is Request that appends the response payload to dst and
+// returns the extended slice, or dst and an error. A caller that reuses its
+// buffer receives without allocating.
+func (s *Session) RequestAppend(ctx context.Context, dst, payload []byte) ([]byte, error) {
+	return s.request(ctx, dst, true, payload)
+}
+
+func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payload []byte) ([]byte, error) {
 	if s.draining.Load() {
-		return nil, s.closedErr()
+		return dst, s.closedErr()
+	}
+	// The response timeout applies unless ctx ends first anyway.
+	timed := true
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= s.cfg.responseTimeout {
+		timed = false
 	}
 	c := callPool.Get().(*call)
+	c.dst, c.appendTo = dst, appendTo
 	s.pmu.Lock()
 	if s.pclosed != nil {
 		err := s.pclosed
 		s.pmu.Unlock()
+		c.dst = nil
 		callPool.Put(c)
-		return nil, err
+		return dst, err
 	}
 	id := s.nextID
 	for s.inUse(id) {
@@ -51,30 +152,33 @@ func (s *Session) Request(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	s.nextID = id + 1
 	s.pending[id] = c
+	c.id = id
+	if timed {
+		s.timeouts.add(s, c)
+	}
 	s.pmu.Unlock()
 
 	if err := s.send(ctx, Packet{Kind: KindRequest, ID: id, Payload: payload}, true); err != nil {
 		s.forget(id, c, false)
-		return nil, err
+		return dst, err
 	}
-	var expired <-chan time.Time
-	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > s.cfg.responseTimeout {
-		c.timer.Reset(s.cfg.responseTimeout)
-		expired = c.timer.C
+	var r result
+	if done := ctx.Done(); done == nil {
+		r = <-c.done
+	} else {
+		select {
+		case r = <-c.done:
+		case <-done:
+			s.forget(id, c, true)
+			return dst, ctx.Err()
+		}
 	}
-	select {
-	case r := <-c.done:
-		c.timer.Stop()
-		callPool.Put(c)
-		return r.payload, r.err
-	case <-expired:
-		s.forget(id, c, true)
-		return nil, ErrRequestTimeout
-	case <-ctx.Done():
-		c.timer.Stop()
-		s.forget(id, c, true)
-		return nil, ctx.Err()
+	c.dst = nil
+	callPool.Put(c)
+	if r.err != nil {
+		return dst, r.err
 	}
+	return r.payload, nil
 }
 
 func (s *Session) inUse(id uint32) bool {
@@ -94,23 +198,59 @@ func (s *Session) forget(id uint32, c *call, abandon bool) {
 		// Its result is being delivered: take it so the call is clean.
 		s.pmu.Unlock()
 		<-c.done
+		c.dst = nil
 		callPool.Put(c)
 		return
 	}
 	delete(s.pending, id)
-	if abandon && s.pclosed == nil {
-		if s.abandoned == nil {
-			s.abandoned = make(map[uint32]struct{})
-		}
-		if len(s.abandonQ) >= maxAbandoned {
-			delete(s.abandoned, s.abandonQ[0])
-			s.abandonQ = s.abandonQ[1:]
-		}
-		s.abandoned[id] = struct{}{}
-		s.abandonQ = append(s.abandonQ, id)
+	s.timeouts.remove(c)
+	if abandon {
+		s.abandon(id)
 	}
 	s.pmu.Unlock()
+	c.dst = nil
 	callPool.Put(c)
+}
+
+// abandon remembers the id of a request given up on. s.pmu is held.
+func (s *Session) abandon(id uint32) {
+	if s.pclosed != nil {
+		return
+	}
+	if s.abandoned == nil {
+		s.abandoned = make(map[uint32]struct{})
+	}
+	if len(s.abandonQ) >= maxAbandoned {
+		delete(s.abandoned, s.abandonQ[0])
+		s.abandonQ = s.abandonQ[1:]
+	}
+	s.abandoned[id] = struct{}{}
+	s.abandonQ = append(s.abandonQ, id)
+}
+
+// expire is a tick of the timeouts list: it fails the requests whose
+// response timeout has passed, and sets the timer for the next tick while
+// requests wait. It runs in the timer's goroutine.
+func (s *Session) expire() {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	l := &s.timeouts
+	if !l.armed {
+		return // cleared by failPending
+	}
+	l.tick++
+	for c := l.head; c != nil && c.expiry <= l.tick; c = l.head {
+		l.remove(c)
+		delete(s.pending, c.id)
+		s.abandon(c.id)
+		c.done <- result{err: ErrRequestTimeout}
+	}
+	if l.head == nil {
+		l.armed = false
+		return
+	}
+	step, _ := timeoutStep(s.cfg.responseTimeout)
+	l.timer.Reset(step)
 }
 
 // resolve hands a response to its caller. A response to an id never sent,
@@ -120,6 +260,7 @@ func (s *Session) resolve(id uint32, payload []byte) error {
 	c, ok := s.pending[id]
 	if ok {
 		delete(s.pending, id)
+		s.timeouts.remove(c)
 	} else if _, late := s.abandoned[id]; late {
 		delete(s.abandoned, id) // stays in abandonQ until it rolls out
 		s.pmu.Unlock()
@@ -129,7 +270,13 @@ func (s *Session) resolve(id uint32, payload []byte) error {
 	if !ok {
 		return ErrUnknownResponse
 	}
-	c.done <- result{payload: bytes.Clone(payload)}
+	// The caller waits for done (or, having given up, in forget), so c.dst
+	// is not in use elsewhere.
+	if c.appendTo {
+		c.done <- result{payload: append(c.dst, payload...)}
+	} else {
+		c.done <- result{payload: bytes.Clone(payload)}
+	}
 	return nil
 }
 
@@ -140,6 +287,7 @@ func (s *Session) failPending(err *CloseError) {
 	if s.pclosed == nil {
 		s.pclosed = err
 	}
+	s.timeouts.clear()
 	for id, c := range s.pending {
 		delete(s.pending, id)
 		c.done <- result{err: s.pclosed}

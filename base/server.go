@@ -108,18 +108,24 @@ func (srv *Server) Serve(ln net.Listener) error {
 	}
 }
 
-// open vets a connection and opens its session.
-func (srv *Server) open(conn net.Conn) {
+// open completes a connection's TLS handshake (see WithTLS), vets the
+// connection and opens its session.
+func (srv *Server) open(raw net.Conn) {
 	defer srv.setup.Done()
+	conn, herr := srv.acceptTLS(raw)
 	var err error
-	if f := srv.cfg.verify; f != nil {
+	if f := srv.cfg.verify; f != nil && herr == nil {
 		err = f(conn)
 	}
 	srv.mu.Lock()
-	delete(srv.vetting, conn)
-	if err != nil || srv.closed {
+	delete(srv.vetting, raw)
+	if herr != nil || err != nil || srv.closed {
+		closed := srv.closed
 		srv.mu.Unlock()
-		conn.Close()
+		raw.Close()
+		if herr != nil && !closed {
+			srv.report(&CloseError{Reason: ReasonAcceptError, Err: herr})
+		}
 		return
 	}
 	if srv.cfg.maxSessions > 0 && len(srv.sessions) >= srv.cfg.maxSessions {
@@ -232,10 +238,13 @@ func (srv *Server) Close() error {
 }
 
 // Shutdown stops accepting and disconnects every session gracefully (see
-// Session.Disconnect): requests being handled are answered, queued packets
-// are written, and both ends report ReasonGraceful. It returns nil when every
-// session has closed and its hooks have run, or ctx's error when ctx ends
-// first, after closing the rest with ReasonServerShutdown.
+// Session.Disconnect): requests being handled are answered, however long
+// their handlers take (only ctx bounds that wait), queued packets are
+// written, and both ends report ReasonGraceful; a peer that does not finish
+// the handshake within the disconnect timeout is closed with
+// ReasonDisconnectTimeout. Shutdown returns nil when every session has
+// closed and its hooks have run, or ctx's error when ctx ends first, after
+// closing the rest with ReasonServerShutdown.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.stopAccepting()
 	srv.setup.Wait()
@@ -245,12 +254,11 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// If ctx ends first, the session closes with ReasonServerShutdown:
-			// Disconnect itself is bounded only by the disconnect timeout, so
-			// it does not close with ReasonDisconnectTimeout for ctx's end.
+			// If ctx ends first, the session closes with ReasonServerShutdown,
+			// not with ReasonDisconnectTimeout for ctx's end.
 			stop := context.AfterFunc(ctx, func() { s.close(ReasonServerShutdown) })
 			defer stop()
-			_ = s.Disconnect(context.WithoutCancel(ctx))
+			_ = s.disconnect(context.WithoutCancel(ctx), true)
 		}()
 	}
 	wg.Wait()

@@ -2,6 +2,7 @@ package base
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -22,9 +23,11 @@ type Session struct {
 	conn   net.Conn
 	proto  Protocol
 	cfg    *config
-	onEnd  func(*Session) // the server forgets the session; may be nil
+	onEnd  func(*Session) // the server forgets the session, the client may reconnect; may be nil
 	ctx    context.Context
 	cancel context.CancelFunc
+	tls    *tls.ConnectionState // nil when the connection is not TLS
+	local  atomic.Bool          // Close or Disconnect was called on this end
 
 	// Write side (write.go).
 	wmu    sync.Mutex
@@ -32,7 +35,6 @@ type Session struct {
 	wstate writeState
 	wwait  chan struct{} // closed after the writer took wbuf; made on demand
 	kick   chan struct{} // capacity 1: wbuf has bytes
-	wrote  atomic.Bool   // bytes were written since the last heartbeat tick
 
 	// Outgoing requests (request.go).
 	pmu       sync.Mutex
@@ -41,6 +43,7 @@ type Session struct {
 	abandonQ  []uint32
 	nextID    uint32
 	pclosed   *CloseError
+	timeouts  timeoutList // requests waiting with the response timeout
 
 	// Received packets waiting for a hook or handler (dispatch.go).
 	imu      sync.Mutex
@@ -52,6 +55,7 @@ type Session struct {
 	queued   atomic.Int64  // bytes held for hooks and handlers
 	unblock  chan struct{} // capacity 1: queued went down
 	draining atomic.Bool   // a graceful disconnect has begun
+	handlers handlerState  // handler goroutines (dispatch.go)
 
 	closeOnce  sync.Once
 	closeErr   atomic.Pointer[CloseError]
@@ -77,6 +81,10 @@ func newSession(id uint64, conn net.Conn, proto Protocol, cfg *config) *Session 
 		done:       make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if tc, ok := conn.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		s.tls = &st
+	}
 	if p := proto.Preface(); len(p) > 0 {
 		s.wbuf = append(s.wbuf, p...)
 		s.kick <- struct{}{}
@@ -108,6 +116,12 @@ func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
 // connection's state, say). Reading from or writing to it breaks the session.
 func (s *Session) NetConn() net.Conn { return s.conn }
 
+// TLS returns the state of the connection's completed TLS handshake (the
+// negotiated version and cipher suite, and the peer's verified certificates
+// in PeerCertificates and VerifiedChains), or nil when the connection is not
+// a *tls.Conn. The state is shared: do not modify it.
+func (s *Session) TLS() *tls.ConnectionState { return s.tls }
+
 // Done returns a channel closed when the session has closed and its closed
 // and error hooks have returned.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -125,8 +139,10 @@ func (s *Session) Err() error {
 // yet written are dropped and pending requests fail. Close returns when the
 // reader and writer have stopped; the closed hook runs afterwards on the
 // dispatcher (wait on Done for it). Close is safe to call from hooks and
-// handlers, and more than once.
+// handlers, and more than once. On a client's connection it also tells the
+// client not to reconnect (see WithReconnect).
 func (s *Session) Close() error {
+	s.local.Store(true)
 	s.close(ReasonClosedLocally)
 	return nil
 }
@@ -144,8 +160,18 @@ func (s *Session) close(reason CloseReason) {
 // longer than the disconnect timeout, or ctx ends first, the connection is
 // closed with ReasonDisconnectTimeout and Disconnect returns that
 // *CloseError. Requests that arrive after Disconnect began are not handled;
-// the peer sees them fail when the connection closes.
+// the peer sees them fail when the connection closes. On a client's
+// connection it also tells the client not to reconnect (see WithReconnect).
 func (s *Session) Disconnect(ctx context.Context) error {
+	s.local.Store(true)
+	return s.disconnect(ctx, false)
+}
+
+// disconnect is Disconnect. With patient set, the wait for running request
+// handlers is bounded by ctx alone, and only the handshake that follows by
+// the disconnect timeout (Server.Shutdown: in-flight requests are answered
+// unless its ctx ends).
+func (s *Session) disconnect(ctx context.Context, patient bool) error {
 	if !s.draining.CompareAndSwap(false, true) {
 		// A disconnect is already under way: wait for it.
 		select {
@@ -157,17 +183,27 @@ func (s *Session) Disconnect(ctx context.Context) error {
 		<-s.writerDone
 		return s.disconnectResult()
 	}
+	hctx := ctx // bounds the wait for handlers
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.disconnectTimeout)
 	defer cancel()
+	if !patient {
+		hctx = ctx
+	}
 	select {
 	case <-s.idle():
 		s.closeWrite()
+		if patient {
+			// The handshake gets the whole disconnect timeout.
+			var cancel2 context.CancelFunc
+			ctx, cancel2 = context.WithTimeout(hctx, s.cfg.disconnectTimeout)
+			defer cancel2()
+		}
 		select {
 		case <-s.readerDone:
 		case <-ctx.Done():
 		}
 	case <-s.closing:
-	case <-ctx.Done():
+	case <-hctx.Done():
 	}
 	s.fail(ReasonDisconnectTimeout, nil) // no-op if the handshake completed
 	<-s.readerDone

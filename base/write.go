@@ -3,6 +3,8 @@ package base
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 )
 
@@ -14,9 +16,29 @@ const (
 	writeClosed
 )
 
-// maxKeptWriteBuffer is the largest write buffer kept for reuse; a larger one
-// (after a burst or a big packet) is left to the garbage collector.
-const maxKeptWriteBuffer = 256 << 10
+// Write buffers: an idle writer (see writeLoop) keeps buffers up to
+// smallWriteBuffer bytes; larger ones (after a burst or a big packet) go
+// to writePool, or to the garbage collector past maxPooledWriteBuffer, and
+// senders take one from the pool when they find no buffer. So a busy
+// connection reuses its large buffers and an idle one holds small ones.
+const (
+	smallWriteBuffer     = 4 << 10
+	maxPooledWriteBuffer = 4 << 20
+)
+
+var writePool sync.Pool // of *[]byte
+
+// idleWriteBuffer returns what a writer with nothing to write keeps of b.
+func idleWriteBuffer(b []byte) []byte {
+	if cap(b) <= smallWriteBuffer {
+		return b[:0]
+	}
+	if cap(b) <= maxPooledWriteBuffer {
+		kept := b[:0] // a variable of its own, so that only this path allocates
+		writePool.Put(&kept)
+	}
+	return nil
+}
 
 // SendMessage queues a one-way message for sending. It waits, bounded by ctx,
 // only while the write buffer is full. A nil error means the message is
@@ -55,6 +77,11 @@ func (s *Session) send(ctx context.Context, p Packet, user bool) error {
 			return ctx.Err()
 		}
 		s.wmu.Lock()
+	}
+	if s.wbuf == nil {
+		if b, ok := writePool.Get().(*[]byte); ok {
+			s.wbuf = *b
+		}
 	}
 	b, err := s.proto.Append(s.wbuf, p)
 	if err == nil {
@@ -96,25 +123,39 @@ func (s *Session) writeLoop() {
 		defer t.Stop()
 		tick = t.C
 	}
+	// lastWrite is when the writer last wrote. A tick sends a heartbeat
+	// unless something was written during the last half interval, so the
+	// peer hears from this end at least every one and a half intervals.
+	//
+	// Large buffers go back to the pool when the writer is idle: at a tick
+	// that sends a heartbeat (nothing else was written for half an
+	// interval), or, without heartbeats, whenever it runs out of bytes.
 	var out []byte
+	var deadline time.Time // the write deadline set
+	lastWrite := time.Now()
 	for {
 		beat := false
 		select {
 		case <-s.kick:
-		case <-tick:
-			if s.wrote.Swap(false) {
-				continue // the peer heard from us during this interval
+		case now := <-tick:
+			if now.Sub(lastWrite) < s.cfg.heartbeat/2 {
+				continue
 			}
 			s.wmu.Lock()
 			if s.wstate != writeClosed {
 				s.wbuf = append(s.wbuf, hb...)
 			}
 			s.wmu.Unlock()
-			beat = true
+			beat = true // nothing else was sent: no one to wait for
 		case <-s.closing:
 			return
 		}
+		tidy := beat || tick == nil
 		for {
+			if !beat {
+				s.gather()
+			}
+			beat = false
 			s.wmu.Lock()
 			out, s.wbuf = s.wbuf, out[:0]
 			if s.wwait != nil {
@@ -125,6 +166,9 @@ func (s *Session) writeLoop() {
 			if halfClose {
 				s.wstate = writeClosed
 			}
+			if len(out) == 0 && tidy {
+				s.wbuf, out = idleWriteBuffer(s.wbuf), idleWriteBuffer(out)
+			}
 			s.wmu.Unlock()
 			if halfClose {
 				s.halfClose()
@@ -133,30 +177,30 @@ func (s *Session) writeLoop() {
 			if len(out) == 0 {
 				break
 			}
-			if err := s.write(out); err != nil {
+			now, err := s.write(out, &deadline)
+			if err != nil {
 				s.fail(ReasonNetworkError, err)
 				return
 			}
-			s.wrote.Store(true)
-			if cap(out) > maxKeptWriteBuffer {
-				out = nil
-			}
-		}
-		if beat {
-			// A heartbeat is not "something else written": without this,
-			// the next tick would skip and heartbeats go out every other
-			// interval.
-			s.wrote.Store(false)
+			lastWrite = now
 		}
 	}
 }
 
-func (s *Session) write(b []byte) error {
-	if err := s.conn.SetWriteDeadline(time.Now().Add(s.cfg.writeTimeout)); err != nil {
-		return err
+// write writes b with the write timeout and returns the time it started.
+// *deadline is the write deadline set: like the read deadline, it moves
+// only when less than the timeout is left, so a write may block for the
+// write timeout and up to a sixteenth more.
+func (s *Session) write(b []byte, deadline *time.Time) (time.Time, error) {
+	now := time.Now()
+	if t := s.cfg.writeTimeout; deadline.Sub(now) < t {
+		*deadline = now.Add(t + t/16)
+		if err := s.conn.SetWriteDeadline(*deadline); err != nil {
+			return now, err
+		}
 	}
 	_, err := s.conn.Write(b)
-	return err
+	return now, err
 }
 
 type closeWriter interface{ CloseWrite() error }
@@ -172,4 +216,36 @@ func (s *Session) halfClose() {
 	if err := cw.CloseWrite(); err != nil {
 		s.fail(ReasonNetworkError, err)
 	}
+}
+
+// maxGather is the size of queued bytes past which the writer writes
+// without yielding first.
+const maxGather = 64 << 10
+
+// gather lets other goroutines run before the writer takes the queued
+// bytes, so that senders made runnable by the same event (callers woken
+// by responses, handlers started by requests read together) queue their
+// packets first and one write carries them all. It yields while the
+// queued bytes grow, up to four times; with nothing else to run, a yield
+// returns at once, so a lone packet waits only for one look at the run
+// queue.
+func (s *Session) gather() {
+	n := s.queuedLen()
+	for range 4 {
+		if n == 0 || n >= maxGather {
+			return
+		}
+		runtime.Gosched()
+		m := s.queuedLen()
+		if m == n {
+			return
+		}
+		n = m
+	}
+}
+
+func (s *Session) queuedLen() int {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return len(s.wbuf)
 }

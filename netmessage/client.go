@@ -2,6 +2,8 @@ package netmessage
 
 import (
 	"context"
+	"crypto/tls"
+	"time"
 
 	"github.com/netmessage-go/netmessage/base"
 )
@@ -27,7 +29,7 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 	}
 	c := &Client{ep: ep}
 	c.rt = newRouter[*Client](ep)
-	bopts := make([]base.ClientOption, 0, len(cfg.transport)+len(cfg.config.transport)+5)
+	bopts := make([]base.ClientOption, 0, len(cfg.transport)+len(cfg.config.transport)+8)
 	for _, o := range cfg.config.transport {
 		bopts = append(bopts, o)
 	}
@@ -41,6 +43,21 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 		base.OnDisconnected(func(_ *base.Session, reason base.CloseReason) {
 			if cfg.onClosed != nil {
 				cfg.onClosed(c, reason)
+			}
+		}),
+		base.OnReconnecting(func(attempt int, delay time.Duration, err error) {
+			if cfg.onReconnecting != nil {
+				cfg.onReconnecting(c, attempt, delay, err)
+			}
+		}),
+		base.OnReconnected(func(*base.Session) {
+			if cfg.onReconnected != nil {
+				cfg.onReconnected(c)
+			}
+		}),
+		base.OnReconnectFailed(func(err error) {
+			if cfg.onReconnectFailed != nil {
+				cfg.onReconnectFailed(c, err)
 			}
 		}),
 		base.OnError(func(_ *base.Session, err error) { ep.report(c, err) }),
@@ -57,7 +74,9 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 
 func (c *Client) router() *router[*Client] { return c.rt }
 
-// Connect connects to the server at addr; see base.Client.Connect.
+// Connect connects to the server at addr; see base.Client.Connect. With
+// WithReconnect, a lost connection is replaced by itself; Disconnect and
+// Close stop that.
 func (c *Client) Connect(ctx context.Context, addr string) error { return c.c.Connect(ctx, addr) }
 
 // Send sends a one-way message to the server; see base.Session.SendMessage
@@ -70,19 +89,34 @@ func (c *Client) Send(ctx context.Context, msg any) error {
 	return c.ep.send(ctx, s, msg)
 }
 
-// Disconnect closes the connection gracefully; see base.Session.Disconnect.
+// Disconnect closes the connection gracefully and stops reconnecting; see
+// base.Client.Disconnect.
 func (c *Client) Disconnect(ctx context.Context) error { return c.c.Disconnect(ctx) }
 
-// Close closes the connection at once.
+// Close closes the connection at once and stops reconnecting; see
+// base.Client.Close.
 func (c *Client) Close() error { return c.c.Close() }
+
+// TLS returns the TLS state of the current connection (the server's
+// certificates, the negotiated version), or nil when it is not a TLS
+// connection or there is none; see base.Session.TLS.
+func (c *Client) TLS() *tls.ConnectionState {
+	if s := c.c.Session(); s != nil {
+		return s.TLS()
+	}
+	return nil
+}
 
 // Base returns the transport client underneath.
 func (c *Client) Base() *base.Client { return c.c }
 
+// conn returns the open connection, or the error of base.Client's
+// ActiveSession: base.ErrNotConnected, with the close error of the last
+// connection if there was one.
 func (c *Client) conn() (*base.Session, *endpoint, error) {
-	s := c.c.Session()
-	if s == nil {
-		return nil, nil, base.ErrNotConnected
+	s, err := c.c.ActiveSession()
+	if err != nil {
+		return nil, nil, err
 	}
 	return s, c.ep, nil
 }

@@ -22,5 +22,8 @@
 // Each packet carries its type's id (see TypeIDer and WithTypeID) and the
 // serializer's encoding of the value (msgpack by default; see
 // WithSerializer). The transport underneath (heartbeats, graceful
-// disconnect, limits) is package base; WithTransport passes its settings.
+// disconnect, limits, TLS) is package base; WithTransport passes its
+// settings, such as base.WithTLS. A Client with WithReconnect reconnects by
+// itself when it loses its server, keeping its handlers; Session.TLS and
+// Client.TLS tell who is at the other end of a TLS connection.
 package netmessage

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -179,6 +180,8 @@ func TestRemoteErrors(t *testing.T) {
 				return WeatherResponse{}, errors.New("no such city")
 			case "boom":
 				panic("kaboom")
+			case "verbose":
+				return WeatherResponse{}, errors.New("start" + strings.Repeat("x", 1<<20) + "end")
 			}
 			return WeatherResponse{Forecast: "ok"}, nil
 		}))
@@ -187,6 +190,13 @@ func TestRemoteErrors(t *testing.T) {
 	var re *netmessage.RemoteError
 	if !errors.As(err, &re) || re.Code != netmessage.CodeHandler || re.Message != "no such city" {
 		t.Fatalf("handler error: %v", err)
+	}
+	// A long error text is cut, keeping its start and end.
+	_, err = netmessage.Request(ctx(t), e.client, WeatherRequest{City: "verbose"})
+	if !errors.As(err, &re) || re.Code != netmessage.CodeHandler || len(re.Message) > 1024 ||
+		!strings.HasPrefix(re.Message, "startxxx") || !strings.HasSuffix(re.Message, "xxxend") ||
+		!strings.Contains(re.Message, "bytes cut") {
+		t.Fatalf("long handler error: %d bytes, %.100v", len(re.Message), err)
 	}
 	_, err = netmessage.Request(ctx(t), e.client, WeatherRequest{City: "boom"})
 	if !errors.As(err, &re) || re.Code != netmessage.CodePanic {

@@ -2,6 +2,7 @@ package netmessage
 
 import (
 	"reflect"
+	"time"
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/base/native"
@@ -48,9 +49,12 @@ type serverConfig struct {
 
 type clientConfig struct {
 	config
-	transport   []base.ClientOption
-	onConnected func(*Client)
-	onClosed    func(*Client, base.CloseReason)
+	transport         []base.ClientOption
+	onConnected       func(*Client)
+	onClosed          func(*Client, base.CloseReason)
+	onReconnecting    func(*Client, int, time.Duration, error)
+	onReconnected     func(*Client)
+	onReconnectFailed func(*Client, error)
 }
 
 type option func(*config)
@@ -126,14 +130,16 @@ func WithServerTransport(opts ...base.ServerOption) ServerOption {
 }
 
 // WithClientTransport passes client settings to the base transport, such as
-// base.WithDialer.
+// base.WithDialer. For TLS, pass base.WithTLS to WithTransport (it applies
+// to either end).
 func WithClientTransport(opts ...base.ClientOption) ClientOption {
 	return clientOption(func(c *clientConfig) { c.transport = append(c.transport, opts...) })
 }
 
 // OnError sets the hook for errors: a connection closed by a network or
 // protocol error, a packet that could not be decoded, a handler panic. p is
-// a *Session or a *Client, or nil for a server's accept errors.
+// a *Session or a *Client, or nil for a server's accept errors and failed
+// TLS handshakes (matching base.ErrHandshake).
 func OnError(f func(p Peer, err error)) Option {
 	return option(func(c *config) { c.onError = f })
 }
@@ -164,4 +170,32 @@ func OnConnected(f func(c *Client)) ClientOption {
 // closed.
 func OnDisconnected(f func(c *Client, reason base.CloseReason)) ClientOption {
 	return clientOption(func(c *clientConfig) { c.onClosed = f })
+}
+
+// WithReconnect makes the client reconnect by itself, paced by b, when its
+// connection is lost or the server goes away; see base.WithReconnect for
+// when it does and does not, and base.Backoff for the pacing and its
+// defaults. Handlers stay registered and serve each new connection. While
+// the client has no connection, Send and Request fail at once with an error
+// matching base.ErrNotConnected.
+func WithReconnect(b base.Backoff) ClientOption {
+	return clientOption(func(c *clientConfig) { c.transport = append(c.transport, base.WithReconnect(b)) })
+}
+
+// OnReconnecting sets the hook called before each reconnect attempt; see
+// base.OnReconnecting.
+func OnReconnecting(f func(c *Client, attempt int, delay time.Duration, err error)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.onReconnecting = f })
+}
+
+// OnReconnected sets the hook called when the client has reconnected, right
+// after its connected hook; see base.OnReconnected.
+func OnReconnected(f func(c *Client)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.onReconnected = f })
+}
+
+// OnReconnectFailed sets the hook called when the client gives up
+// reconnecting; see base.OnReconnectFailed.
+func OnReconnectFailed(f func(c *Client, err error)) ClientOption {
+	return clientOption(func(c *clientConfig) { c.onReconnectFailed = f })
 }

@@ -2,6 +2,7 @@ package netmessage
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -163,6 +164,11 @@ func (s *Session) RemoteAddr() net.Addr { return s.s.RemoteAddr() }
 
 // Base returns the transport session underneath.
 func (s *Session) Base() *base.Session { return s.s }
+
+// TLS returns the state of the session's TLS connection, or nil when it is
+// not TLS. With mutual TLS, the client's verified certificate is
+// TLS().VerifiedChains[0][0]; see base.Session.TLS.
+func (s *Session) TLS() *tls.ConnectionState { return s.s.TLS() }
 
 // Send sends a one-way message to the client; see base.Session.SendMessage
 // for what a nil error promises.

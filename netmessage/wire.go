@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The typed layer's payload inside a base packet:
@@ -67,9 +68,20 @@ func encodeOK(ser Serializer, id string, v any) ([]byte, error) {
 }
 
 // encodeFailure returns an error response payload.
+//
+// The text is cut to maxFailureText bytes (keeping its start and end), so an
+// error that quotes its input cannot make an answer as large as the request.
 func encodeFailure(status byte, text string) []byte {
+	if len(text) > maxFailureText {
+		const keep = maxFailureText/2 - 32
+		cut := len(text) - 2*keep
+		text = strings.ToValidUTF8(fmt.Sprintf("%s ... (%d bytes cut) ... %s", text[:keep], cut, text[len(text)-keep:]), "\uFFFD")
+	}
 	return append([]byte{status}, text...)
 }
+
+// maxFailureText bounds the text of a failure answer.
+const maxFailureText = 1024
 
 // RemoteError is the error a request fails with when the peer could not
 // answer it: its handler returned an error or panicked, it has no handler

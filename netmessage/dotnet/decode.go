@@ -3,6 +3,7 @@ package dotnet
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -25,8 +26,11 @@ const (
 // the next call. It searches only bytes it has not searched before, so a
 // large packet arriving in many reads costs linear time, and fails with
 // base.ErrPacketTooLarge as soon as the bytes without a terminator must
-// decode to more than limit bytes. Malformed packets fail with
-// ErrMalformed.
+// decode to more than limit bytes.
+//
+// A malformed packet fails with ErrMalformed, and n then counts its bytes
+// with their terminator: the stream is still in step, so the session
+// skips them, raises the error as an event and goes on.
 func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	if p.scanned > len(buf) {
 		p.scanned = 0 // not the buffer of the last call: search it all
@@ -46,6 +50,9 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 		return base.Packet{}, 1, nil // heartbeat
 	}
 	pkt, err := p.parse(buf[:end], limit)
+	if errors.Is(err, ErrMalformed) {
+		return base.Packet{}, end + 1, err
+	}
 	if err != nil {
 		return base.Packet{}, 0, err
 	}
@@ -56,6 +63,12 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 // typed layout: uvarint(len(typeID)) typeID body, after a 0 status byte
 // for a response.
 func (p *Protocol) parse(text []byte, limit int) (base.Packet, error) {
+	if len(text)-maxShrink > limit {
+		// Too large whatever its form, as Decode judges a packet still
+		// without its terminator: the outcome must not depend on how the
+		// stream was cut into reads.
+		return base.Packet{}, fmt.Errorf("%w: %d bytes, limit %d", base.ErrPacketTooLarge, len(text), limit)
+	}
 	pkt := base.Packet{Kind: base.KindMessage}
 	rest := text
 	switch text[0] {

@@ -41,12 +41,8 @@
 // has no handler for either: the Go caller gets base.ErrRequestTimeout.
 //
 // A malformed packet (no separators, a bad id, invalid UTF-8) makes
-// Decode fail with ErrMalformed, so the connection closes with
-// base.ReasonProtocolError: the packets before it are delivered and
-// requests already received are answered before the close, and other
-// connections are not affected. The original raised an error event,
-// kept the connection, and silently dropped the rest of the read, valid
-// requests included; package base has no way yet to skip one bad packet
-// and go on, and closing is the predictable alternative to losing
-// packets silently. See docs/dotnet-interop.md.
+// Decode fail with ErrMalformed and the bad packet's length: package base
+// skips it, raises the error as an event and goes on with the packets
+// after it. The original raised an error event and silently dropped the
+// rest of the read, valid requests included. See docs/dotnet-interop.md.
 package dotnet

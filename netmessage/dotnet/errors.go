@@ -9,8 +9,9 @@ import (
 // Errors of the compat protocol, for errors.Is.
 var (
 	// ErrMalformed is the decode error for received bytes that are not a
-	// .NET NetMessage packet. The connection then closes with
-	// base.ReasonProtocolError, after the packets before it were delivered.
+	// .NET NetMessage packet. It comes with the bad packet's length, so
+	// the session skips the packet, raises the error as an event and goes
+	// on.
 	ErrMalformed = errors.New("dotnet: malformed packet")
 
 	// ErrTerminator is the encode error for a payload containing the 0x04

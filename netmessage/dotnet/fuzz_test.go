@@ -2,6 +2,7 @@ package dotnet_test
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,9 +14,10 @@ import (
 // FuzzDecode feeds arbitrary bytes to Decode as a connection's reader
 // does. Decode must never panic, must consume between 0 and len(buf)
 // bytes, must keep payloads within the limit, must give the same packets
-// (and fail or not alike) however the stream is cut into reads, and
-// re-encoding a decoded packet must give back exactly the bytes it
-// consumed.
+// (and fail or not alike, and find the same malformed packets) however
+// the stream is cut into reads, must count exactly one packet's bytes
+// with a malformed packet, and re-encoding a decoded packet must give
+// back exactly the bytes it consumed.
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"session_client.bin", "session_server.bin", "bad_input.bin"} {
 		f.Add(readFile(f, name), uint16(4096), uint16(7))
@@ -37,6 +39,13 @@ func FuzzDecode(f *testing.F) {
 			pkt, n, err := p.Decode(buf, limit)
 			if n < 0 || n > len(buf) {
 				t.Fatalf("Decode consumed %d of %d bytes", n, len(buf))
+			}
+			if errors.Is(err, dotnet.ErrMalformed) {
+				if n == 0 || bytes.IndexByte(buf[:n], dotnet.Terminator) != n-1 {
+					t.Fatalf("malformed packet: consumed %q of %q, want one packet with its terminator", buf[:n], buf)
+				}
+				off += n
+				continue
 			}
 			if err != nil || n == 0 {
 				return

@@ -108,20 +108,18 @@ func TestGoldenSessionEncode(t *testing.T) {
 
 // TestGoldenBadInput decodes the bad input the captures sent to a .NET
 // server in one write: the garbage first packet is an error, reported
-// clearly; each later packet on its own is well-formed for the protocol
-// (unknown types and ids are the typed layer's and base's business).
+// clearly, and does not swallow the packets after it; each later packet is
+// well-formed for the protocol (unknown types and ids are the typed
+// layer's and base's business) and encodes back to the captured bytes.
 func TestGoldenBadInput(t *testing.T) {
 	data := readFile(t, "bad_input.bin")
-	_, err := decodeStream(data, 1<<20)
-	if !errors.Is(err, dotnet.ErrMalformed) || !strings.Contains(err.Error(), `no ':' after the type id in "garbage-without-separators"`) {
+	got, err := decodeStream(data, 1<<20)
+	const garbage = `no ':' after the type id in "garbage-without-separators"`
+	if !errors.Is(err, dotnet.ErrMalformed) || !strings.Contains(err.Error(), garbage) {
 		t.Fatalf("got %v, want ErrMalformed naming the packet", err)
 	}
-	rest := data[strings.IndexByte(string(data), dotnet.Terminator)+1:]
-	got, err := decodeStream(rest, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []packet{
+		{malformedKind, 0, err.Error()},
 		{base.KindMessage, 0, string(typed(base.KindMessage, "Unknown.Type", "<X/>"))},
 		{base.KindRequest, 5, string(typed(base.KindRequest, "Unknown.Req", "<X/>"))},
 		{base.KindResponse, 99, string(typed(base.KindResponse, "Interop.WeatherResponse", "<WeatherResponse/>"))},
@@ -131,28 +129,41 @@ func TestGoldenBadInput(t *testing.T) {
 		t.Fatalf("packets (-want +got):\n%s", d)
 	}
 	var r WeatherRequest
-	body := want[3].Payload[len(typed(base.KindRequest, "Interop.WeatherRequest", "")):]
-	if err := dotnetxml.New().Unmarshal([]byte(body), &r); err != nil || r.City != "Exämple" {
+	body := want[4].Payload[len(typed(base.KindRequest, "Interop.WeatherRequest", "")):]
+	if err := dotnetxml.New().Unmarshal([]byte(body), &r); err != nil || r != (WeatherRequest{City: "Exämple"}) {
 		t.Errorf("request body: %+v, %v", r, err)
+	}
+	var w WeatherResponse
+	body = want[3].Payload[len(typed(base.KindResponse, "Interop.WeatherResponse", "")):]
+	if err := dotnetxml.New().Unmarshal([]byte(body), &w); err != nil || w != (WeatherResponse{}) {
+		t.Errorf("response body: %+v, %v", w, err)
+	}
+
+	var out []byte
+	for _, pkt := range want[1:] {
+		if out, err = dotnet.New().Append(out, base.Packet{Kind: pkt.Kind, ID: pkt.ID, Payload: []byte(pkt.Payload)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rest := data[strings.IndexByte(string(data), dotnet.Terminator)+1:]; string(out) != string(rest) {
+		t.Errorf("encoded\n got %q\nwant %q", out, rest)
 	}
 }
 
 // TestGoldenSplits decodes every captured stream cut at every byte (so
-// also inside "ä"), and byte by byte: the packets must not change.
+// also inside "ä"), and byte by byte: the packets, and the place of the
+// malformed one, must not change.
 func TestGoldenSplits(t *testing.T) {
 	for _, file := range []string{"session_client.bin", "session_server.bin", "bad_input.bin"} {
 		data := readFile(t, file)
-		if file == "bad_input.bin" {
-			data = data[strings.IndexByte(string(data), dotnet.Terminator)+1:]
-		}
-		whole, err := decodeStream(data, 1<<20)
-		if err != nil {
-			t.Fatal(err)
+		whole, werr := decodeStream(data, 1<<20)
+		if (werr != nil) != (file == "bad_input.bin") {
+			t.Fatalf("%s: %v", file, werr)
 		}
 		for cut := 1; cut < len(data); cut++ {
 			got, err := decodeStream(data, 1<<20, cut)
-			if err != nil {
-				t.Fatalf("%s cut at %d: %v", file, cut, err)
+			if (err == nil) != (werr == nil) {
+				t.Fatalf("%s cut at %d: %v, whole: %v", file, cut, err, werr)
 			}
 			if d := cmp.Diff(whole, got); d != "" {
 				t.Fatalf("%s cut at %d (-whole +cut):\n%s", file, cut, d)
@@ -163,8 +174,8 @@ func TestGoldenSplits(t *testing.T) {
 			ones[i] = 1
 		}
 		got, err := decodeStream(data, 1<<20, ones...)
-		if err != nil {
-			t.Fatal(err)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%s byte by byte: %v, whole: %v", file, err, werr)
 		}
 		if d := cmp.Diff(whole, got); d != "" {
 			t.Fatalf("%s byte by byte (-whole +got):\n%s", file, d)

@@ -3,34 +3,22 @@ package dotnet_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/netmessage-go/netmessage/base"
-	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/netmessage/dotnet"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// The C# types of the captures, namespace Interop.
-type (
-	WeatherResponse struct{ Forecast string }
-	WeatherRequest  struct {
-		netmessage.Returns[WeatherResponse]
-		City string
-		Date time.Time
-	}
-	ChatMessage struct {
-		Text string
-		Seq  int32
-	}
-)
+// The C# types of the captures, namespace Interop, are declared in
+// example_client_test.go, as docs/dotnet-interop.md shows them.
 
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
@@ -59,14 +47,21 @@ type packet struct {
 	Payload string
 }
 
+// malformedKind marks the place of a malformed packet among decoded ones;
+// its Payload is the error text.
+const malformedKind base.Kind = 0xff
+
 // decodeStream decodes data delivered in reads of the given sizes (the
 // rest in one read), as a connection's reader does: it keeps the bytes of
 // a packet not yet whole and calls Decode again when more arrive. It
 // returns the packets, heartbeats included (as KindNone), and the first
-// error.
+// error. A malformed packet is returned in its place as a malformedKind
+// packet and decoding goes on after it, as a reader that skips it would;
+// any other error ends decoding.
 func decodeStream(data []byte, limit int, reads ...int) ([]packet, error) {
 	p := dotnet.New()
 	var out []packet
+	var first error
 	var buf []byte
 	for len(data) > 0 {
 		n := len(data)
@@ -77,18 +72,24 @@ func decodeStream(data []byte, limit int, reads ...int) ([]packet, error) {
 		off := 0
 		for off < len(buf) {
 			pkt, used, err := p.Decode(buf[off:], limit)
-			if err != nil {
-				return out, err
+			if err != nil && first == nil {
+				first = err
+			}
+			if err != nil && (used == 0 || !errors.Is(err, dotnet.ErrMalformed)) {
+				return out, first
 			}
 			if used == 0 {
 				break
+			}
+			if err != nil {
+				pkt = base.Packet{Kind: malformedKind, Payload: []byte(err.Error())}
 			}
 			out = append(out, packet{pkt.Kind, pkt.ID, string(pkt.Payload)})
 			off += used
 		}
 		buf = bytes.Clone(buf[off:]) // a fresh array, as a grown read buffer may be
 	}
-	return out, nil
+	return out, first
 }
 
 // newLike returns a pointer to a new zero value of v's type.

@@ -106,6 +106,18 @@ func TestDecodeMalformed(t *testing.T) {
 		if !errors.Is(err, dotnet.ErrMalformed) || !strings.Contains(err.Error(), c.text) {
 			t.Errorf("Decode(%q) = %v, want ErrMalformed containing %q", c.in, err, c.text)
 		}
+		// The bad packet's bytes are counted, so the packet after it can
+		// be decoded: it is not swallowed.
+		p := dotnet.New()
+		in := []byte(c.in + "A::b\x04")
+		if _, n, err := p.Decode(in, 100); n != len(c.in) || !errors.Is(err, dotnet.ErrMalformed) {
+			t.Errorf("Decode(%q) consumed %d bytes with %v, want the %d bytes of the bad packet with ErrMalformed", in, n, err, len(c.in))
+			continue
+		}
+		pkt, n, err := p.Decode(in[len(c.in):], 100)
+		if err != nil || n != 5 || string(pkt.Payload) != string(typed(base.KindMessage, "A", "b")) {
+			t.Errorf("after %q: %v, %d, %v; want the next packet", c.in, pkt, n, err)
+		}
 	}
 	_, err := decodeStream([]byte("G"+strings.Repeat("é", 40)+"\x04"), 1000)
 	if !errors.Is(err, dotnet.ErrMalformed) || !strings.Contains(err.Error(), "... (81 bytes)") {

@@ -202,3 +202,41 @@ func TestUnmarshalResets(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+// TestDateTimeForms: DateTime as the captured .NET wrote it: no zone for
+// local (and unspecified) kinds, "Z" for UTC, fractional seconds only when
+// not zero, to 100 ns.
+func TestDateTimeForms(t *testing.T) {
+	s := dotnetxml.New()
+	for _, c := range []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 25, 13, 14, 15, 0, time.UTC), "2026-11-25T13:14:15Z"},
+		{time.Date(2026, 11, 25, 13, 14, 15, 5e8, time.UTC), "2026-11-25T13:14:15.5Z"},
+		{time.Date(2026, 11, 25, 13, 14, 15, 123e6, time.Local), "2026-11-25T13:14:15.123"},
+		{time.Date(2026, 1, 2, 0, 0, 0, 0, time.Local), "2026-01-02T00:00:00"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.Local), "2026-01-02T03:04:05.1234567"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 5*3600)), "2026-01-02T03:04:05"},
+		{time.Time{}, "0001-01-01T00:00:00"},
+	} {
+		b, err := s.Marshal(c.in)
+		if want := "<dateTime>" + c.want + "</dateTime>"; err != nil || string(b) != want {
+			t.Errorf("Marshal(%v) = %s, %v; want %s", c.in, b, err, want)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"2026-11-25T13:14:15Z", time.Date(2026, 11, 25, 13, 14, 15, 0, time.UTC)},
+		{"2026-11-25T13:14:15.123", time.Date(2026, 11, 25, 13, 14, 15, 123e6, time.Local)},
+		{"2026-01-02T00:00:00", time.Date(2026, 1, 2, 0, 0, 0, 0, time.Local)},
+		{"0001-01-01T00:00:00", time.Time{}},
+	} {
+		var got time.Time
+		if err := s.Unmarshal([]byte("<dateTime>"+c.in+"</dateTime>"), &got); err != nil || !got.Equal(c.want) || got.Location() != c.want.Location() {
+			t.Errorf("Unmarshal(%s) = %v (%v), %v; want %v (%v)", c.in, got, got.Location(), err, c.want, c.want.Location())
+		}
+	}
+}

@@ -34,4 +34,14 @@
 // Marshal also rejects strings that are not valid UTF-8 (encoding/json
 // would silently replace the bad bytes with U+FFFD) and values containing
 // a reference cycle. Use a []byte field for binary data.
+//
+// # Hostile input
+//
+// JSON declares no lengths, and encoding/json checks the whole input,
+// nesting at most 10000 deep, before it allocates any value, so hostile
+// input costs memory in proportion to its size and to the size of the Go
+// values it fills: "{}," is enough for one slice element of a struct type
+// (ordinary documents allocate 20 to 60 bytes per input byte). Error messages
+// longer than 512 bytes are shortened in the middle: encoding/json quotes
+// a whole number literal that does not fit its field.
 package json

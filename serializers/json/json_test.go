@@ -1,6 +1,7 @@
 package json_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,14 @@ func FuzzUnmarshal(f *testing.F) {
 	s := json.New()
 	for _, seed := range sertest.Seeds(s) {
 		f.Add(seed)
+	}
+	// Hostile shapes, small enough for quick iterations.
+	for _, seed := range []string{
+		`{"Items":` + strings.Repeat("[", 40),
+		`{"Header":{"ID":` + strings.Repeat("9", 400) + `}}`,
+		`{"Items":[{},{},{}]}`,
+	} {
+		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { sertest.Reencode(t, s, data) })
 }

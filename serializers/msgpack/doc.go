@@ -32,5 +32,12 @@
 // Before decoding, Unmarshal validates the framing of data: exactly one
 // value, nested at most 10000 deep, whose declared lengths fit in the
 // remaining input. Without this, a few bytes declaring a huge array make
-// the library allocate gigabytes and crash the process.
+// the library allocate gigabytes and crash the process. The error names
+// the target type, the kind of value, its offset and the declared length.
+// Input that passes costs memory in proportion to its size and to the size
+// of the Go values it fills: a slice element can be encoded in one byte
+// (nil), so n such bytes allocate about twice n times the element type's
+// size. Keep element types small or the packet size limit low for peers
+// you do not trust. Error messages longer than 512 bytes are shortened in
+// the middle.
 package msgpack

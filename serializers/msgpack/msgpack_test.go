@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,15 @@ func FuzzUnmarshal(f *testing.F) {
 	s := msgpack.New()
 	for _, seed := range sertest.Seeds(s) {
 		f.Add(seed)
+	}
+	// Hostile shapes, small enough for quick iterations.
+	for _, seed := range []string{
+		"\x81\xa5Items\xdd\xff\xff\xff\xff",
+		"\x81\xa6Header\x81\xa4Tags\xdc\xff\xff",
+		"\x81\xa4Note\xdb\xff\xff\xff\xff",
+		strings.Repeat("\x81\xa6Header", 40) + "\xc0",
+	} {
+		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { sertest.Reencode(t, s, data) })
 }

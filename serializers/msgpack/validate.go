@@ -39,15 +39,19 @@ func validate(data []byte) error {
 		}
 		remaining := int64(len(data) - pos)
 		if skip > remaining {
-			return fmt.Errorf("%w: value at offset %d declares %d bytes, only %d remain",
-				io.ErrUnexpectedEOF, start, skip, remaining)
+			return fmt.Errorf("%w: %s at offset %d declares %d bytes, only %d remain",
+				io.ErrUnexpectedEOF, kindName(c), start, skip, remaining)
 		}
 		pos += int(skip)
 		if children > 0 {
 			pending += children
 			if pending > remaining {
-				return fmt.Errorf("%w: container at offset %d declares %d values, only %d bytes remain",
-					io.ErrUnexpectedEOF, start, children, remaining)
+				n, unit := children, "elements"
+				if kindName(c) == "map" {
+					n, unit = children/2, "entries"
+				}
+				return fmt.Errorf("%w: %s at offset %d declares %d %s, only %d bytes remain",
+					io.ErrUnexpectedEOF, kindName(c), start, n, unit, remaining)
 			}
 			if len(open) > maxDepth {
 				return fmt.Errorf("containers nested deeper than %d", maxDepth)
@@ -118,6 +122,23 @@ func header(data []byte, pos *int, c byte) (skip, children int64, err error) {
 		return 0, 2 * n, err
 	}
 	return 0, 0, fmt.Errorf("invalid format byte 0x%02x", c)
+}
+
+// kindName names the kind of value whose format byte is c, for messages.
+func kindName(c byte) string {
+	switch {
+	case c >= 0x80 && c <= 0x8f, c == 0xde, c == 0xdf:
+		return "map"
+	case c >= 0x90 && c <= 0x9f, c == 0xdc, c == 0xdd:
+		return "array"
+	case c >= 0xa0 && c <= 0xbf, c >= 0xd9 && c <= 0xdb:
+		return "string"
+	case c >= 0xc4 && c <= 0xc6:
+		return "binary"
+	case c >= 0xc7 && c <= 0xc9, c >= 0xd4 && c <= 0xd8:
+		return "extension"
+	}
+	return "number"
 }
 
 // length reads a big-endian unsigned length of size bytes at *pos.

@@ -84,6 +84,9 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 }
 
 func decode(data []byte, v any, t reflect.Type) error {
+	if err := checkDepth(data); err != nil {
+		return err
+	}
 	d := stdxml.NewDecoder(bytes.NewReader(data))
 	start, err := rootElement(d)
 	if err != nil {

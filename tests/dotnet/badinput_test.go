@@ -33,9 +33,13 @@ func checkOtherSession(t *testing.T, c *client) {
 
 // TestBadInputOneWrite sends the captured bad input in one write after a
 // valid request. Unlike the original, which raised an error and silently
-// dropped the rest of the read, the Go server answers the request before
-// the bad packet, raises an error event naming the bad packet and closes
-// the connection with a protocol error. Other sessions go on.
+// dropped the rest of the read, the Go server answers the request, raises
+// an error event naming the garbage packet and goes on with the packets
+// after it: an unknown message (an unhandled event), an unknown request
+// (an unhandled event, and an error event for the error response .NET
+// cannot carry), then a response to a request never sent, which closes the
+// connection with a protocol error, as under any protocol. Other sessions
+// go on.
 func TestBadInputOneWrite(t *testing.T) {
 	s := startServer(t, serveWeather)
 	other := s.connect(t, nil)
@@ -47,16 +51,44 @@ func TestBadInputOneWrite(t *testing.T) {
 	raw.expect(weatherResponse(0, "Bonn"))
 	raw.expectEOF()
 	expectClose(t, "server", s.ev.closed, sess, base.ReasonProtocolError)
-	err := s.ev.expectError(t, dotnet.ErrMalformed)
-	if !errors.Is(err, base.ReasonProtocolError) || !strings.Contains(err.Error(), `no ':' after the type id in "garbage-without-separators"`) {
-		t.Errorf("error event %q", err)
+	var malformed, unsent, unknown int
+	for range 3 {
+		err := recv(t, s.ev.errs, "an error event")
+		switch {
+		case errors.Is(err, dotnet.ErrMalformed):
+			malformed++
+			if !strings.Contains(err.Error(), `no ':' after the type id in "garbage-without-separators"`) {
+				t.Errorf("error event %q", err)
+			}
+		case errors.Is(err, dotnet.ErrErrorResponse):
+			unsent++
+		case errors.Is(err, base.ErrUnknownResponse) && errors.Is(err, base.ReasonProtocolError):
+			unknown++
+		default:
+			t.Errorf("unexpected error event %v", err)
+		}
+	}
+	if malformed != 1 || unsent != 1 || unknown != 1 {
+		t.Errorf("error events: %d malformed, %d unsent responses, %d unknown responses; want one each", malformed, unsent, unknown)
+	}
+	// The message's event comes from the dispatcher, the request's from
+	// its handler's goroutine: in either order.
+	want := map[unhandledEvent]bool{{base.KindMessage, "Unknown.Type"}: true, {base.KindRequest, "Unknown.Req"}: true}
+	for range 2 {
+		ev := recv(t, s.ev.unhandled, "an unhandled event")
+		if !want[ev] {
+			t.Errorf("unhandled event %+v, want one of %v", ev, want)
+		}
+		delete(want, ev)
 	}
 	checkOtherSession(t, other)
 	s.ev.noErrors(t)
 }
 
 // TestBadInputEach sends each captured bad packet on its own connection,
-// between two valid requests.
+// between two valid requests: only a response to a request never sent
+// closes the connection; after the others, the second request is
+// answered.
 func TestBadInputEach(t *testing.T) {
 	bad := captured(t, "bad_input.bin")
 	for _, c := range []struct {
@@ -67,7 +99,7 @@ func TestBadInputEach(t *testing.T) {
 		err       error           // the error event raised
 		closes    bool            // the connection closes with a protocol error
 	}{
-		{name: "garbage", packet: bad[0], err: dotnet.ErrMalformed, closes: true},
+		{name: "garbage", packet: bad[0], answers: []string{weatherResponse(101, "After")}, err: dotnet.ErrMalformed},
 		{name: "unknown message type", packet: bad[1], answers: []string{weatherResponse(101, "After")},
 			unhandled: &unhandledEvent{base.KindMessage, "Unknown.Type"}},
 		{name: "unknown request type", packet: bad[2], answers: []string{weatherResponse(101, "After")},

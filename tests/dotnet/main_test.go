@@ -1,6 +1,9 @@
-// Package interop tests the .NET compat profile end to end: Go servers and
-// clients using dotnet.Compat over real TCP, and raw connections that
-// speak the bytes captured from the original .NET NetMessage.
+// Package interop tests the .NET compat profile end to end against raw
+// connections that speak the bytes captured from the original .NET
+// NetMessage: Go servers and clients using dotnet.Compat over real TCP
+// must send and accept exactly those bytes. (Go-to-Go round trips over
+// the compat protocol run in the typed integration suite, tests/typed,
+// as its "dotnet" profile.)
 package interop
 
 import (
@@ -20,8 +23,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// The C# types of the captures, namespace Interop, and two more for
-// failure cases.
+// The C# types of the captures, namespace Interop.
 type (
 	WeatherResponse struct{ Forecast string }
 	WeatherRequest  struct {
@@ -33,21 +35,12 @@ type (
 		Text string
 		Seq  int32
 	}
-	// FailingRequest's handler always returns an error.
-	FailingRequest struct {
-		netmessage.Returns[WeatherResponse]
-		Why string
-	}
-	// SlowRequest's handler answers only when its context ends.
-	SlowRequest struct {
-		netmessage.Returns[WeatherResponse]
-	}
 )
 
 // interop is the profile every end in these tests uses.
 func interop(opts ...netmessage.Option) netmessage.Option {
 	return dotnet.Compat(append([]netmessage.Option{
-		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}, FailingRequest{}, SlowRequest{}),
+		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}),
 	}, opts...)...)
 }
 
@@ -199,4 +192,13 @@ func serveWeather(srv *netmessage.Server) {
 	netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
 		return weather(ctx, s, r)
 	})
+}
+
+// expectClose waits for a close event and checks its peer and reason.
+func expectClose(t *testing.T, what string, ch <-chan closeEvent, peer netmessage.Peer, reason base.CloseReason) {
+	t.Helper()
+	ev := recv(t, ch, what+" close event")
+	if ev.peer != peer || ev.reason != reason {
+		t.Errorf("%s closed %p with %v, want %p with %v", what, ev.peer, ev.reason, peer, reason)
+	}
 }

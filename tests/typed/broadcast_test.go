@@ -15,14 +15,14 @@ import (
 // once the marker is in, any duplicate of the first would have been too.
 func TestBroadcast(t *testing.T) {
 	const clients = 5
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
-		s := startServer(t, sc.new(), nil)
+	eachProfile(t, func(t *testing.T, sc profile) {
+		s := startServer(t, sc.wire(), nil)
 		inboxes := make([]chan News, clients)
 		all := make([]*client, clients)
 		for i := range clients {
 			inbox := make(chan News, 16)
 			inboxes[i] = inbox
-			all[i] = s.connect(t, sc.new(), func(cl *netmessage.Client) {
+			all[i] = s.connect(t, sc.wire(), func(cl *netmessage.Client) {
 				must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, n News) { inbox <- n }))
 			})
 		}

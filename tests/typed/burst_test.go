@@ -14,7 +14,7 @@ const burst = 1000
 // TestMessageBurstInOrder sends 1000 messages each way at the same time and
 // checks that each end receives all of them, intact and in order.
 func TestMessageBurstInOrder(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan Tick, burst), make(chan Tick, burst)
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) {
@@ -61,7 +61,7 @@ func TestMessageBurstInOrder(t *testing.T) {
 // request is handled exactly once and answered with its own values.
 func TestConcurrentRequests(t *testing.T) {
 	const workers, perWorker = 8, 25
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		type key struct{ worker, seq int }
 		var mu sync.Mutex
 		handled := map[string]map[key]int{"server": {}, "client": {}}

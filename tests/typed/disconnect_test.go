@@ -15,7 +15,7 @@ import (
 // server's session and from both at once: Disconnect returns nil, both ends
 // report base.ReasonGraceful once, and later calls fail with ErrClosed.
 func TestGracefulDisconnect(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		for _, tc := range []struct {
 			name       string
 			disconnect func(c *client) []netmessage.Peer
@@ -62,7 +62,7 @@ func TestGracefulDisconnect(t *testing.T) {
 // other waits for its answer: the wait ends at once (not at the response
 // timeout) with a *base.CloseError.
 func TestPendingRequestFailsWhenPeerCloses(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		for i, name := range []string{"server closes", "client closes"} {
 			t.Run(name, func(t *testing.T) {
 				p := newSlowPair(t, sc)
@@ -97,7 +97,7 @@ func TestPendingRequestFailsWhenPeerCloses(t *testing.T) {
 // TestReconnect connects a client again after a graceful disconnect: a new
 // session opens and the same handlers serve it.
 func TestReconnect(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		s, c := newPair(t, sc, func(srv *netmessage.Server) { must(t, handlePing(srv)) }, nil)
 		first := c.sess
 		must(t, c.c.Disconnect(ctxT(t)))
@@ -143,8 +143,8 @@ func ignoreProbes[P netmessage.Peer](t *testing.T, r netmessage.Router[P]) {
 // TestNotConnected: a typed client that never connected fails every call
 // with base.ErrNotConnected.
 func TestNotConnected(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
-		c, err := netmessage.NewClient(netmessage.WithSerializer(sc.new()))
+	eachProfile(t, func(t *testing.T, sc profile) {
+		c, err := netmessage.NewClient(sc.wire())
 		must(t, err)
 		if err := c.Send(ctxT(t), Probe{}); !errors.Is(err, base.ErrNotConnected) {
 			t.Errorf("Send: %v", err)
@@ -176,7 +176,7 @@ type Bye struct {
 // disconnect times out after the disconnect timeout, its answer is lost,
 // and the ends disagree on the reason. See the report.)
 func TestDisconnectFromHandlers(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		for _, via := range []string{"request handler", "message handler"} {
 			t.Run(via, func(t *testing.T) {
 				results := make(chan error, 1)

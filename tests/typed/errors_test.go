@@ -8,6 +8,7 @@ import (
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/netmessage/dotnet"
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
@@ -21,8 +22,15 @@ const unhandledWithin = 3 * time.Second
 // handling end, and the session lives on), a request without a handler
 // (ErrUnhandled at once and an OnUnhandled event) and a message without a
 // handler (an OnUnhandled event).
+//
+// Under the .NET protocol, which has no error responses, see
+// checkNoErrorResponses.
 func TestRemoteErrors(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
+		if !sc.errorResponses {
+			checkNoErrorResponses(t, sc)
+			return
+		}
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) { must(t, handleFault(srv)) },
 			func(cl *netmessage.Client) { must(t, handleFault(cl)) })
@@ -79,20 +87,20 @@ func TestRemoteErrors(t *testing.T) {
 				if !errors.Is(err, netmessage.ErrUnhandled) {
 					t.Fatalf("unhandled request: got %v, want ErrUnhandled", err)
 				}
-				if re := remoteError(t, "unhandled", err); re.Code != netmessage.CodeUnhandled || !strings.Contains(re.Message, typeID[Orphan]()) {
+				if re := remoteError(t, "unhandled", err); re.Code != netmessage.CodeUnhandled || !strings.Contains(re.Message, typeID[Orphan](sc)) {
 					t.Errorf("unhandled: got code %v message %q", re.Code, re.Message)
 				}
 				uev := recv(t, d.ev.unhandled, "unhandled request event")
-				if uev.kind != base.KindRequest || uev.id != typeID[Orphan]() || uev.peer != d.handler {
+				if uev.kind != base.KindRequest || uev.id != typeID[Orphan](sc) || uev.peer != d.handler {
 					t.Errorf("unhandled request event: %v %q from %p, want request %q from %p",
-						uev.kind, uev.id, uev.peer, typeID[Orphan](), d.handler)
+						uev.kind, uev.id, uev.peer, typeID[Orphan](sc), d.handler)
 				}
 
 				must(t, d.caller.Send(ctxT(t), Stray{X: 2}))
 				uev = recv(t, d.ev.unhandled, "unhandled message event")
-				if uev.kind != base.KindMessage || uev.id != typeID[Stray]() || uev.peer != d.handler {
+				if uev.kind != base.KindMessage || uev.id != typeID[Stray](sc) || uev.peer != d.handler {
 					t.Errorf("unhandled message event: %v %q from %p, want message %q from %p",
-						uev.kind, uev.id, uev.peer, typeID[Stray](), d.handler)
+						uev.kind, uev.id, uev.peer, typeID[Stray](sc), d.handler)
 				}
 				none(t, d.ev.unhandled, "another unhandled event")
 				noErrors(t, "handling end", d.ev)
@@ -102,25 +110,121 @@ func TestRemoteErrors(t *testing.T) {
 }
 
 // TestRemoveHandlerWhileConnected removes and re-registers a handler on an
-// open connection: in between, its requests are unhandled.
+// open connection: in between, its requests are unhandled (under the .NET
+// protocol: not answered, so they time out).
 func TestRemoveHandlerWhileConnected(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
-		s, c := newPair(t, sc, func(srv *netmessage.Server) { must(t, handlePing(srv)) }, nil)
+	eachProfile(t, func(t *testing.T, sc profile) {
+		var opts []netmessage.Option
+		if !sc.errorResponses {
+			opts = append(opts, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
+		}
+		s, c := newPair(t, sc, func(srv *netmessage.Server) { must(t, handlePing(srv)) }, nil, opts...)
 		if _, err := netmessage.Request(ctxT(t), c.c, Ping{N: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if !netmessage.RemoveHandler[Ping](s.srv) {
 			t.Fatal("RemoveHandler found no handler for Ping")
 		}
-		if _, err := netmessage.Request(ctxT(t), c.c, Ping{N: 2}); !errors.Is(err, netmessage.ErrUnhandled) {
+		_, err := netmessage.Request(ctxT(t), c.c, Ping{N: 2})
+		if sc.errorResponses && !errors.Is(err, netmessage.ErrUnhandled) {
 			t.Fatalf("after RemoveHandler: got %v, want ErrUnhandled", err)
 		}
-		if ev := recv(t, s.ev.unhandled, "unhandled event"); ev.id != typeID[Ping]() {
+		if !sc.errorResponses {
+			if !errors.Is(err, base.ErrRequestTimeout) {
+				t.Fatalf("after RemoveHandler: got %v, want base.ErrRequestTimeout", err)
+			}
+			expectErrorEvent(t, "the unsent error response", s.ev, c.sess, dotnet.ErrErrorResponse, "no handler for "+typeID[Ping](sc))
+		}
+		if ev := recv(t, s.ev.unhandled, "unhandled event"); ev.id != typeID[Ping](sc) {
 			t.Errorf("unhandled event for %q", ev.id)
 		}
 		must(t, handlePing(s.srv))
 		if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
 			t.Fatalf("after registering again: %+v, %v", p, err)
 		}
+		noErrors(t, "server", s.ev)
 	})
+}
+
+// checkNoErrorResponses is TestRemoteErrors for a protocol without error
+// responses (the .NET one), in both directions: when the handling end
+// cannot answer (a handler error, a panic, no handler) the caller times
+// out with base.ErrRequestTimeout, as it would with a .NET peer, and the
+// handling end raises an error event wrapping dotnet.ErrErrorResponse
+// that carries the reason (after the *base.PanicError event for a panic).
+// The connection lives on; a message without a handler raises an
+// OnUnhandled event.
+func checkNoErrorResponses(t *testing.T, sc profile) {
+	s, c := newPair(t, sc,
+		func(srv *netmessage.Server) { must(t, handleFault(srv)) },
+		func(cl *netmessage.Client) { must(t, handleFault(cl)) },
+		netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
+	for _, d := range []struct {
+		name    string
+		caller  netmessage.Peer
+		handler netmessage.Peer
+		ev      *events
+	}{
+		{"client to server", c.c, c.sess, s.ev},
+		{"server to client", c.sess, c.c, c.ev},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			expectTimeout(t, "handler error", d.caller, Fault{Mode: "error"})
+			expectErrorEvent(t, "handler error", d.ev, d.handler, dotnet.ErrErrorResponse, "handler error: deliberate failure: error")
+
+			expectTimeout(t, "panic", d.caller, Fault{Mode: "panic"})
+			ev := recv(t, d.ev.errs, "panic error event")
+			var pe *base.PanicError
+			if !errors.As(ev.err, &pe) || pe.Value != "deliberate panic" || ev.peer != d.handler {
+				t.Fatalf("panic error event: %v (%T) from %p, want a *base.PanicError from %p", ev.err, ev.err, ev.peer, d.handler)
+			}
+			expectErrorEvent(t, "panic", d.ev, d.handler, dotnet.ErrErrorResponse, "handler panic: deliberate panic")
+
+			res, err := netmessage.Request(ctxT(t), d.caller, Fault{Mode: "fine"})
+			if err != nil || res.Mode != "fine" {
+				t.Fatalf("after the panic: %+v, %v", res, err)
+			}
+
+			expectTimeout(t, "unhandled request", d.caller, Orphan{X: 1})
+			uev := recv(t, d.ev.unhandled, "unhandled request event")
+			if uev.kind != base.KindRequest || uev.id != typeID[Orphan](sc) || uev.peer != d.handler {
+				t.Errorf("unhandled request event: %v %q from %p, want request %q from %p",
+					uev.kind, uev.id, uev.peer, typeID[Orphan](sc), d.handler)
+			}
+			expectErrorEvent(t, "unhandled request", d.ev, d.handler, dotnet.ErrErrorResponse, "no handler for "+typeID[Orphan](sc))
+
+			must(t, d.caller.Send(ctxT(t), Stray{X: 2}))
+			uev = recv(t, d.ev.unhandled, "unhandled message event")
+			if uev.kind != base.KindMessage || uev.id != typeID[Stray](sc) || uev.peer != d.handler {
+				t.Errorf("unhandled message event: %v %q from %p, want message %q from %p",
+					uev.kind, uev.id, uev.peer, typeID[Stray](sc), d.handler)
+			}
+			none(t, d.ev.unhandled, "another unhandled event")
+			noErrors(t, "handling end", d.ev)
+		})
+	}
+	if err := c.sess.Err(); err != nil {
+		t.Errorf("session closed: %v", err)
+	}
+}
+
+// expectTimeout sends req and checks that it fails with
+// base.ErrRequestTimeout after the short response timeout.
+func expectTimeout[Req netmessage.RequestType[Resp], Resp any](t *testing.T, what string, caller netmessage.Peer, req Req) {
+	t.Helper()
+	start := time.Now()
+	if _, err := netmessage.Request(ctxT(t), caller, req); !errors.Is(err, base.ErrRequestTimeout) {
+		t.Fatalf("%s: got %v, want base.ErrRequestTimeout", what, err)
+	}
+	testutil.Within(t, what, time.Since(start), shortTimeout, timeoutSlack)
+}
+
+// expectErrorEvent waits for an error event of ev that matches target,
+// names peer and contains text.
+func expectErrorEvent(t *testing.T, what string, ev *events, peer netmessage.Peer, target error, text string) {
+	t.Helper()
+	e := recv(t, ev.errs, what+": error event")
+	if !errors.Is(e.err, target) || !strings.Contains(e.err.Error(), text) || e.peer != peer {
+		t.Errorf("%s: error event %q from %p, want %v containing %q from %p", what, e.err, e.peer, target, text, peer)
+	}
 }

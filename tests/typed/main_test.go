@@ -1,6 +1,8 @@
 // Package tests is the typed integration suite of NetMessage for Go: typed
 // servers and clients talking over real TCP on 127.0.0.1, every test run
-// once for each serializer (XML, JSON, msgpack) as subtests.
+// once for each profile as subtests: the native protocol with each
+// serializer (XML, JSON, msgpack), and the .NET compat protocol with the
+// .NET XML serializer.
 package tests
 
 import (
@@ -15,6 +17,7 @@ import (
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/netmessage/dotnet"
 	jsonser "github.com/netmessage-go/netmessage/serializers/json"
 	msgpackser "github.com/netmessage-go/netmessage/serializers/msgpack"
 	xmlser "github.com/netmessage-go/netmessage/serializers/xml"
@@ -23,27 +26,75 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// serializerCase is one serializer the suite runs with.
-type serializerCase struct {
+// profile is one wire setup the suite runs with: a protocol, a serializer
+// and the type ids, and what they can carry.
+type profile struct {
 	name string
-	new  func() netmessage.Serializer
-	maps bool // the format carries Go maps (XML does not)
+	// wire returns the option both ends get: protocol, serializer, type
+	// ids.
+	wire func() netmessage.Option
+	// protocol names the wire protocol; the serializer mismatch cases pair
+	// profiles of one protocol.
+	protocol string
+	maps     bool // the format carries Go maps (XML does not)
 	// utc: a time sent in UTC comes back in UTC. msgpack keeps only the
 	// instant and decodes into time.Local (documented in its package).
 	utc bool
+	// errorResponses: a request the peer could not answer fails at once
+	// with a *netmessage.RemoteError. The .NET protocol has no error
+	// responses: the caller times out and the answering end raises an
+	// error event wrapping dotnet.ErrErrorResponse.
+	errorResponses bool
+	// typeID is the type id of t on the wire.
+	typeID func(t reflect.Type) string
+	// protocolError is bytes that make the receiving end close the
+	// connection with base.ReasonProtocolError.
+	protocolError string
 }
 
-// serializers is the table every test loops over.
-var serializers = []serializerCase{
-	{name: "xml", new: func() netmessage.Serializer { return xmlser.New() }, utc: true},
-	{name: "json", new: func() netmessage.Serializer { return jsonser.New() }, maps: true, utc: true},
-	{name: "msgpack", new: func() netmessage.Serializer { return msgpackser.New() }, maps: true},
+// nativeProfile is the native protocol with the serializer newSer returns.
+func nativeProfile(name string, newSer func() netmessage.Serializer, maps, utc bool) profile {
+	return profile{
+		name:           name,
+		wire:           func() netmessage.Option { return netmessage.WithSerializer(newSer()) },
+		protocol:       "native",
+		maps:           maps,
+		utc:            utc,
+		errorResponses: true,
+		typeID:         func(t reflect.Type) string { return t.PkgPath() + "." + t.Name() },
+		// A valid preface, then a frame type the native protocol lacks.
+		protocolError: "NMGO\x01\x7f",
+	}
 }
 
-// eachSerializer runs f as a subtest for every serializer.
-func eachSerializer(t *testing.T, f func(t *testing.T, sc serializerCase)) {
+// dotnetNamespace is the .NET namespace of the packet types in the .NET
+// profile.
+const dotnetNamespace = "Tests"
+
+// dotnetProfile is the .NET NetMessage protocol and XML, as dotnet.Compat
+// sets them up, with every packet type of the suite in one namespace.
+var dotnetProfile = profile{
+	name:     "dotnet",
+	wire:     func() netmessage.Option { return dotnet.Compat(dotnet.Namespace(dotnetNamespace, packetTypes...)) },
+	protocol: "dotnet",
+	utc:      true,
+	typeID:   func(t reflect.Type) string { return dotnet.TypeID(dotnetNamespace, reflect.Zero(t).Interface()) },
+	// A response to a request never sent.
+	protocolError: "<Tests.Pong:99:<Pong><N>1</N></Pong>\x04",
+}
+
+// profiles is the table every test loops over.
+var profiles = []profile{
+	nativeProfile("xml", func() netmessage.Serializer { return xmlser.New() }, false, true),
+	nativeProfile("json", func() netmessage.Serializer { return jsonser.New() }, true, true),
+	nativeProfile("msgpack", func() netmessage.Serializer { return msgpackser.New() }, true, false),
+	dotnetProfile,
+}
+
+// eachProfile runs f as a subtest for every profile.
+func eachProfile(t *testing.T, f func(t *testing.T, sc profile)) {
 	t.Helper()
-	for _, sc := range serializers {
+	for _, sc := range profiles {
 		t.Run(sc.name, func(t *testing.T) { f(t, sc) })
 	}
 }
@@ -72,11 +123,8 @@ func diff[T any](t testing.TB, what string, want, got T) {
 	}
 }
 
-// typeID is the default type id of T: its package path and name.
-func typeID[T any]() string {
-	rt := reflect.TypeFor[T]()
-	return rt.PkgPath() + "." + rt.Name()
-}
+// typeID is the type id of T on sc's wire.
+func typeID[T any](sc profile) string { return sc.typeID(reflect.TypeFor[T]()) }
 
 // Events one end raised.
 type (
@@ -132,14 +180,15 @@ type server struct {
 	all []*netmessage.Session // every session opened, waited for at cleanup
 }
 
-// startServer starts a typed server with serializer ser. setup registers
-// handlers before it serves. The server is closed when the test ends, and
-// every session it opened must have finished by then.
-func startServer(t *testing.T, ser netmessage.Serializer, setup func(*netmessage.Server), opts ...netmessage.ServerOption) *server {
+// startServer starts a typed server with the wire option wire (see
+// profile). setup registers handlers before it serves. The server is
+// closed when the test ends, and every session it opened must have
+// finished by then.
+func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Server), opts ...netmessage.ServerOption) *server {
 	t.Helper()
 	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64), served: make(chan error, 1)}
 	all := []netmessage.ServerOption{
-		netmessage.WithSerializer(ser),
+		wire,
 		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
 			s.mu.Lock()
 			s.all = append(s.all, sess)
@@ -184,15 +233,15 @@ type client struct {
 	sess *netmessage.Session // the server's session for this client
 }
 
-// connect connects a typed client with serializer ser to s and waits until
-// both ends have opened. setup registers handlers before it connects. The
-// client is closed when the test ends.
-func (s *server) connect(t *testing.T, ser netmessage.Serializer, setup func(*netmessage.Client), opts ...netmessage.ClientOption) *client {
+// connect connects a typed client with the wire option wire to s and
+// waits until both ends have opened. setup registers handlers before it
+// connects. The client is closed when the test ends.
+func (s *server) connect(t *testing.T, wire netmessage.Option, setup func(*netmessage.Client), opts ...netmessage.ClientOption) *client {
 	t.Helper()
 	c := &client{ev: newEvents()}
 	connected := make(chan *netmessage.Client, 1)
 	all := []netmessage.ClientOption{
-		netmessage.WithSerializer(ser),
+		wire,
 		netmessage.OnConnected(func(nc *netmessage.Client) { connected <- nc }),
 		netmessage.OnDisconnected(func(nc *netmessage.Client, reason base.CloseReason) {
 			c.ev.closed <- closeEvent{nc, reason}
@@ -219,12 +268,29 @@ func (s *server) connect(t *testing.T, ser netmessage.Serializer, setup func(*ne
 	return c
 }
 
-// newPair starts a server and connects one client, both with sc's
-// serializer.
-func newPair(t *testing.T, sc serializerCase, setupServer func(*netmessage.Server), setupClient func(*netmessage.Client)) (*server, *client) {
+// toServer and toClient convert options for both ends to one end's.
+func toServer(opts []netmessage.Option) []netmessage.ServerOption {
+	out := make([]netmessage.ServerOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}
+
+func toClient(opts []netmessage.Option) []netmessage.ClientOption {
+	out := make([]netmessage.ClientOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}
+
+// newPair starts a server and connects one client, both with sc's wire
+// and opts.
+func newPair(t *testing.T, sc profile, setupServer func(*netmessage.Server), setupClient func(*netmessage.Client), opts ...netmessage.Option) (*server, *client) {
 	t.Helper()
-	s := startServer(t, sc.new(), setupServer)
-	return s, s.connect(t, sc.new(), setupClient)
+	s := startServer(t, sc.wire(), setupServer, toServer(opts)...)
+	return s, s.connect(t, sc.wire(), setupClient, toClient(opts)...)
 }
 
 // isNetTimeout reports whether err is a net.Error that timed out.

@@ -25,7 +25,7 @@ func collect[M any, P netmessage.Peer](t *testing.T, r netmessage.Router[P], ch 
 // TestMessagesBothWays sends a rich message each way, as a value and as a
 // pointer, and compares what arrives field by field.
 func TestMessagesBothWays(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan received[Rich], 4), make(chan received[Rich], 4)
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) { collect(t, srv, atServer) },
@@ -59,7 +59,7 @@ func TestMessagesBothWays(t *testing.T) {
 // with an error that names the problem, send nothing, and leave the
 // connection working.
 func TestMapsRoundTripOrFailCleanly(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan received[RichMaps], 4), make(chan received[RichMaps], 4)
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) {
@@ -113,7 +113,7 @@ func ptr[T any](v T) *T { return &v }
 // checkZone checks the location of a time sent in UTC: UTC again, or
 // time.Local for msgpack. (cmp compares times with Equal, which ignores the
 // location, so this is checked apart.)
-func checkZone(t *testing.T, sc serializerCase, at time.Time) {
+func checkZone(t *testing.T, sc profile, at time.Time) {
 	t.Helper()
 	want := time.UTC
 	if !sc.utc {
@@ -128,7 +128,7 @@ func checkZone(t *testing.T, sc serializerCase, at time.Time) {
 // transport's 4 MiB packet limit, which fails at the sender with
 // base.ErrPacketTooLarge and leaves the connection working.
 func TestLargeMessages(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan received[Rich], 1), make(chan received[Rich], 1)
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) { collect(t, srv, atServer); must(t, handlePing(srv)) },

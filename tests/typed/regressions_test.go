@@ -11,6 +11,9 @@ import (
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/netmessage/dotnet"
+	jsonser "github.com/netmessage-go/netmessage/serializers/json"
+	msgpackser "github.com/netmessage-go/netmessage/serializers/msgpack"
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
@@ -21,14 +24,13 @@ import (
 // stayed in the server's map for good.)
 func TestErrorEventPeerAfterClose(t *testing.T) {
 
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
-		s := startServer(t, sc.new(), nil)
+	eachProfile(t, func(t *testing.T, sc profile) {
+		s := startServer(t, sc.wire(), nil)
 		conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
 		must(t, err)
 		defer conn.Close()
 		opened := recv(t, s.opened, "session opened")
-		// A valid preface, then a frame type the native protocol lacks.
-		_, err = conn.Write([]byte("NMGO\x01\x7f"))
+		_, err = conn.Write([]byte(sc.protocolError))
 		must(t, err)
 		expectClose(t, "session closed", s.ev.closed, opened, base.ReasonProtocolError)
 		ev := recv(t, s.ev.errs, "close error event")
@@ -44,22 +46,34 @@ func TestErrorEventPeerAfterClose(t *testing.T) {
 
 // TestUndecodableRequestRaisesErrorEvent: netmessage.OnError is
 // documented to report "a packet that could not be decoded", and an
-// undecodable message does raise it. An undecodable request does not: the
-// caller gets CodeBadRequest, but the end that failed to decode it hears
-// nothing (router.go HandleRequest returns encodeFailure without
-// ep.report).
+// undecodable message does raise it. An undecodable request did not: the
+// caller got CodeBadRequest, but the end that failed to decode it heard
+// nothing (router.go HandleRequest returned encodeFailure without
+// ep.report). Under the .NET protocol the caller gets no answer and times
+// out, and the bad-request response that cannot be sent raises a second
+// error event.
 func TestUndecodableRequestRaisesErrorEvent(t *testing.T) {
-
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
-		other := serializers[0]
-		if other.name == sc.name {
-			other = serializers[1]
+	eachProfile(t, func(t *testing.T, sc profile) {
+		// The client writes the request's body with a serializer the
+		// server's does not read.
+		other := netmessage.WithSerializer(jsonser.New())
+		if sc.name == "json" {
+			other = netmessage.WithSerializer(msgpackser.New())
 		}
-		s := startServer(t, sc.new(), func(srv *netmessage.Server) { must(t, handleEcho(srv, "server", nil)) })
-		c := s.connect(t, other.new(), nil)
+		clientWire := netmessage.Combine(sc.wire(), other)
+		var opts []netmessage.Option
+		if !sc.errorResponses {
+			opts = append(opts, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
+		}
+		s := startServer(t, sc.wire(), func(srv *netmessage.Server) { must(t, handleEcho(srv, "server", nil)) }, toServer(opts)...)
+		c := s.connect(t, clientWire, nil, toClient(opts)...)
 		_, err := netmessage.Request(ctxT(t), c.c, EchoRequest{Payload: newRich(1)})
-		if re := remoteError(t, "request", err); re.Code != netmessage.CodeBadRequest {
-			t.Fatalf("request: %v, want CodeBadRequest", err)
+		if sc.errorResponses {
+			if re := remoteError(t, "request", err); re.Code != netmessage.CodeBadRequest {
+				t.Fatalf("request: %v, want CodeBadRequest", err)
+			}
+		} else if !errors.Is(err, base.ErrRequestTimeout) {
+			t.Fatalf("request: %v, want base.ErrRequestTimeout", err)
 		}
 		select {
 		case ev := <-s.ev.errs:
@@ -68,6 +82,9 @@ func TestUndecodableRequestRaisesErrorEvent(t *testing.T) {
 			}
 		case <-time.After(testutil.WaitTime / 10):
 			t.Error("the server raised no error event for the request it could not decode")
+		}
+		if !sc.errorResponses {
+			expectErrorEvent(t, "the unsent bad-request response", s.ev, c.sess, dotnet.ErrErrorResponse, "bad request")
 		}
 	})
 }

@@ -10,7 +10,7 @@ import (
 // to client, as values and pointers, and checks the typed responses and
 // the peer each handler was given.
 func TestRequestsBothWays(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		srvPeers, cliPeers := make(chan netmessage.Peer, 4), make(chan netmessage.Peer, 4)
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) { must(t, handleEcho(srv, "server", srvPeers)) },
@@ -41,7 +41,7 @@ func TestRequestsBothWays(t *testing.T) {
 // answers, six levels deep, starting from either end: request handlers run
 // concurrently, so an answer can arrive while its own handler waits.
 func TestNestedRequests(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) { must(t, handleChain(srv, "server")) },
 			func(cl *netmessage.Client) { must(t, handleChain(cl, "client")) })

@@ -11,7 +11,7 @@ import (
 
 // inFlightPair is a pair whose server answers Slow when released; the
 // client ignores Probe messages (see waitDraining).
-func inFlightPair(t *testing.T, sc serializerCase) (*server, *client, chan int, chan struct{}) {
+func inFlightPair(t *testing.T, sc profile) (*server, *client, chan int, chan struct{}) {
 	t.Helper()
 	started, release := make(chan int, 4), make(chan struct{})
 	s, c := newPair(t, sc,
@@ -24,7 +24,7 @@ func inFlightPair(t *testing.T, sc serializerCase) (*server, *client, chan int, 
 // request is being handled: the handler's answer still reaches the client,
 // then both ends report a graceful shutdown and Shutdown returns nil.
 func TestShutdownAnswersInFlightRequest(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		s, c, started, release := inFlightPair(t, sc)
 		type answer struct {
 			resp SlowDone
@@ -93,7 +93,7 @@ func TestShutdownAnswersInFlightRequest(t *testing.T) {
 // end, while the client's request is being handled by the server: the
 // answer still arrives, then both ends report a graceful shutdown.
 func TestDisconnectAnswersInFlightRequest(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		for _, from := range []string{"client", "server"} {
 			t.Run("from the "+from, func(t *testing.T) {
 				s, c, started, release := inFlightPair(t, sc)

@@ -37,26 +37,20 @@ type direction struct {
 	handler *events       // the handling end's events
 }
 
-func newSlowPair(t *testing.T, sc serializerCase, opts ...netmessage.Option) *slowPair {
+func newSlowPair(t *testing.T, sc profile, opts ...netmessage.Option) *slowPair {
 	t.Helper()
 	p := &slowPair{
 		srvStarted: make(chan int, 16), cliStarted: make(chan int, 16),
 		srvRelease: make(chan struct{}), cliRelease: make(chan struct{}),
 	}
-	var sopts []netmessage.ServerOption
-	var copts []netmessage.ClientOption
-	for _, o := range opts {
-		sopts = append(sopts, o)
-		copts = append(copts, o)
-	}
-	p.s = startServer(t, sc.new(), func(srv *netmessage.Server) {
+	p.s = startServer(t, sc.wire(), func(srv *netmessage.Server) {
 		must(t, handleSlow(srv, p.srvStarted, p.srvRelease))
 		must(t, handlePing(srv))
-	}, sopts...)
-	p.c = p.s.connect(t, sc.new(), func(cl *netmessage.Client) {
+	}, toServer(opts)...)
+	p.c = p.s.connect(t, sc.wire(), func(cl *netmessage.Client) {
 		must(t, handleSlow(cl, p.cliStarted, p.cliRelease))
 		must(t, handlePing(cl))
-	}, copts...)
+	}, toClient(opts)...)
 	p.callers = []direction{
 		{"client to server", p.c.c, p.srvStarted, p.srvRelease, p.s.ev},
 		{"server to client", p.c.sess, p.cliStarted, p.cliRelease, p.c.ev},
@@ -70,7 +64,7 @@ func newSlowPair(t *testing.T, sc serializerCase, opts ...netmessage.Option) *sl
 // the handler answers late, the late response is dropped and the
 // connection works on.
 func TestResponseTimeout(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		for _, useCtx := range []bool{false, true} {
 			p := newSlowPair(t, sc, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 			for _, d := range p.callers {
@@ -105,7 +99,7 @@ func TestResponseTimeout(t *testing.T) {
 // gives the request a context that ends sooner: the caller gets the
 // context's error, not base.ErrRequestTimeout, when the context ends.
 func TestContextDeadline(t *testing.T) {
-	eachSerializer(t, func(t *testing.T, sc serializerCase) {
+	eachProfile(t, func(t *testing.T, sc profile) {
 		p := newSlowPair(t, sc)
 		for _, d := range p.callers {
 			t.Run(d.name, func(t *testing.T) {

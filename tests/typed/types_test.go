@@ -237,3 +237,11 @@ func handleSlow[P netmessage.Peer](r netmessage.Router[P], started chan<- int, r
 		return SlowDone{ID: s.ID}, nil
 	})
 }
+
+// packetTypes lists every packet type of the suite, for the type ids of
+// the .NET profile.
+var packetTypes = []any{
+	Rich{}, RichMaps{}, EchoRequest{}, EchoResponse{}, MapEchoRequest{}, MapEchoResponse{},
+	Chain{}, ChainResult{}, Tick{}, Add{}, Sum{}, Slow{}, SlowDone{}, Fault{}, FaultResult{},
+	Orphan{}, OrphanReply{}, Stray{}, Ping{}, Pong{}, News{}, Probe{}, Bye{},
+}

@@ -1,9 +1,11 @@
 package check_test
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.uber.org/goleak"
 
@@ -99,5 +101,22 @@ func TestCycles(t *testing.T) {
 	}
 	if err := p.Check(reflect.ValueOf([]*list{head, head})); err != nil {
 		t.Errorf("chain: Check = %v", err)
+	}
+}
+
+func TestLongMessagesAreCut(t *testing.T) {
+	long := errors.New("x" + strings.Repeat("é", 1000) + ": the reason")
+	msg := check.Wrap("json", "unmarshal", reflect.TypeFor[*int](), long).Error()
+	want := "json: unmarshal *int: x" + strings.Repeat("é", 127) + " ... (1502 bytes elided) ... " +
+		strings.Repeat("é", 122) + ": the reason"
+	if msg != want {
+		t.Errorf("Error() = %q, want %q", msg, want)
+	}
+	if !utf8.ValidString(msg) {
+		t.Errorf("Error() is not valid UTF-8")
+	}
+	short := check.Wrap("json", "unmarshal", nil, errors.New("short")).Error()
+	if short != "json: unmarshal <nil>: short" {
+		t.Errorf("Error() = %q", short)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is the error returned by every serializer operation.
@@ -28,14 +29,32 @@ func Wrap(format, op string, t reflect.Type, err error) error {
 	return &Error{Format: format, Op: op, Type: t, Err: err}
 }
 
+// maxMessage bounds the underlying message in Error. Some library messages
+// quote the input (encoding/json quotes a whole number literal), and a
+// peer's payload must not become an error text of megabytes, sent back as
+// a remote error or written to a log.
+const maxMessage = 512
+
 // Error returns "format: op type: message", without repeating the format
-// prefix that library messages often carry.
+// prefix that library messages often carry. A message longer than 512
+// bytes keeps its first and last 256 bytes (where the reason usually is)
+// and says how many bytes were elided.
 func (e *Error) Error() string {
 	typ := "<nil>"
 	if e.Type != nil {
 		typ = e.Type.String()
 	}
 	msg := strings.TrimPrefix(e.Err.Error(), e.Format+": ")
+	if len(msg) > maxMessage {
+		head, tail := maxMessage/2, len(msg)-maxMessage/2
+		for head > 0 && !utf8.RuneStart(msg[head]) {
+			head--
+		}
+		for tail < len(msg) && !utf8.RuneStart(msg[tail]) {
+			tail++
+		}
+		msg = fmt.Sprintf("%s ... (%d bytes elided) ... %s", msg[:head], tail-head, msg[tail:])
+	}
 	return e.Format + ": " + e.Op + " " + typ + ": " + msg
 }
 

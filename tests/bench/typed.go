@@ -1,0 +1,131 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/serializers/json"
+	"github.com/netmessage-go/netmessage/serializers/msgpack"
+	"github.com/netmessage-go/netmessage/serializers/xml"
+)
+
+// The typed contenders' packet types: a request answered by a reply, and a
+// one-way note, each carrying a Packet.
+type (
+	nmCall struct {
+		netmessage.Returns[nmReply]
+		Packet
+	}
+	nmReply struct{ Packet }
+	nmNote  struct{ Packet }
+)
+
+var serializers = map[string]netmessage.Serializer{
+	"msgpack": msgpack.New(),
+	"json":    json.New(),
+	"xml":     xml.New(),
+}
+
+// Typed returns the contender that uses the typed netmessage API with the
+// named serializer ("msgpack", "json" or "xml") over the native protocol.
+func Typed(serializer string) Contender {
+	ser := serializers[serializer]
+	return Contender{
+		Name:  "netmessage/" + serializer,
+		Note:  "typed API, " + serializer + " serializer, native protocol, default options",
+		Serve: func(ln net.Listener) (Server, error) { return serveTyped(ln, ser) },
+		Dial: func(ctx context.Context, addr string) (Client, error) {
+			return dialTyped(ctx, addr, ser)
+		},
+	}
+}
+
+type typedServer struct {
+	srv      *netmessage.Server
+	received atomic.Int64
+	served   chan error
+	mu       sync.Mutex
+	sessions []*netmessage.Session
+}
+
+func serveTyped(ln net.Listener, ser netmessage.Serializer) (Server, error) {
+	s := &typedServer{served: make(chan error, 1)}
+	srv, err := netmessage.NewServer(
+		netmessage.WithSerializer(ser),
+		netmessage.OnSessionOpened(func(ss *netmessage.Session) {
+			s.mu.Lock()
+			s.sessions = append(s.sessions, ss)
+			s.mu.Unlock()
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	err = errors.Join(
+		netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, req nmCall) (nmReply, error) {
+			return nmReply{req.Packet}, nil
+		}),
+		netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, nmNote) { s.received.Add(1) }),
+	)
+	if err != nil {
+		return nil, err
+	}
+	s.srv = srv
+	go func() { s.served <- srv.Serve(ln) }()
+	return s, nil
+}
+
+func (s *typedServer) Received() int64 { return s.received.Load() }
+
+func (s *typedServer) Close() error {
+	s.srv.Close()
+	err := <-s.served
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		<-ss.Done()
+	}
+	if errors.Is(err, base.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+type typedClient struct {
+	c *netmessage.Client
+}
+
+func dialTyped(ctx context.Context, addr string, ser netmessage.Serializer) (Client, error) {
+	c, err := netmessage.NewClient(netmessage.WithSerializer(ser))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx, addr); err != nil {
+		return nil, err
+	}
+	return &typedClient{c: c}, nil
+}
+
+func (c *typedClient) Call(ctx context.Context, size Size) error {
+	want := &packets[size]
+	resp, err := netmessage.Request(ctx, c.c, nmCall{Packet: *want})
+	if err != nil {
+		return err
+	}
+	return check(&resp.Packet, want)
+}
+
+func (c *typedClient) Send(ctx context.Context, size Size) error {
+	return c.c.Send(ctx, nmNote{packets[size]})
+}
+
+func (c *typedClient) Close() error {
+	c.c.Close()
+	<-c.c.Base().Session().Done()
+	return nil
+}

@@ -1,0 +1,285 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+)
+
+// flow is one direction of one connection: the messages sent with a nil
+// error and received, and the requests sent, answered, failed and
+// handled.
+type flow struct {
+	name string
+
+	sent     atomic.Uint64 // messages whose Send returned nil
+	received atomic.Uint64 // messages delivered, each the next in order
+	nextMsg  uint64        // the number the next message must carry (receiver only)
+
+	answered atomic.Uint64
+	failed   atomic.Uint64 // at most one: the requester stops at its first error
+	handled  atomic.Uint64
+	mu       sync.Mutex // handlers run in goroutines of their own
+	nextReq  uint64     // the number the next request handled must carry
+	slowest  atomic.Int64
+
+	problems atomic.Int64  // reported errors, to cap the output
+	progress chan struct{} // capacity 1: a message was received
+}
+
+// window is how many messages a flow may have sent and not yet received.
+// It keeps the senders at the pace of the receivers: without it they
+// would bury each request under the megabytes of messages that the
+// kernel's socket buffers take, and the soak would measure those buffers.
+const window = 64
+
+func newFlow(name string) *flow {
+	return &flow{name: name, progress: make(chan struct{}, 1)}
+}
+
+// await waits until the flow has room in its window or the connection
+// (whose Done channel is done) has closed.
+func (f *flow) await(done <-chan struct{}) {
+	for f.sent.Load()-f.received.Load() >= window {
+		select {
+		case <-f.progress:
+		case <-done:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// problem reports a broken promise, at most five times per flow.
+func (f *flow) problem(t *testing.T, format string, args ...any) {
+	if f.problems.Add(1) <= 5 {
+		t.Errorf("%s: %s", f.name, fmt.Sprintf(format, args...))
+	}
+}
+
+// deliver checks a received message: it must be the next in order.
+func (f *flow) deliver(t *testing.T, conn int, m Seq) {
+	if m.Conn != conn || m.N != f.nextMsg {
+		f.problem(t, "received message %d of connection %d, want message %d of connection %d", m.N, m.Conn, f.nextMsg, conn)
+	}
+	f.nextMsg = m.N + 1
+	f.received.Add(1)
+	select {
+	case f.progress <- struct{}{}:
+	default:
+	}
+}
+
+// handle checks a request in its handler: requests of a flow are sent one
+// after another, so each must be the next in order, handled once.
+func (f *flow) handle(t *testing.T, conn int, e Echo) EchoReply {
+	f.mu.Lock()
+	if e.Conn != conn || e.N != f.nextReq {
+		f.problem(t, "handled request %d of connection %d, want request %d of connection %d", e.N, e.Conn, f.nextReq, conn)
+	}
+	f.nextReq = e.N + 1
+	f.mu.Unlock()
+	f.handled.Add(1)
+	return EchoReply{Conn: e.Conn, N: e.N}
+}
+
+// soakPair is one connection of the soak: a client, the server's session
+// for it, and a flow each way.
+type soakPair struct {
+	i        int
+	c        *typedClient
+	sess     *netmessage.Session
+	up, down *flow // client to server, server to client
+	leaving  atomic.Bool
+}
+
+// TestSoakNoLoss runs 100 connections (typed layer, msgpack) that send
+// messages and requests both ways as fast as they can for the soak
+// duration, then disconnect gracefully while still sending. It checks
+// that every message whose Send returned nil arrived exactly once and in
+// order, that every request got exactly one answer (the right one) or,
+// once the disconnect had begun, one error matching base.ErrClosed, and
+// that every connection closed gracefully on both ends.
+//
+// The write buffer and queue limits are small so that backpressure is
+// part of the run. The duration is 10 s by default; see the package doc.
+func TestSoakNoLoss(t *testing.T) {
+	const conns = 100
+	d := soakDuration(t)
+	// The soak checks that nothing is lost or duplicated; liveness has
+	// tests of its own. Generous timeouts keep a machine too busy to run
+	// every goroutine in time from closing connections.
+	transport := netmessage.WithTransport(
+		base.WithMaxWriteBuffer(32<<10),
+		base.WithMaxQueuedBytes(64<<10),
+		base.WithHeartbeat(time.Second, time.Minute),
+		base.WithWriteTimeout(time.Minute),
+		base.WithDisconnectTimeout(time.Minute),
+		base.WithResponseTimeout(time.Minute), // a wait is a slow answer, not a lost one
+	)
+
+	// Sessions are told apart by ID: a handler that runs after its
+	// session's closed event gets a *netmessage.Session of its own.
+	var pairs sync.Map // session ID -> *soakPair
+	pairOf := func(s *netmessage.Session) *soakPair {
+		p, ok := pairs.Load(s.ID())
+		if !ok {
+			t.Errorf("packet on unknown session %d", s.ID())
+			return nil
+		}
+		return p.(*soakPair)
+	}
+	s := startTypedServer(t, func(srv *netmessage.Server) {
+		must(t, netmessage.HandleMessage(srv, func(_ context.Context, s *netmessage.Session, m Seq) {
+			if p := pairOf(s); p != nil {
+				p.up.deliver(t, p.i, m)
+			}
+		}))
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, s *netmessage.Session, e Echo) (EchoReply, error) {
+			p := pairOf(s)
+			if p == nil {
+				return EchoReply{}, errors.New("unknown session")
+			}
+			return p.up.handle(t, p.i, e), nil
+		}))
+	}, transport)
+
+	list := make([]*soakPair, conns)
+	for i := range list {
+		p := &soakPair{i: i, up: newFlow(fmt.Sprintf("connection %d client to server", i)),
+			down: newFlow(fmt.Sprintf("connection %d server to client", i))}
+		p.c = newTypedClient(t, func(cl *netmessage.Client) {
+			must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { p.down.deliver(t, i, m) }))
+			must(t, netmessage.HandleRequest(cl, func(_ context.Context, _ *netmessage.Client, e Echo) (EchoReply, error) {
+				return p.down.handle(t, i, e), nil
+			}))
+		}, transport)
+		p.sess = p.c.connect(t, s, s.addr)
+		pairs.Store(p.sess.ID(), p)
+		list[i] = p
+	}
+
+	// Four senders per connection: messages and requests, each way.
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, p := range list {
+		for _, dir := range []struct {
+			from netmessage.Peer
+			f    *flow
+			done <-chan struct{}
+		}{{p.c.c, p.up, p.c.c.Base().Session().Done()}, {p.sess, p.down, p.sess.Done()}} {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				<-start
+				for n := uint64(0); ; n++ {
+					dir.f.await(dir.done)
+					if err := dir.from.Send(context.Background(), Seq{Conn: p.i, N: n}); err != nil {
+						if !p.leaving.Load() || !errors.Is(err, base.ErrClosed) {
+							dir.f.problem(t, "Send of message %d: %v", n, err)
+						}
+						return
+					}
+					dir.f.sent.Add(1)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				<-start
+				for n := uint64(0); ; n++ {
+					began := time.Now()
+					r, err := netmessage.Request(context.Background(), dir.from, Echo{Conn: p.i, N: n})
+					if err != nil {
+						if !p.leaving.Load() || !errors.Is(err, base.ErrClosed) {
+							dir.f.problem(t, "request %d: %v", n, err)
+						}
+						dir.f.failed.Add(1)
+						return
+					}
+					if r.Conn != p.i || r.N != n {
+						dir.f.problem(t, "request %d of connection %d answered with %+v", n, p.i, r)
+					}
+					dir.f.answered.Add(1)
+					if took := int64(time.Since(began)); took > dir.f.slowest.Load() {
+						dir.f.slowest.Store(took)
+					}
+				}
+			}()
+		}
+	}
+	began := time.Now()
+	close(start)
+	time.Sleep(d) // the soak runs
+
+	// Disconnect every client gracefully while its senders still send.
+	disconnected := make(chan error, conns)
+	for _, p := range list {
+		go func() {
+			p.leaving.Store(true)
+			disconnected <- p.c.c.Disconnect(context.Background())
+		}()
+	}
+	for range conns {
+		if err := recv(t, disconnected, "Disconnect to return"); err != nil {
+			t.Errorf("Disconnect: %v", err)
+		}
+	}
+	took := time.Since(began)
+	senders := make(chan struct{})
+	go func() { wg.Wait(); close(senders) }()
+	recv(t, senders, "the senders to stop")
+	// The closed hooks run after every message was delivered.
+	for range conns {
+		if ev := recv(t, s.closed, "a server session to close"); ev.reason != base.ReasonGraceful {
+			t.Errorf("server session closed with %v, want graceful", ev.reason.String())
+		}
+	}
+	for _, p := range list {
+		if ev := recv(t, p.c.closed, "a client to close"); ev.reason != base.ReasonGraceful {
+			t.Errorf("client %d closed with %v, want graceful", p.i, ev.reason.String())
+		}
+	}
+
+	var msgs, answered, failed uint64
+	var slowest time.Duration
+	for _, p := range list {
+		for _, f := range []*flow{p.up, p.down} {
+			sent, got := f.sent.Load(), f.received.Load()
+			if got != sent {
+				f.problem(t, "%d messages sent, %d received", sent, got)
+			}
+			a, e, h := f.answered.Load(), f.failed.Load(), f.handled.Load()
+			// An answered request was handled once; a failed one at most once.
+			if h < a || h > a+e {
+				f.problem(t, "%d requests answered, %d failed, %d handled", a, e, h)
+			}
+			if a == 0 || sent == 0 {
+				f.problem(t, "no traffic: %d messages, %d requests answered", sent, a)
+			}
+			msgs += got
+			answered += a
+			failed += e
+			slowest = max(slowest, time.Duration(f.slowest.Load()))
+		}
+	}
+	select {
+	case err := <-s.errs:
+		t.Errorf("server error event: %v", err)
+	default:
+	}
+	for _, p := range list {
+		for len(p.c.errs) > 0 {
+			t.Errorf("client %d error event: %v", p.i, <-p.c.errs)
+		}
+	}
+	t.Logf("soak of %v, %d connections: %d messages (%.0f/s) and %d requests answered (%.0f/s), none lost or duplicated; %d requests failed with ErrClosed during the disconnect; slowest answer %v",
+		round(took), conns, msgs, float64(msgs)/took.Seconds(), answered, float64(answered)/took.Seconds(),
+		failed, round(slowest))
+}
