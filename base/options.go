@@ -105,10 +105,13 @@ type clientOption func(*clientConfig)
 
 func (o clientOption) applyClient(c *clientConfig) { o(c) }
 
-// WithHeartbeat sets how often a heartbeat is sent when nothing else was
-// (default 2 s) and how long the connection may receive nothing before it
-// closes with ReasonConnectionLost (default 5 s). Any received byte counts as
-// life. interval <= 0 disables heartbeats, and TCP keep-alive is switched on
+// WithHeartbeat sets the heartbeat interval (default 2 s) and how long the
+// connection may receive nothing before it closes with ReasonConnectionLost
+// (default 5 s). At each interval a heartbeat is sent unless something else
+// was written in the last half interval, so the peer hears from this end at
+// least every 1.5 intervals. Any received byte counts as life. The receive,
+// write and response timeouts are checked by coarse timers and may fire up
+// to a sixteenth of their length late. interval <= 0 disables heartbeats, and TCP keep-alive is switched on
 // instead (see WithKeepAlive); timeout <= 0 disables the receive timeout.
 func WithHeartbeat(interval, timeout time.Duration) Option {
 	return option(func(c *config) {
