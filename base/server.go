@@ -262,6 +262,13 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// ctx ended while sessions were disconnecting: some were closed.
+		for _, s := range list {
+			s.close(ReasonServerShutdown)
+		}
+		return err
+	}
 	for _, s := range list {
 		select {
 		case <-s.Done():

@@ -9,6 +9,7 @@ import (
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/netmessage/dotnet"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 // weatherRequest and weatherResponse are the wire text of a request with
@@ -25,7 +26,7 @@ func weatherResponse(id int, city string) string {
 // answers.
 func checkOtherSession(t *testing.T, c *client) {
 	t.Helper()
-	resp, err := netmessage.Request(ctxT(t), c.c, WeatherRequest{City: "Elsewhere"})
+	resp, err := netmessage.Request(testutil.Ctx(t), c.c, WeatherRequest{City: "Elsewhere"})
 	if err != nil || resp.Forecast != "Sunny in Elsewhere" {
 		t.Errorf("the other session: %+v, %v", resp, err)
 	}
@@ -44,7 +45,7 @@ func TestBadInputOneWrite(t *testing.T) {
 	s := startServer(t, serveWeather)
 	other := s.connect(t, nil)
 	raw := dialRaw(t, s.addr)
-	sess := recv(t, s.opened, "the raw session")
+	sess := testutil.Recv(t, s.opened, "the raw session")
 	checkOtherSession(t, other)
 
 	raw.send(append([]string{weatherRequest(0, "Bonn")}, captured(t, "bad_input.bin")...)...)
@@ -53,7 +54,7 @@ func TestBadInputOneWrite(t *testing.T) {
 	expectClose(t, "server", s.ev.closed, sess, base.ReasonProtocolError)
 	var malformed, unsent, unknown int
 	for range 3 {
-		err := recv(t, s.ev.errs, "an error event")
+		err := testutil.Recv(t, s.ev.errs, "an error event")
 		switch {
 		case errors.Is(err, dotnet.ErrMalformed):
 			malformed++
@@ -75,7 +76,7 @@ func TestBadInputOneWrite(t *testing.T) {
 	// its handler's goroutine: in either order.
 	want := map[unhandledEvent]bool{{base.KindMessage, "Unknown.Type"}: true, {base.KindRequest, "Unknown.Req"}: true}
 	for range 2 {
-		ev := recv(t, s.ev.unhandled, "an unhandled event")
+		ev := testutil.Recv(t, s.ev.unhandled, "an unhandled event")
 		if !want[ev] {
 			t.Errorf("unhandled event %+v, want one of %v", ev, want)
 		}
@@ -114,12 +115,12 @@ func TestBadInputEach(t *testing.T) {
 			s := startServer(t, serveWeather)
 			other := s.connect(t, nil)
 			raw := dialRaw(t, s.addr)
-			sess := recv(t, s.opened, "the raw session")
+			sess := testutil.Recv(t, s.opened, "the raw session")
 
 			raw.send(weatherRequest(100, "Before"), c.packet, weatherRequest(101, "After"))
 			raw.expect(append([]string{weatherResponse(100, "Before")}, c.answers...)...)
 			if c.unhandled != nil {
-				if ev := recv(t, s.ev.unhandled, "the unhandled event"); ev != *c.unhandled {
+				if ev := testutil.Recv(t, s.ev.unhandled, "the unhandled event"); ev != *c.unhandled {
 					t.Errorf("unhandled event %+v, want %+v", ev, *c.unhandled)
 				}
 			}

@@ -9,7 +9,6 @@ package interop
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,16 +41,6 @@ func interop(opts ...netmessage.Option) netmessage.Option {
 	return dotnet.Compat(append([]netmessage.Option{
 		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}),
 	}, opts...)...)
-}
-
-var (
-	must = testutil.Must
-	ctxT = testutil.Ctx
-)
-
-func recv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	return testutil.Recv(t, ch, what)
 }
 
 // Events one end raised.
@@ -88,7 +77,7 @@ func (ev *events) options() netmessage.Option {
 // expectError waits for an error event matching target.
 func (ev *events) expectError(t testing.TB, target error) error {
 	t.Helper()
-	err := recv(t, ev.errs, "an error event")
+	err := testutil.Recv(t, ev.errs, "an error event")
 	if !errors.Is(err, target) {
 		t.Fatalf("error event %v, want %v", err, target)
 	}
@@ -118,39 +107,22 @@ type server struct {
 func startServer(t *testing.T, setup func(*netmessage.Server), opts ...netmessage.Option) *server {
 	t.Helper()
 	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64)}
-	var mu sync.Mutex
-	var all []*netmessage.Session
+	var sessions testutil.Sessions
 	sopts := []netmessage.ServerOption{
 		interop(opts...), s.ev.options(),
 		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
-			mu.Lock()
-			all = append(all, sess)
-			mu.Unlock()
+			sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
 		netmessage.OnSessionClosed(func(sess *netmessage.Session, r base.CloseReason) { s.ev.closed <- closeEvent{sess, r} }),
 	}
 	var err error
 	s.srv, err = netmessage.NewServer(sopts...)
-	must(t, err)
+	testutil.Must(t, err)
 	if setup != nil {
 		setup(s.srv)
 	}
-	ln := testutil.Listen(t)
-	s.addr = ln.Addr().String()
-	served := make(chan error, 1)
-	go func() { served <- s.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		s.srv.Close()
-		if err := recv(t, served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, sess := range all {
-			testutil.Closed(t, sess.Done(), "a session to finish")
-		}
-	})
+	s.addr, _ = testutil.ServeLoopback(t, s.srv, &sessions)
 	return s
 }
 
@@ -169,16 +141,13 @@ func (s *server) connect(t *testing.T, setup func(*netmessage.Client), opts ...n
 	var err error
 	c.c, err = netmessage.NewClient(interop(opts...), c.ev.options(),
 		netmessage.OnDisconnected(func(nc *netmessage.Client, r base.CloseReason) { c.ev.closed <- closeEvent{nc, r} }))
-	must(t, err)
+	testutil.Must(t, err)
 	if setup != nil {
 		setup(c.c)
 	}
-	must(t, c.c.Connect(ctxT(t), s.addr))
-	t.Cleanup(func() {
-		c.c.Close()
-		testutil.Closed(t, c.c.Base().Session().Done(), "the client's session to finish")
-	})
-	c.sess = recv(t, s.opened, "the server session")
+	testutil.Must(t, c.c.Connect(testutil.Ctx(t), s.addr))
+	testutil.CloseClient(t, c.c, c.c.Base())
+	c.sess = testutil.Recv(t, s.opened, "the server session")
 	return c
 }
 
@@ -197,7 +166,7 @@ func serveWeather(srv *netmessage.Server) {
 // expectClose waits for a close event and checks its peer and reason.
 func expectClose(t *testing.T, what string, ch <-chan closeEvent, peer netmessage.Peer, reason base.CloseReason) {
 	t.Helper()
-	ev := recv(t, ch, what+" close event")
+	ev := testutil.Recv(t, ch, what+" close event")
 	if ev.peer != peer || ev.reason != reason {
 		t.Errorf("%s closed %p with %v, want %p with %v", what, ev.peer, ev.reason, peer, reason)
 	}

@@ -48,7 +48,7 @@ func newRawPeer(t testing.TB, conn net.Conn) *rawPeer {
 func dialRaw(t testing.TB, addr string) *rawPeer {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
-	must(t, err)
+	testutil.Must(t, err)
 	return newRawPeer(t, conn)
 }
 
@@ -60,14 +60,14 @@ func (r *rawPeer) send(packets ...string) {
 		b = append(b, p...)
 	}
 	_, err := r.conn.Write(b)
-	must(r.t, err)
+	testutil.Must(r.t, err)
 }
 
 // next returns the next packet, with its terminator, skipping heartbeats.
 // It returns io.EOF when the peer half-closed between packets.
 func (r *rawPeer) next() (string, error) {
 	r.t.Helper()
-	must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+	testutil.Must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 	for {
 		for len(r.buf) > 0 && r.buf[0] == dotnet.Terminator {
 			r.buf = r.buf[1:]
@@ -119,5 +119,5 @@ func (r *rawPeer) expectEOF() {
 // closeWrite half-closes, as .NET NetMessage does to disconnect.
 func (r *rawPeer) closeWrite() {
 	r.t.Helper()
-	must(r.t, r.conn.CloseWrite())
+	testutil.Must(r.t, r.conn.CloseWrite())
 }

@@ -2,7 +2,6 @@ package interop
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -37,15 +36,15 @@ func TestRawDotNetClient(t *testing.T) {
 		})
 	})
 	raw := dialRaw(t, s.addr)
-	sess := recv(t, s.opened, "the session")
+	sess := testutil.Recv(t, s.opened, "the session")
 
 	raw.send(fromClient[0], fromClient[1])
-	if m := recv(t, chats, "the chat message"); m != (ChatMessage{Text: "hi from .NET client", Seq: 7}) {
+	if m := testutil.Recv(t, chats, "the chat message"); m != (ChatMessage{Text: "hi from .NET client", Seq: 7}) {
 		t.Errorf("server got %+v", m)
 	}
 	raw.expect(fromServer[:3]...)
 	raw.send(fromClient[2], fromClient[3])
-	if r := recv(t, answers, "the answer to the server's request"); r.err != nil || r.resp.Forecast != "Rainy in Redmond" {
+	if r := testutil.Recv(t, answers, "the answer to the server's request"); r.err != nil || r.resp.Forecast != "Rainy in Redmond" {
 		t.Errorf("server's request got %+v, %v", r.resp, r.err)
 	}
 
@@ -60,55 +59,37 @@ func TestRawDotNetClient(t *testing.T) {
 func TestRawDotNetServer(t *testing.T) {
 	fromClient := captured(t, "session_client.bin")
 	fromServer := captured(t, "session_server.bin")
-	ln := testutil.Listen(t)
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		conn, err := ln.Accept()
-		ln.Close()
-		if err == nil {
-			accepted <- conn
-		}
-	}()
-
-	ev := newEvents()
 	chats := make(chan ChatMessage, 1)
-	c, err := netmessage.NewClient(interop(), ev.options(),
-		netmessage.OnDisconnected(func(nc *netmessage.Client, r base.CloseReason) { ev.closed <- closeEvent{nc, r} }))
-	must(t, err)
-	netmessage.HandleMessage(c, func(_ context.Context, _ *netmessage.Client, m ChatMessage) { chats <- m })
-	netmessage.HandleRequest(c, func(_ context.Context, _ *netmessage.Client, r WeatherRequest) (WeatherResponse, error) {
-		return WeatherResponse{Forecast: "Rainy in " + r.City}, nil
+	c, raw, ev := connectToRaw(t, func(c *netmessage.Client) {
+		netmessage.HandleMessage(c, func(_ context.Context, _ *netmessage.Client, m ChatMessage) { chats <- m })
+		netmessage.HandleRequest(c, func(_ context.Context, _ *netmessage.Client, r WeatherRequest) (WeatherResponse, error) {
+			return WeatherResponse{Forecast: "Rainy in " + r.City}, nil
+		})
 	})
-	must(t, c.Connect(ctxT(t), ln.Addr().String()))
-	t.Cleanup(func() {
-		c.Close()
-		testutil.Closed(t, c.Base().Session().Done(), "the client's session to finish")
-	})
-	raw := newRawPeer(t, recv(t, accepted, "the connection"))
 
-	must(t, c.Send(ctxT(t), ChatMessage{Text: "hi from .NET client", Seq: 7}))
+	testutil.Must(t, c.Send(testutil.Ctx(t), ChatMessage{Text: "hi from .NET client", Seq: 7}))
 	answers := make(chan result, 1)
 	go func() {
-		resp, err := netmessage.Request(ctxT(t), c, WeatherRequest{City: "Bonn", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.Local)})
+		resp, err := netmessage.Request(testutil.Ctx(t), c, WeatherRequest{City: "Bonn", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.Local)})
 		answers <- result{resp, err}
 	}()
 	raw.expect(fromClient[0])
 	raw.expect(fromClient[1])
 
 	raw.send(fromServer[0], fromServer[1], fromServer[2], fromServer[3])
-	if m := recv(t, chats, "the chat message"); m != (ChatMessage{Text: "hello from .NET", Seq: 1}) {
+	if m := testutil.Recv(t, chats, "the chat message"); m != (ChatMessage{Text: "hello from .NET", Seq: 1}) {
 		t.Errorf("client got %+v", m)
 	}
-	if r := recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in Bonn" {
+	if r := testutil.Recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in Bonn" {
 		t.Errorf("client's request got %+v, %v", r.resp, r.err)
 	}
 	raw.expect(fromClient[2])
 
 	done := make(chan error, 1)
-	go func() { done <- c.Disconnect(ctxT(t)) }()
+	go func() { done <- c.Disconnect(testutil.Ctx(t)) }()
 	raw.expectEOF()
 	raw.closeWrite()
-	must(t, recv(t, done, "Disconnect to return"))
+	testutil.Must(t, testutil.Recv(t, done, "Disconnect to return"))
 	expectClose(t, "client", ev.closed, c, base.ReasonGraceful)
 	ev.noErrors(t)
 }

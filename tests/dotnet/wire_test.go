@@ -27,12 +27,12 @@ func goRequest(id int, city string) string {
 // readRaw reads exactly n bytes.
 func (r *rawPeer) readRaw(n int) []byte {
 	r.t.Helper()
-	must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+	testutil.Must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 	for len(r.buf) < n {
 		var chunk [64]byte
 		k, err := r.conn.Read(chunk[:])
 		r.buf = append(r.buf, chunk[:k]...)
-		must(r.t, err)
+		testutil.Must(r.t, err)
 	}
 	b := r.buf[:n:n]
 	r.buf = r.buf[n:]
@@ -63,11 +63,12 @@ func (r *rawPeer) beat(interval time.Duration) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
-// Heartbeat settings for the tests: a beat every 50 ms, and 400 ms of
-// silence close a connection.
+// Heartbeat settings for the tests: a beat every 50 ms, and 1 s of silence
+// closes a connection (generous, so that a loaded machine does not close
+// one before the raw peer's first beat).
 const (
 	beatInterval   = 50 * time.Millisecond
-	receiveTimeout = 400 * time.Millisecond
+	receiveTimeout = time.Second
 )
 
 // TestRawHeartbeats: an idle Go end sends the .NET heartbeat, a lone 0x04,
@@ -76,7 +77,7 @@ const (
 func TestRawHeartbeats(t *testing.T) {
 	hb := netmessage.WithTransport(base.WithHeartbeat(beatInterval, receiveTimeout))
 	// idle checks that the Go end (its close events on closed) only sends
-	// heartbeats to raw, and stays open for three receive timeouts while
+	// heartbeats to raw, and stays open for two receive timeouts while
 	// raw sends only heartbeats.
 	idle := func(t *testing.T, raw *rawPeer, closed <-chan closeEvent) {
 		if got := raw.readRaw(3); string(got) != "\x04\x04\x04" {
@@ -87,14 +88,14 @@ func TestRawHeartbeats(t *testing.T) {
 		select {
 		case ev := <-closed:
 			t.Fatalf("closed while the peer sent heartbeats: %v", ev.reason)
-		case <-time.After(3 * receiveTimeout):
+		case <-time.After(2 * receiveTimeout):
 		}
 	}
 	t.Run("server", func(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, serveWeather, hb)
 		raw := dialRaw(t, s.addr)
-		sess := recv(t, s.opened, "the session")
+		sess := testutil.Recv(t, s.opened, "the session")
 		idle(t, raw, s.ev.closed)
 		raw.send(weatherRequest(0, "Bonn"))
 		raw.expect(weatherResponse(0, "Bonn"))
@@ -105,16 +106,16 @@ func TestRawHeartbeats(t *testing.T) {
 	})
 	t.Run("client", func(t *testing.T) {
 		t.Parallel()
-		c, raw, ev := connectToRaw(t, hb)
+		c, raw, ev := connectToRaw(t, nil, hb)
 		idle(t, raw, ev.closed)
 		answers := make(chan result, 1)
 		go func() {
-			resp, err := netmessage.Request(ctxT(t), c, WeatherRequest{City: "Bonn"})
+			resp, err := netmessage.Request(testutil.Ctx(t), c, WeatherRequest{City: "Bonn"})
 			answers <- result{resp, err}
 		}()
 		raw.expect(goRequest(0, "Bonn"))
 		raw.send(weatherResponse(0, "Bonn"))
-		if r := recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in Bonn" {
+		if r := testutil.Recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in Bonn" {
 			t.Errorf("request: %+v, %v", r.resp, r.err)
 		}
 		ev.noErrors(t)
@@ -122,8 +123,9 @@ func TestRawHeartbeats(t *testing.T) {
 }
 
 // connectToRaw connects a Go client to a raw peer that plays a .NET
-// server. The client is closed when the test ends.
-func connectToRaw(t *testing.T, opts ...netmessage.Option) (*netmessage.Client, *rawPeer, *events) {
+// server; setup, if not nil, registers the client's handlers before it
+// connects. The client is closed when the test ends.
+func connectToRaw(t *testing.T, setup func(*netmessage.Client), opts ...netmessage.Option) (*netmessage.Client, *rawPeer, *events) {
 	t.Helper()
 	ln := testutil.Listen(t)
 	accepted := make(chan net.Conn, 1)
@@ -137,13 +139,13 @@ func connectToRaw(t *testing.T, opts ...netmessage.Option) (*netmessage.Client, 
 	ev := newEvents()
 	c, err := netmessage.NewClient(interop(opts...), ev.options(),
 		netmessage.OnDisconnected(func(nc *netmessage.Client, r base.CloseReason) { ev.closed <- closeEvent{nc, r} }))
-	must(t, err)
-	must(t, c.Connect(ctxT(t), ln.Addr().String()))
-	t.Cleanup(func() {
-		c.Close()
-		testutil.Closed(t, c.Base().Session().Done(), "the client's session to finish")
-	})
-	return c, newRawPeer(t, recv(t, accepted, "the connection")), ev
+	testutil.Must(t, err)
+	if setup != nil {
+		setup(c)
+	}
+	testutil.Must(t, c.Connect(testutil.Ctx(t), ln.Addr().String()))
+	testutil.CloseClient(t, c, c.Base())
+	return c, newRawPeer(t, testutil.Recv(t, accepted, "the connection")), ev
 }
 
 // TestRawSplitWrites writes the captured .NET client's packets to a Go
@@ -159,14 +161,14 @@ func TestRawSplitWrites(t *testing.T) {
 		netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) { chats <- m })
 	})
 	raw := dialRaw(t, s.addr)
-	recv(t, s.opened, "the session")
+	testutil.Recv(t, s.opened, "the session")
 	umlaut := captured(t, "bad_input.bin")[4] // >Interop.WeatherRequest:1:...Exämple...
 	stream := fromClient[0] + fromClient[1] + umlaut
 	for i := range len(stream) {
 		raw.send(stream[i : i+1])
 		time.Sleep(50 * time.Microsecond)
 	}
-	if m := recv(t, chats, "the chat message"); m != (ChatMessage{Text: "hi from .NET client", Seq: 7}) {
+	if m := testutil.Recv(t, chats, "the chat message"); m != (ChatMessage{Text: "hi from .NET client", Seq: 7}) {
 		t.Errorf("server got %+v", m)
 	}
 	raw.expect(fromServer[1], "<Interop.WeatherResponse:1:<WeatherResponse><Forecast>Sunny in Exämple</Forecast></WeatherResponse>\x04")
@@ -177,16 +179,16 @@ func TestRawSplitWrites(t *testing.T) {
 // .NET ones do, for a Go client and a Go server alike.
 func TestRawRequestIDs(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
-		c, raw, ev := connectToRaw(t)
+		c, raw, ev := connectToRaw(t, nil)
 		for id, city := range []string{"Bonn", "Köln", "Redmond"} {
 			answers := make(chan result, 1)
 			go func() {
-				resp, err := netmessage.Request(ctxT(t), c, WeatherRequest{City: city})
+				resp, err := netmessage.Request(testutil.Ctx(t), c, WeatherRequest{City: city})
 				answers <- result{resp, err}
 			}()
 			raw.expect(goRequest(id, city))
 			raw.send(weatherResponse(id, city))
-			if r := recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in "+city {
+			if r := testutil.Recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in "+city {
 				t.Errorf("request %d: %+v, %v", id, r.resp, r.err)
 			}
 		}
@@ -195,16 +197,16 @@ func TestRawRequestIDs(t *testing.T) {
 	t.Run("server", func(t *testing.T) {
 		s := startServer(t, nil)
 		raw := dialRaw(t, s.addr)
-		sess := recv(t, s.opened, "the session")
+		sess := testutil.Recv(t, s.opened, "the session")
 		for id, city := range []string{"Bonn", "Köln"} {
 			answers := make(chan result, 1)
 			go func() {
-				resp, err := netmessage.Request(ctxT(t), sess, WeatherRequest{City: city})
+				resp, err := netmessage.Request(testutil.Ctx(t), sess, WeatherRequest{City: city})
 				answers <- result{resp, err}
 			}()
 			raw.expect(goRequest(id, city))
 			raw.send(weatherResponse(id, city))
-			if r := recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in "+city {
+			if r := testutil.Recv(t, answers, "the answer"); r.err != nil || r.resp.Forecast != "Sunny in "+city {
 				t.Errorf("request %d: %+v, %v", id, r.resp, r.err)
 			}
 		}
@@ -221,7 +223,7 @@ func TestDocSnippetsCompile(t *testing.T) {
 	var sources []string
 	for _, dir := range []string{"netmessage/dotnet", "serializers/dotnetxml"} {
 		entries, err := os.ReadDir(repoPath(dir))
-		must(t, err)
+		testutil.Must(t, err)
 		for _, e := range entries {
 			if strings.HasSuffix(e.Name(), "_test.go") {
 				sources = append(sources, normalize(string(readRepoFile(t, dir+"/"+e.Name()))))
@@ -262,6 +264,6 @@ func repoPath(name string) string { return filepath.Join("..", "..", filepath.Fr
 func readRepoFile(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(repoPath(name))
-	must(t, err)
+	testutil.Must(t, err)
 	return bytes.TrimSpace(b)
 }

@@ -99,12 +99,9 @@ func TestBombsEndToEnd(t *testing.T) {
 			s := startServer(t, netmessage.WithSerializer(set.ser))
 			h := s.connectHealthy(t, netmessage.WithSerializer(set.ser))
 			c := base.NewClient(native.New)
-			must(t, c.Connect(ctxT(t), s.addr))
-			t.Cleanup(func() {
-				c.Close()
-				testutil.Closed(t, c.Session().Done(), "the bomb client to close")
-			})
-			sess := recv(t, s.opened, "bomb session opened")
+			testutil.Must(t, c.Connect(testutil.Ctx(t), s.addr))
+			testutil.CloseClient(t, c, c)
+			sess := testutil.Recv(t, s.opened, "bomb session opened")
 			for _, b := range set.bombs {
 				t.Run(b.name, func(t *testing.T) {
 					s.deliver(t, c, sess, b)
@@ -112,7 +109,7 @@ func TestBombsEndToEnd(t *testing.T) {
 				})
 			}
 			// The bomb session is still open and serves valid requests.
-			resp, err := c.Request(ctxT(t), typed(targetID, encodeTarget(t, set.ser)))
+			resp, err := c.Request(testutil.Ctx(t), typed(targetID, encodeTarget(t, set.ser)))
 			if err != nil || len(resp) == 0 || resp[0] != 0 {
 				t.Fatalf("valid request after the bombs: %q, %v", resp, err)
 			}
@@ -129,10 +126,10 @@ func (s *server) deliver(t *testing.T, c *base.Client, sess *netmessage.Session,
 	t.Helper()
 	before := allocated(true)
 	start := time.Now()
-	resp, err := c.Request(ctxT(t), b.payload)
+	resp, err := c.Request(testutil.Ctx(t), b.payload)
 	elapsed := time.Since(start)
 	alloc := allocated(false) - before
-	must(t, err)
+	testutil.Must(t, err)
 	if len(resp) == 0 || netmessage.ErrorCode(resp[0]) != b.code {
 		t.Fatalf("response %.200q, want a %v", resp, b.code)
 	}
@@ -150,7 +147,7 @@ func (s *server) deliver(t *testing.T, c *base.Client, sess *netmessage.Session,
 	}
 	s.expectPayloadEvent(t, sess, b)
 
-	must(t, c.SendMessage(ctxT(t), b.payload))
+	testutil.Must(t, c.SendMessage(testutil.Ctx(t), b.payload))
 	s.expectPayloadEvent(t, sess, b)
 	select {
 	case m := <-s.targets:
@@ -165,12 +162,12 @@ func (s *server) deliver(t *testing.T, c *base.Client, sess *netmessage.Session,
 func (s *server) expectPayloadEvent(t *testing.T, sess *netmessage.Session, b bomb) {
 	t.Helper()
 	if b.code == netmessage.CodeUnhandled {
-		if got := recv(t, s.unhandled, "unhandled event"); !strings.HasSuffix(got, " hostile.Nothing") {
+		if got := testutil.Recv(t, s.unhandled, "unhandled event"); !strings.HasSuffix(got, " hostile.Nothing") {
 			t.Errorf("unhandled event %q", got)
 		}
 		return
 	}
-	ev := recv(t, s.errs, "error event")
+	ev := testutil.Recv(t, s.errs, "error event")
 	if ev.p != netmessage.Peer(sess) {
 		t.Fatalf("error event from %v, want the bomb session: %v", ev.p, ev.err)
 	}
@@ -189,6 +186,6 @@ func (s *server) expectPayloadEvent(t *testing.T, sess *netmessage.Session, b bo
 func encodeTarget(t *testing.T, ser netmessage.Serializer) []byte {
 	t.Helper()
 	b, err := ser.Marshal(Target{ID: 1, Name: "ok", Items: []Item{{Name: "a", Qty: 1}}, Data: []byte("data")})
-	must(t, err)
+	testutil.Must(t, err)
 	return b
 }

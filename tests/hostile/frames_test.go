@@ -117,7 +117,7 @@ func TestFrames(t *testing.T) {
 			start := time.Now()
 			r.send(fc.data)
 			if fc.closeSend {
-				must(t, r.conn.(*net.TCPConn).CloseWrite())
+				testutil.Must(t, r.conn.(*net.TCPConn).CloseWrite())
 			}
 			s.expectClosed(t, sess, fc.reason)
 			if fc.cause != nil {
@@ -154,7 +154,7 @@ func TestDuplicateResponse(t *testing.T) {
 
 	answered := make(chan error, 1)
 	go func() {
-		resp, err := sess.Base().Request(ctxT(t), []byte("question"))
+		resp, err := sess.Base().Request(testutil.Ctx(t), []byte("question"))
 		if err == nil && string(resp) != "answer" {
 			err = errors.New("answer " + string(resp))
 		}
@@ -165,7 +165,7 @@ func TestDuplicateResponse(t *testing.T) {
 		t.Fatalf("raw peer got %v %q, want the request", q.Kind, q.Payload)
 	}
 	r.send(frame(t, base.KindResponse, q.ID, []byte("answer")), frame(t, base.KindResponse, q.ID, []byte("answer again")))
-	must(t, recv(t, answered, "the request's answer"))
+	testutil.Must(t, testutil.Recv(t, answered, "the request's answer"))
 
 	s.expectClosed(t, sess, base.ReasonProtocolError)
 	s.expectError(t, sess, is(base.ErrUnknownResponse))
@@ -177,7 +177,7 @@ func TestDuplicateResponse(t *testing.T) {
 // expectClosed waits for the closed event of sess and checks its reason.
 func (s *server) expectClosed(t *testing.T, sess *netmessage.Session, reason base.CloseReason) {
 	t.Helper()
-	ev := recv(t, s.closed, "the raw session to close")
+	ev := testutil.Recv(t, s.closed, "the raw session to close")
 	if ev.s != sess || ev.reason != reason {
 		t.Fatalf("session %d closed with %v, want session %d with %v", ev.s.ID(), ev.reason, sess.ID(), reason)
 	}
@@ -187,7 +187,7 @@ func (s *server) expectClosed(t *testing.T, sess *netmessage.Session, reason bas
 // protocol error close matching cause.
 func (s *server) expectError(t *testing.T, sess *netmessage.Session, cause func(error) bool) {
 	t.Helper()
-	ev := recv(t, s.errs, "the raw session's error event")
+	ev := testutil.Recv(t, s.errs, "the raw session's error event")
 	var ce *base.CloseError
 	if ev.p != netmessage.Peer(sess) || !errors.As(ev.err, &ce) || ce.Reason != base.ReasonProtocolError || !cause(ev.err) {
 		t.Fatalf("error event %v, want the protocol error of session %d", ev.err, sess.ID())

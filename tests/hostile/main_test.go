@@ -26,16 +26,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var (
-	must = testutil.Must
-	ctxT = testutil.Ctx
-)
-
-func recv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	return testutil.Recv(t, ch, what)
-}
-
 // Echo is the healthy clients' request.
 type Echo struct {
 	netmessage.Returns[EchoReply]
@@ -91,7 +81,6 @@ type server struct {
 	errs      chan errorEvent
 	unhandled chan string
 	targets   chan Target // Target messages received
-	served    chan error
 }
 
 // startServer starts a typed server with opts. It is closed when the test
@@ -104,7 +93,6 @@ func startServer(t *testing.T, opts ...netmessage.ServerOption) *server {
 		errs:      make(chan errorEvent, 256),
 		unhandled: make(chan string, 64),
 		targets:   make(chan Target, 64),
-		served:    make(chan error, 1),
 	}
 	all := []netmessage.ServerOption{
 		netmessage.OnSessionOpened(func(sess *netmessage.Session) { s.opened <- sess }),
@@ -114,23 +102,15 @@ func startServer(t *testing.T, opts ...netmessage.ServerOption) *server {
 	}
 	var err error
 	s.srv, err = netmessage.NewServer(append(all, opts...)...)
-	must(t, err)
-	must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Echo) (EchoReply, error) {
+	testutil.Must(t, err)
+	testutil.Must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Echo) (EchoReply, error) {
 		return EchoReply{Text: q.Text}, nil
 	}))
-	must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Target) (Ack, error) {
+	testutil.Must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Target) (Ack, error) {
 		return Ack{Items: len(q.Items)}, nil
 	}))
-	must(t, netmessage.HandleMessage(s.srv, func(_ context.Context, _ *netmessage.Session, m Target) { s.targets <- m }))
-	ln := testutil.Listen(t)
-	s.addr = ln.Addr().String()
-	go func() { s.served <- s.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		s.srv.Close()
-		if err := recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
-			t.Errorf("Serve returned %v, want base.ErrServerClosed", err)
-		}
-	})
+	testutil.Must(t, netmessage.HandleMessage(s.srv, func(_ context.Context, _ *netmessage.Session, m Target) { s.targets <- m }))
+	s.addr, _ = testutil.ServeLoopback(t, s.srv, nil)
 	return s
 }
 
@@ -151,13 +131,10 @@ func (s *server) connectHealthy(t *testing.T, opts ...netmessage.ClientOption) *
 	}
 	var err error
 	h.c, err = netmessage.NewClient(append(all, opts...)...)
-	must(t, err)
-	must(t, h.c.Connect(ctxT(t), s.addr))
-	t.Cleanup(func() {
-		h.c.Close()
-		testutil.Closed(t, h.c.Base().Session().Done(), "the healthy client to close")
-	})
-	h.peer = recv(t, s.opened, "healthy session opened")
+	testutil.Must(t, err)
+	testutil.Must(t, h.c.Connect(testutil.Ctx(t), s.addr))
+	testutil.CloseClient(t, h.c, h.c.Base())
+	h.peer = testutil.Recv(t, s.opened, "healthy session opened")
 	return h
 }
 
@@ -166,7 +143,7 @@ func (s *server) connectHealthy(t *testing.T, opts ...netmessage.ClientOption) *
 func (h *healthy) check(t *testing.T) {
 	t.Helper()
 	text := "still here " + t.Name()
-	reply, err := netmessage.Request(ctxT(t), h.c, Echo{Text: text})
+	reply, err := netmessage.Request(testutil.Ctx(t), h.c, Echo{Text: text})
 	if err != nil || reply.Text != text {
 		t.Fatalf("healthy session: %+v, %v", reply, err)
 	}
@@ -193,27 +170,27 @@ type raw struct {
 func (s *server) dialRaw(t *testing.T) (*raw, *netmessage.Session) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
-	must(t, err)
+	testutil.Must(t, err)
 	t.Cleanup(func() { conn.Close() })
-	return &raw{t: t, conn: conn, dec: native.New()}, recv(t, s.opened, "raw session opened")
+	return &raw{t: t, conn: conn, dec: native.New()}, testutil.Recv(t, s.opened, "raw session opened")
 }
 
 // send writes the chunks with one Write.
 func (r *raw) send(chunks ...[]byte) {
 	r.t.Helper()
-	must(r.t, r.conn.SetWriteDeadline(time.Now().Add(testutil.WaitTime)))
+	testutil.Must(r.t, r.conn.SetWriteDeadline(time.Now().Add(testutil.WaitTime)))
 	_, err := r.conn.Write(bytes.Join(chunks, nil))
-	must(r.t, err)
+	testutil.Must(r.t, err)
 }
 
 // next returns the next packet the server sent, skipping its preface and
 // heartbeats.
 func (r *raw) next() base.Packet {
 	r.t.Helper()
-	must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+	testutil.Must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 	for {
 		p, n, err := r.dec.Decode(r.buf, 1<<30)
-		must(r.t, err)
+		testutil.Must(r.t, err)
 		if n > 0 {
 			r.buf = r.buf[n:]
 			if p.Kind != base.KindNone {
@@ -234,7 +211,7 @@ func (r *raw) next() base.Packet {
 // expectEnd reads until the server ends the connection.
 func (r *raw) expectEnd() {
 	r.t.Helper()
-	must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+	testutil.Must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 	_, err := io.Copy(io.Discard, r.conn)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -258,7 +235,7 @@ func header(typ byte, id uint32, n uint32, withID bool) []byte {
 func frame(t *testing.T, kind base.Kind, id uint32, payload []byte) []byte {
 	t.Helper()
 	b, err := native.New().Append(nil, base.Packet{Kind: kind, ID: id, Payload: payload})
-	must(t, err)
+	testutil.Must(t, err)
 	return b
 }
 

@@ -54,21 +54,21 @@ func newFaultPair(t *testing.T, clientOpts []netmessage.ClientOption, opts ...ne
 	}
 	fp.s = startTypedServer(t, func(srv *netmessage.Server) {
 		handleWork(t, srv, fp.srvStarted, fp.release)
-		must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m Seq) { offer(fp.srvSeq, m) }))
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, e Echo) (EchoReply, error) {
+		testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m Seq) { offer(fp.srvSeq, m) }))
+		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, e Echo) (EchoReply, error) {
 			return EchoReply{Conn: e.Conn, N: e.N}, nil
 		}))
 	}, sopts...)
 	var err error
 	fp.p, err = faultproxy.New(fp.s.addr, faultproxy.OnConn(func(c *faultproxy.Conn) { fp.links <- c }))
-	must(t, err)
+	testutil.Must(t, err)
 	t.Cleanup(func() { fp.p.Close() })
 	fp.c = newTypedClient(t, func(cl *netmessage.Client) {
 		handleWork(t, cl, fp.cliStarted, fp.release)
-		must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { offer(fp.cliSeq, m) }))
+		testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { offer(fp.cliSeq, m) }))
 	}, append(copts, clientOpts...)...)
 	fp.sess = fp.c.connect(t, fp.s, fp.p.Addr())
-	fp.link = recv(t, fp.links, "the proxied connection")
+	fp.link = testutil.Recv(t, fp.links, "the proxied connection")
 	t.Cleanup(fp.unblock)
 	return fp
 }
@@ -98,7 +98,7 @@ func (fp *faultPair) blockBothWays(t *testing.T) (fromClient, fromServer <-chan 
 			_, err := netmessage.Request(context.Background(), p, Work{ID: id, Block: true})
 			ch <- outcome{err, time.Now()}
 		}()
-		recv(t, started, fmt.Sprintf("handler of request %d to start", id))
+		testutil.Recv(t, started, fmt.Sprintf("handler of request %d to start", id))
 		return ch
 	}
 	return call(fp.c.c, 1, fp.srvStarted), call(fp.sess, 2, fp.cliStarted)
@@ -116,8 +116,8 @@ func TestStalledLinkDetectedByBothEnds(t *testing.T) {
 
 	stalled := time.Now()
 	fp.p.Stall(faultproxy.Both)
-	cli := recv(t, fp.c.closed, "the client to close")
-	srv := recv(t, fp.s.closed, "the server session to close")
+	cli := testutil.Recv(t, fp.c.closed, "the client to close")
+	srv := testutil.Recv(t, fp.s.closed, "the server session to close")
 	// An end last heard from the other at most about one heartbeat
 	// interval before the stall.
 	lo, hi := timeout-2*interval, timeout+tolerance
@@ -134,7 +134,7 @@ func TestStalledLinkDetectedByBothEnds(t *testing.T) {
 		dir string
 		ch  <-chan outcome
 	}{{"client to server", fromClient}, {"server to client", fromServer}} {
-		o := recv(t, pc.ch, "the pending request "+pc.dir+" to fail")
+		o := testutil.Recv(t, pc.ch, "the pending request "+pc.dir+" to fail")
 		if !isCloseError(o.err, base.ReasonConnectionLost) {
 			t.Errorf("pending request %s: %v, want the connection-lost *base.CloseError", pc.dir, o.err)
 		}
@@ -205,20 +205,20 @@ func TestResetMidStream(t *testing.T) {
 		errs   chan error
 		req    <-chan outcome
 	}{{"client", fp.c.closed, fp.c.errs, fromClient}, {"server", fp.s.closed, fp.s.errs, fromServer}} {
-		ev := recv(t, end.closed, "the "+end.name+" to close")
+		ev := testutil.Recv(t, end.closed, "the "+end.name+" to close")
 		if ev.reason != base.ReasonNetworkError {
 			t.Errorf("%s closed with %v, want %v", end.name, ev.reason, base.ReasonNetworkError)
 		}
 		testutil.Within(t, end.name+" noticing the reset", ev.at.Sub(reset), 0, tolerance)
 		lat = append(lat, ev.at.Sub(reset))
-		if err := recv(t, end.errs, "the "+end.name+"'s error event"); !isCloseError(err, base.ReasonNetworkError) || !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+		if err := testutil.Recv(t, end.errs, "the "+end.name+"'s error event"); !isCloseError(err, base.ReasonNetworkError) || !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
 			t.Errorf("%s error event %v, want a network-error close caused by the reset", end.name, err)
 		}
 		// The kernel reports a reset once: when the writer takes it, the
 		// reader then sees the stream end (inside a packet or not), and
 		// pending requests fail with that reason (graceful or protocol
 		// error) a moment before the writer closes with a network error.
-		o := recv(t, end.req, "the "+end.name+"'s pending request to fail")
+		o := testutil.Recv(t, end.req, "the "+end.name+"'s pending request to fail")
 		if !isCloseError(o.err, base.ReasonNetworkError) && !isCloseError(o.err, base.ReasonGraceful) && !isCloseError(o.err, base.ReasonProtocolError) {
 			t.Errorf("%s's pending request: %v, want a *base.CloseError", end.name, o.err)
 		}
@@ -244,7 +244,7 @@ func TestCutLink(t *testing.T) {
 		dir string
 		ch  <-chan outcome
 	}{{"client to server", fromClient}, {"server to client", fromServer}} {
-		o := recv(t, pc.ch, "the pending request "+pc.dir+" to fail")
+		o := testutil.Recv(t, pc.ch, "the pending request "+pc.dir+" to fail")
 		var ce *base.CloseError
 		if !errors.As(o.err, &ce) || !errors.Is(o.err, base.ErrClosed) {
 			t.Errorf("pending request %s: %v, want a *base.CloseError", pc.dir, o.err)
@@ -260,7 +260,7 @@ func TestCutLink(t *testing.T) {
 		name   string
 		closed chan typedClose
 	}{{"client", fp.c.closed}, {"server", fp.s.closed}} {
-		ev := recv(t, end.closed, "the "+end.name+" to close")
+		ev := testutil.Recv(t, end.closed, "the "+end.name+" to close")
 		if ev.reason != base.ReasonGraceful && ev.reason != base.ReasonNetworkError {
 			t.Errorf("%s closed with %v, want graceful (the stream ended) or network error (its answer hit the closed socket)", end.name, ev.reason)
 		}

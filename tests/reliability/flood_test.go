@@ -48,15 +48,8 @@ func TestConnectionFlood(t *testing.T) {
 	for i := range clients {
 		clients[i] = base.NewClient(native.New, hb, dt,
 			base.OnDisconnected(func(s *base.Session, r base.CloseReason) { clientClosed <- closeEvent{s, r, time.Now()} }))
+		testutil.CloseClient(t, clients[i], clients[i])
 	}
-	t.Cleanup(func() {
-		for _, c := range clients {
-			c.Close()
-			if s := c.Session(); s != nil {
-				testutil.Closed(t, s.Done(), "a client session to finish")
-			}
-		}
-	})
 
 	// All at once: every goroutine waits for the start signal.
 	var ready, wg sync.WaitGroup
@@ -159,15 +152,8 @@ func TestMaxSessionsUnderFlood(t *testing.T) {
 	for i := range clients {
 		clients[i] = base.NewClient(native.New,
 			base.OnDisconnected(func(_ *base.Session, r base.CloseReason) { closes <- closed{i, r, time.Now()} }))
+		testutil.CloseClient(t, clients[i], clients[i])
 	}
-	t.Cleanup(func() {
-		for _, c := range clients {
-			c.Close()
-			if s := c.Session(); s != nil {
-				testutil.Closed(t, s.Done(), "a client session to finish")
-			}
-		}
-	})
 	dialed := make([]time.Time, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -219,12 +205,12 @@ func TestMaxSessionsUnderFlood(t *testing.T) {
 	testutil.None(t, s.opened, "a session past the limit")
 	for i, c := range clients {
 		if refused[i] {
-			if _, err := c.Request(ctxT(t), []byte("x")); !errors.Is(err, base.ErrClosed) {
+			if _, err := c.Request(testutil.Ctx(t), []byte("x")); !errors.Is(err, base.ErrClosed) {
 				t.Errorf("request of a refused client: %v, want ErrClosed", err)
 			}
 			continue
 		}
-		if got, err := c.Request(ctxT(t), []byte("in")); err != nil || string(got) != "echo:in" {
+		if got, err := c.Request(testutil.Ctx(t), []byte("in")); err != nil || string(got) != "echo:in" {
 			t.Errorf("request of an admitted client: %q, %v", got, err)
 		}
 	}
@@ -245,7 +231,7 @@ func TestRequestFloodBounded(t *testing.T) {
 	var mu sync.Mutex
 	handled := make(map[int]int, n)
 	s := startTypedServer(t, func(srv *netmessage.Server) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, w Work) (WorkDone, error) {
+		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, w Work) (WorkDone, error) {
 			now := running.Add(1)
 			for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
 			}

@@ -12,14 +12,12 @@ package reliability
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"maps"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,16 +35,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // tolerance is how late an event timed by a timeout may come on a busy
 // 2-core machine running the race detector.
 const tolerance = 3 * time.Second
-
-var (
-	must = testutil.Must
-	ctxT = testutil.Ctx
-)
-
-func recv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	return testutil.Recv(t, ch, what)
-}
 
 // closeEvent is a session's close, with when it was raised.
 type closeEvent struct {
@@ -71,8 +59,7 @@ type baseServer struct {
 	errs   chan errorEvent
 	served chan error
 
-	mu  sync.Mutex
-	all []*base.Session
+	sessions testutil.Sessions
 }
 
 // eventRoom is the capacity of the event channels: hooks never block.
@@ -86,14 +73,11 @@ func startBaseServer(t *testing.T, opts ...base.ServerOption) *baseServer {
 		opened: make(chan *base.Session, eventRoom),
 		closed: make(chan closeEvent, eventRoom),
 		errs:   make(chan errorEvent, eventRoom),
-		served: make(chan error, 1),
 	}
 	all := []base.ServerOption{
 		base.OnRequest(echo),
 		base.OnSessionOpened(func(sess *base.Session) {
-			s.mu.Lock()
-			s.all = append(s.all, sess)
-			s.mu.Unlock()
+			s.sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
 		base.OnSessionClosed(func(sess *base.Session, r base.CloseReason) {
@@ -102,21 +86,7 @@ func startBaseServer(t *testing.T, opts ...base.ServerOption) *baseServer {
 		base.OnError(func(sess *base.Session, err error) { s.errs <- errorEvent{sess, err} }),
 	}
 	s.srv = base.NewServer(native.New, append(all, opts...)...)
-	ln := testutil.Listen(t)
-	s.addr = ln.Addr().String()
-	go func() { s.served <- s.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		s.srv.Close()
-		if err := testutil.Recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
-			t.Errorf("Serve returned %v, want base.ErrServerClosed", err)
-		}
-		s.mu.Lock()
-		all := slices.Clone(s.all)
-		s.mu.Unlock()
-		for _, sess := range all {
-			testutil.Closed(t, sess.Done(), "a server session to finish")
-		}
-	})
+	s.addr, s.served = testutil.ServeLoopback(t, s.srv, &s.sessions)
 	return s
 }
 
@@ -140,19 +110,14 @@ func newBaseClient(t *testing.T, opts ...base.ClientOption) *baseClient {
 		base.OnError(func(_ *base.Session, err error) { c.errs <- err }),
 	}
 	c.c = base.NewClient(native.New, append(all, opts...)...)
-	t.Cleanup(func() {
-		c.c.Close()
-		if s := c.c.Session(); s != nil {
-			testutil.Closed(t, s.Done(), "a client session to finish")
-		}
-	})
+	testutil.CloseClient(t, c.c, c.c)
 	return c
 }
 
 // connect connects c to addr; it does not wait for the server's session.
 func (c *baseClient) connect(t *testing.T, addr string) {
 	t.Helper()
-	must(t, c.c.Connect(ctxT(t), addr))
+	testutil.Must(t, c.c.Connect(testutil.Ctx(t), addr))
 	c.sess = c.c.Session()
 }
 
@@ -167,7 +132,7 @@ func (s *baseServer) sessionFor(t *testing.T, addr string) *base.Session {
 		}
 	}()
 	for {
-		sess := recv(t, s.opened, "the server session of "+addr)
+		sess := testutil.Recv(t, s.opened, "the server session of "+addr)
 		if sess.RemoteAddr().String() == addr {
 			return sess
 		}

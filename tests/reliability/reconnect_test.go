@@ -65,7 +65,7 @@ func TestReconnectThroughFaults(t *testing.T) {
 				}),
 				netmessage.OnReconnected(func(*netmessage.Client) { reconnected <- time.Now() }),
 			}, netmessage.WithTransport(base.WithHeartbeat(interval, timeout)))
-			if r, err := netmessage.Request(ctxT(t), fp.c.c, Echo{N: 1}); err != nil || r.N != 1 {
+			if r, err := netmessage.Request(testutil.Ctx(t), fp.c.c, Echo{N: 1}); err != nil || r.N != 1 {
 				t.Fatalf("request before the fault: %+v, %v", r, err)
 			}
 			pending, _ := fp.blockBothWays(t)
@@ -73,18 +73,18 @@ func TestReconnectThroughFaults(t *testing.T) {
 			down.Store(true)
 			faulted := time.Now()
 			tc.fault(fp.link)
-			lost := recv(t, fp.c.closed, "the client's connection to close")
+			lost := testutil.Recv(t, fp.c.closed, "the client's connection to close")
 			if !contains(tc.reasons, lost.reason) {
 				t.Errorf("the client's connection closed with %v, want one of %v", lost.reason.String(), tc.reasons)
 			}
-			o := recv(t, pending, "the pending request to fail")
+			o := testutil.Recv(t, pending, "the pending request to fail")
 			var ce *base.CloseError
 			if !errors.As(o.err, &ce) || !errors.Is(o.err, base.ErrClosed) {
 				t.Errorf("pending request: %v, want a *base.CloseError", o.err)
 			}
 			testutil.Within(t, "the pending request failing", o.at.Sub(faulted), 0, lost.at.Sub(faulted)+tolerance)
 
-			first := recv(t, attempts, "reconnect attempt 1")
+			first := testutil.Recv(t, attempts, "reconnect attempt 1")
 			if first.n != 1 || !errors.Is(first.err, lost.reason) {
 				t.Errorf("attempt %d after %v, want attempt 1 after the lost connection's %v", first.n, first.err, lost.reason.String())
 			}
@@ -103,32 +103,32 @@ func TestReconnectThroughFaults(t *testing.T) {
 			if calls.max() > tolerance/4 {
 				t.Errorf("calls while reconnecting took %v, want them to fail at once", calls)
 			}
-			if err := fp.c.c.Connect(ctxT(t), fp.p.Addr()); !errors.Is(err, base.ErrAlreadyConnected) {
+			if err := fp.c.c.Connect(testutil.Ctx(t), fp.p.Addr()); !errors.Is(err, base.ErrAlreadyConnected) {
 				t.Errorf("Connect while reconnecting: %v, want ErrAlreadyConnected", err)
 			}
 
 			// The network stays down for the next attempt, then comes back.
-			second := recv(t, attempts, "reconnect attempt 2")
+			second := testutil.Recv(t, attempts, "reconnect attempt 2")
 			if second.n != 2 || !errors.Is(second.err, syscall.ECONNREFUSED) {
 				t.Errorf("attempt %d after %v, want attempt 2 after the refused dial", second.n, second.err)
 			}
 			up := time.Now()
 			down.Store(false)
-			back := recv(t, reconnected, "the client to reconnect")
-			sess := recv(t, fp.s.opened, "the new server session")
-			recv(t, fp.links, "the new proxied connection")
+			back := testutil.Recv(t, reconnected, "the client to reconnect")
+			sess := testutil.Recv(t, fp.s.opened, "the new server session")
+			testutil.Recv(t, fp.links, "the new proxied connection")
 			if sess == fp.sess {
 				t.Error("the server reused the lost session")
 			}
-			if r, err := netmessage.Request(ctxT(t), fp.c.c, Echo{N: 3}); err != nil || r.N != 3 {
+			if r, err := netmessage.Request(testutil.Ctx(t), fp.c.c, Echo{N: 3}); err != nil || r.N != 3 {
 				t.Fatalf("request after reconnecting: %+v, %v", r, err)
 			}
-			must(t, fp.c.c.Send(ctxT(t), Seq{N: 4}))
-			if m := recv(t, fp.srvSeq, "a message after reconnecting"); m.N != 4 {
+			testutil.Must(t, fp.c.c.Send(testutil.Ctx(t), Seq{N: 4}))
+			if m := testutil.Recv(t, fp.srvSeq, "a message after reconnecting"); m.N != 4 {
 				t.Errorf("message after reconnecting: %+v", m)
 			}
-			must(t, sess.Send(ctxT(t), Seq{N: 5}))
-			if m := recv(t, fp.cliSeq, "a message from the new session"); m.N != 5 {
+			testutil.Must(t, sess.Send(testutil.Ctx(t), Seq{N: 5}))
+			if m := testutil.Recv(t, fp.cliSeq, "a message from the new session"); m.N != 5 {
 				t.Errorf("message from the new session: %+v", m)
 			}
 			t.Logf("%s: the client saw %v after %v; calls while reconnecting failed in %v; back %v after the network was (attempt 2 waited %v)",
@@ -136,8 +136,8 @@ func TestReconnectThroughFaults(t *testing.T) {
 				round(back.Sub(up)), second.delay)
 
 			// A disconnect from this end ends it for good.
-			must(t, fp.c.c.Disconnect(ctxT(t)))
-			if ev := recv(t, fp.c.closed, "the client to close"); ev.reason != base.ReasonGraceful {
+			testutil.Must(t, fp.c.c.Disconnect(testutil.Ctx(t)))
+			if ev := testutil.Recv(t, fp.c.closed, "the client to close"); ev.reason != base.ReasonGraceful {
 				t.Errorf("client closed with %v after Disconnect, want graceful", ev.reason.String())
 			}
 			testutil.None(t, attempts, "a reconnect attempt after Disconnect")

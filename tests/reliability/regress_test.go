@@ -43,8 +43,8 @@ func TestRequestHeldWhileDisconnectStarts(t *testing.T) {
 	c.connect(t, s.addr)
 	peer := s.sessionFor(t, c.sess.LocalAddr().String())
 
-	must(t, peer.SendMessage(ctxT(t), []byte("hold the queue")))
-	recv(t, inHook, "the message hook to start")
+	testutil.Must(t, peer.SendMessage(testutil.Ctx(t), []byte("hold the queue")))
+	testutil.Recv(t, inHook, "the message hook to start")
 	answer := make(chan error, 1)
 	go func() {
 		_, err := peer.Request(context.Background(), []byte("held"))
@@ -60,8 +60,8 @@ func TestRequestHeldWhileDisconnectStarts(t *testing.T) {
 	})
 	open()
 
-	err := recv(t, answer, "the server's request to end")
-	if err := recv(t, disconnected, "Disconnect to return"); err != nil {
+	err := testutil.Recv(t, answer, "the server's request to end")
+	if err := testutil.Recv(t, disconnected, "Disconnect to return"); err != nil {
 		t.Errorf("Disconnect: %v", err)
 	}
 	testutil.Closed(t, c.sess.Done(), "the client's session to finish")

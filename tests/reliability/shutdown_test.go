@@ -43,7 +43,7 @@ func startShutdownFleet(t *testing.T, n int, w Work, release <-chan struct{}, op
 		}()
 	}
 	for range n {
-		recv(t, started, "every handler to start")
+		testutil.Recv(t, started, "every handler to start")
 	}
 	return f
 }
@@ -60,10 +60,10 @@ func TestShutdownWithRequestsInFlight(t *testing.T) {
 	began := time.Now()
 	shut := make(chan outcome, 1)
 	go func() {
-		err := f.s.srv.Shutdown(ctxT(t))
+		err := f.s.srv.Shutdown(testutil.Ctx(t))
 		shut <- outcome{err, time.Now()}
 	}()
-	if err := recv(t, f.s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
+	if err := testutil.Recv(t, f.s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
 		t.Errorf("Serve returned %v, want base.ErrServerClosed", err)
 	}
 	f.s.served <- base.ErrServerClosed // for the cleanup's check
@@ -78,16 +78,16 @@ func TestShutdownWithRequestsInFlight(t *testing.T) {
 
 	got := map[int]bool{}
 	for range n {
-		if a := recv(t, f.answers, "an in-flight request to end"); a.err != nil {
+		if a := testutil.Recv(t, f.answers, "an in-flight request to end"); a.err != nil {
 			t.Errorf("in-flight request: %v, want its answer", a.err)
 			continue
 		}
-		got[recv(t, f.ids, "an answer")] = true
+		got[testutil.Recv(t, f.ids, "an answer")] = true
 	}
 	if len(got) != n {
 		t.Errorf("%d distinct answers, want %d", len(got), n)
 	}
-	res := recv(t, shut, "Shutdown to return")
+	res := testutil.Recv(t, shut, "Shutdown to return")
 	if res.err != nil {
 		t.Errorf("Shutdown: %v", res.err)
 	}
@@ -109,7 +109,7 @@ func TestShutdownWithRequestsInFlight(t *testing.T) {
 		}
 	}
 	for _, c := range f.clients {
-		if ev := recv(t, c.closed, "a client to close"); ev.reason != base.ReasonGraceful {
+		if ev := testutil.Recv(t, c.closed, "a client to close"); ev.reason != base.ReasonGraceful {
 			t.Errorf("client closed with %v, want graceful", ev.reason.String())
 		}
 	}
@@ -141,16 +141,16 @@ func TestShutdownContextEndsEarly(t *testing.T) {
 	}
 	testutil.Within(t, "Shutdown with a context ending early", took, d, d+tolerance)
 	for range n {
-		if ev := recv(t, f.s.closed, "a server session to close"); ev.reason != base.ReasonServerShutdown {
+		if ev := testutil.Recv(t, f.s.closed, "a server session to close"); ev.reason != base.ReasonServerShutdown {
 			t.Errorf("server session closed with %v, want %v", ev.reason.String(), base.ReasonServerShutdown.String())
 		}
 	}
 	reasons := reasonCounts{}
 	for _, c := range f.clients {
-		reasons[recv(t, c.closed, "a client to close").reason]++
+		reasons[testutil.Recv(t, c.closed, "a client to close").reason]++
 	}
 	for range n {
-		a := recv(t, f.answers, "a pending request to fail")
+		a := testutil.Recv(t, f.answers, "a pending request to fail")
 		if !errors.Is(a.err, base.ErrClosed) {
 			t.Errorf("pending request: %v, want a *base.CloseError", a.err)
 		}
@@ -169,9 +169,9 @@ func TestShutdownHandlerSlowerThanDisconnectTimeout(t *testing.T) {
 	const hold, disconnect = time.Second, 300 * time.Millisecond
 	f := startShutdownFleet(t, 1, Work{Hold: hold}, nil,
 		netmessage.WithTransport(base.WithDisconnectTimeout(disconnect)))
-	err := f.s.srv.Shutdown(ctxT(t))
-	a := recv(t, f.answers, "the in-flight request to end")
-	ev := recv(t, f.s.closed, "the server session to close")
+	err := f.s.srv.Shutdown(testutil.Ctx(t))
+	a := testutil.Recv(t, f.answers, "the in-flight request to end")
+	ev := testutil.Recv(t, f.s.closed, "the server session to close")
 	if err != nil || a.err != nil || ev.reason != base.ReasonGraceful {
 		t.Errorf("Shutdown: %v; in-flight request: %v; session closed with %v; want nil, answered, graceful",
 			err, a.err, ev.reason.String())

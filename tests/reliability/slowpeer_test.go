@@ -35,7 +35,7 @@ func TestSilentPeersClosedByReceiveTimeout(t *testing.T) {
 	for i := range conns {
 		start := time.Now() // the server's timeout cannot start earlier
 		conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
-		must(t, err)
+		testutil.Must(t, err)
 		defer conn.Close()
 		conns[i] = conn
 		dialed[conn.LocalAddr().String()] = start
@@ -43,7 +43,7 @@ func TestSilentPeersClosedByReceiveTimeout(t *testing.T) {
 
 	var lat durations
 	for range peers {
-		ev := recv(t, s.closed, "a silent session to close")
+		ev := testutil.Recv(t, s.closed, "a silent session to close")
 		start, ok := dialed[ev.s.RemoteAddr().String()]
 		if !ok {
 			t.Fatalf("unknown session %s closed", ev.s.RemoteAddr())
@@ -62,7 +62,7 @@ func TestSilentPeersClosedByReceiveTimeout(t *testing.T) {
 
 	// Each raw peer read the preface, then the end of its connection.
 	for _, conn := range conns {
-		must(t, conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+		testutil.Must(t, conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 		got, err := io.ReadAll(conn)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -90,7 +90,7 @@ type stalledPeer struct {
 func dialStalled(t *testing.T, addr string, every time.Duration) *stalledPeer {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, testutil.WaitTime)
-	must(t, err)
+	testutil.Must(t, err)
 	p := &stalledPeer{conn: conn, stop: make(chan struct{}), done: make(chan struct{})}
 	if _, err := conn.Write(preface); err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestNonReadingPeersDoNotSlowOthers(t *testing.T) {
 	}()
 	defer func() {
 		close(stopStream)
-		if err := recv(t, streamDone, "the healthy stream to stop"); err != nil {
+		if err := testutil.Recv(t, streamDone, "the healthy stream to stop"); err != nil {
 			t.Errorf("healthy stream: %v", err)
 		}
 	}()
@@ -289,13 +289,13 @@ func stallPeers(t *testing.T, s *baseServer, n int, writeTimeout time.Duration, 
 	closes := make(map[*base.Session]closeEvent, n)
 	errs := make(map[*base.Session]error, n)
 	for range n {
-		ev := recv(t, s.closed, "a stalled session to close")
+		ev := testutil.Recv(t, s.closed, "a stalled session to close")
 		closes[ev.s] = ev
-		e := recv(t, s.errs, "a stalled session's error event")
+		e := testutil.Recv(t, s.errs, "a stalled session's error event")
 		errs[e.s] = e.err
 	}
 	for i, st := range list {
-		err := recv(t, st.err, "the waiting send to fail")
+		err := testutil.Recv(t, st.err, "the waiting send to fail")
 		if !errors.Is(err, base.ReasonNetworkError) {
 			t.Errorf("waiting send to a stalled peer: %v, want a network-error close", err)
 		}

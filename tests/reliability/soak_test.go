@@ -11,6 +11,7 @@ import (
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 // flow is one direction of one connection: the messages sent with a nil
@@ -137,12 +138,12 @@ func TestSoakNoLoss(t *testing.T) {
 		return p.(*soakPair)
 	}
 	s := startTypedServer(t, func(srv *netmessage.Server) {
-		must(t, netmessage.HandleMessage(srv, func(_ context.Context, s *netmessage.Session, m Seq) {
+		testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, s *netmessage.Session, m Seq) {
 			if p := pairOf(s); p != nil {
 				p.up.deliver(t, p.i, m)
 			}
 		}))
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, s *netmessage.Session, e Echo) (EchoReply, error) {
+		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, s *netmessage.Session, e Echo) (EchoReply, error) {
 			p := pairOf(s)
 			if p == nil {
 				return EchoReply{}, errors.New("unknown session")
@@ -156,8 +157,8 @@ func TestSoakNoLoss(t *testing.T) {
 		p := &soakPair{i: i, up: newFlow(fmt.Sprintf("connection %d client to server", i)),
 			down: newFlow(fmt.Sprintf("connection %d server to client", i))}
 		p.c = newTypedClient(t, func(cl *netmessage.Client) {
-			must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { p.down.deliver(t, i, m) }))
-			must(t, netmessage.HandleRequest(cl, func(_ context.Context, _ *netmessage.Client, e Echo) (EchoReply, error) {
+			testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { p.down.deliver(t, i, m) }))
+			testutil.Must(t, netmessage.HandleRequest(cl, func(_ context.Context, _ *netmessage.Client, e Echo) (EchoReply, error) {
 				return p.down.handle(t, i, e), nil
 			}))
 		}, transport)
@@ -227,22 +228,22 @@ func TestSoakNoLoss(t *testing.T) {
 		}()
 	}
 	for range conns {
-		if err := recv(t, disconnected, "Disconnect to return"); err != nil {
+		if err := testutil.Recv(t, disconnected, "Disconnect to return"); err != nil {
 			t.Errorf("Disconnect: %v", err)
 		}
 	}
 	took := time.Since(began)
 	senders := make(chan struct{})
 	go func() { wg.Wait(); close(senders) }()
-	recv(t, senders, "the senders to stop")
+	testutil.Recv(t, senders, "the senders to stop")
 	// The closed hooks run after every message was delivered.
 	for range conns {
-		if ev := recv(t, s.closed, "a server session to close"); ev.reason != base.ReasonGraceful {
+		if ev := testutil.Recv(t, s.closed, "a server session to close"); ev.reason != base.ReasonGraceful {
 			t.Errorf("server session closed with %v, want graceful", ev.reason.String())
 		}
 	}
 	for _, p := range list {
-		if ev := recv(t, p.c.closed, "a client to close"); ev.reason != base.ReasonGraceful {
+		if ev := testutil.Recv(t, p.c.closed, "a client to close"); ev.reason != base.ReasonGraceful {
 			t.Errorf("client %d closed with %v, want graceful", p.i, ev.reason.String())
 		}
 	}

@@ -3,8 +3,6 @@ package reliability
 import (
 	"context"
 	"errors"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,8 +61,7 @@ type typedServer struct {
 	errs   chan error
 	served chan error
 
-	mu  sync.Mutex
-	all []*netmessage.Session
+	sessions testutil.Sessions
 }
 
 // startTypedServer starts a server; setup registers handlers before it
@@ -76,13 +73,10 @@ func startTypedServer(t *testing.T, setup func(*netmessage.Server), opts ...netm
 		opened: make(chan *netmessage.Session, eventRoom),
 		closed: make(chan typedClose, eventRoom),
 		errs:   make(chan error, eventRoom),
-		served: make(chan error, 1),
 	}
 	all := []netmessage.ServerOption{
 		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
-			s.mu.Lock()
-			s.all = append(s.all, sess)
-			s.mu.Unlock()
+			s.sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
 		netmessage.OnSessionClosed(func(sess *netmessage.Session, r base.CloseReason) {
@@ -92,25 +86,11 @@ func startTypedServer(t *testing.T, setup func(*netmessage.Server), opts ...netm
 	}
 	var err error
 	s.srv, err = netmessage.NewServer(append(all, opts...)...)
-	must(t, err)
+	testutil.Must(t, err)
 	if setup != nil {
 		setup(s.srv)
 	}
-	ln := testutil.Listen(t)
-	s.addr = ln.Addr().String()
-	go func() { s.served <- s.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		s.srv.Close()
-		if err := testutil.Recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
-			t.Errorf("Serve returned %v, want base.ErrServerClosed", err)
-		}
-		s.mu.Lock()
-		all := slices.Clone(s.all)
-		s.mu.Unlock()
-		for _, sess := range all {
-			testutil.Closed(t, sess.Done(), "a server session to finish")
-		}
-	})
+	s.addr, s.served = testutil.ServeLoopback(t, s.srv, &s.sessions)
 	return s
 }
 
@@ -136,16 +116,11 @@ func newTypedClient(t *testing.T, setup func(*netmessage.Client), opts ...netmes
 	}
 	var err error
 	c.c, err = netmessage.NewClient(append(all, opts...)...)
-	must(t, err)
+	testutil.Must(t, err)
 	if setup != nil {
 		setup(c.c)
 	}
-	t.Cleanup(func() {
-		c.c.Close()
-		if s := c.c.Base().Session(); s != nil {
-			testutil.Closed(t, s.Done(), "a client session to finish")
-		}
-	})
+	testutil.CloseClient(t, c.c, c.c.Base())
 	return c
 }
 
@@ -154,9 +129,9 @@ func newTypedClient(t *testing.T, setup func(*netmessage.Client), opts ...netmes
 // connects meanwhile.
 func (c *typedClient) connect(t *testing.T, s *typedServer, addr string) *netmessage.Session {
 	t.Helper()
-	must(t, c.c.Connect(ctxT(t), addr))
-	recv(t, c.connected, "the client to connect")
-	return recv(t, s.opened, "the server session to open")
+	testutil.Must(t, c.c.Connect(testutil.Ctx(t), addr))
+	testutil.Recv(t, c.connected, "the client to connect")
+	return testutil.Recv(t, s.opened, "the server session to open")
 }
 
 // handleWork registers the Work handler: it reports each start on
@@ -164,7 +139,7 @@ func (c *typedClient) connect(t *testing.T, s *typedServer, addr string) *netmes
 // ends when release is closed or its connection closes.
 func handleWork[P netmessage.Peer](t *testing.T, r netmessage.Router[P], started chan<- int, release <-chan struct{}) {
 	t.Helper()
-	must(t, netmessage.HandleRequest(r, func(ctx context.Context, _ P, w Work) (WorkDone, error) {
+	testutil.Must(t, netmessage.HandleRequest(r, func(ctx context.Context, _ P, w Work) (WorkDone, error) {
 		if started != nil {
 			started <- w.ID
 		}

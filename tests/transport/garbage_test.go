@@ -93,20 +93,20 @@ func TestGarbageClosesOnlyItsSession(t *testing.T) {
 	for _, gc := range garbageCases {
 		t.Run(gc.name, func(t *testing.T) {
 			conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
-			must(t, err)
+			testutil.Must(t, err)
 			defer conn.Close()
-			sess := recv(t, s.opened, "raw session opened")
+			sess := testutil.Recv(t, s.opened, "raw session opened")
 			_, err = conn.Write(gc.data)
-			must(t, err)
+			testutil.Must(t, err)
 			if gc.closeSend {
-				must(t, conn.(*net.TCPConn).CloseWrite())
+				testutil.Must(t, conn.(*net.TCPConn).CloseWrite())
 			}
 
-			closed := recv(t, s.closed, "raw session closed")
+			closed := testutil.Recv(t, s.closed, "raw session closed")
 			if closed.s != sess || closed.reason != base.ReasonProtocolError {
 				t.Errorf("closed session %d with %v, want session %d with protocol error", closed.s.ID(), closed.reason, sess.ID())
 			}
-			ev := recv(t, s.errs, "error event")
+			ev := testutil.Recv(t, s.errs, "error event")
 			var ce *base.CloseError
 			if ev.s != sess || !errors.As(ev.err, &ce) || ce.Reason != base.ReasonProtocolError || !gc.cause(ev.err) {
 				t.Errorf("error event from session %v: %v, want the protocol error of session %d", ev.s.ID(), ev.err, sess.ID())
@@ -114,7 +114,7 @@ func TestGarbageClosesOnlyItsSession(t *testing.T) {
 
 			// The raw peer sees the server's preface (unless the server's
 			// close reset the connection) and then the end of the stream.
-			must(t, conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+			testutil.Must(t, conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 			got, err := io.ReadAll(conn)
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				t.Fatal("the raw connection stayed open")
@@ -134,7 +134,7 @@ func TestGarbageClosesOnlyItsSession(t *testing.T) {
 		if err := c.peer.Err(); err != nil {
 			t.Errorf("client %d's session closed: %v", i, err)
 		}
-		if err := request(ctxT(t), c.c, "echo:", "after"); err != nil {
+		if err := request(testutil.Ctx(t), c.c, "echo:", "after"); err != nil {
 			t.Errorf("client %d after the garbage: %v", i, err)
 		}
 	}

@@ -21,14 +21,14 @@ func TestSilentPeerIsLost(t *testing.T) {
 	const interval, timeout = 50 * time.Millisecond, 600 * time.Millisecond
 	s := startServer(t, testutil.Listen(t), base.WithHeartbeat(interval, timeout))
 	conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
-	must(t, err)
+	testutil.Must(t, err)
 	defer conn.Close()
-	sess := recv(t, s.opened, "session opened")
+	sess := testutil.Recv(t, s.opened, "session opened")
 	start := time.Now() // before the server can read the preface and restart its timeout
 	_, err = conn.Write(preface)
-	must(t, err)
+	testutil.Must(t, err)
 
-	ev := recv(t, s.closed, "silent session closed")
+	ev := testutil.Recv(t, s.closed, "silent session closed")
 	testutil.Within(t, "the receive timeout", time.Since(start), timeout, timeout+3*time.Second)
 	if ev.s != sess || ev.reason != base.ReasonConnectionLost {
 		t.Errorf("session %d closed with %v, want connection lost", ev.s.ID(), ev.reason)
@@ -37,7 +37,7 @@ func TestSilentPeerIsLost(t *testing.T) {
 		t.Errorf("Err() = %v, want connection lost", err)
 	}
 
-	must(t, conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+	testutil.Must(t, conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 	got, _ := io.ReadAll(conn)
 	beats := bytes.TrimPrefix(got, preface)
 	if len(beats) == len(got) || len(beats) == 0 || strings.Trim(string(beats), "\x00") != "" {
@@ -60,7 +60,7 @@ func TestHeartbeatsKeepIdleConnectionAlive(t *testing.T) {
 		t.Fatalf("idle client closed: %v", r)
 	default:
 	}
-	if err := request(ctxT(t), c.c, "echo:", "still here"); err != nil {
+	if err := request(testutil.Ctx(t), c.c, "echo:", "still here"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -73,25 +73,25 @@ func TestPacketTooLarge(t *testing.T) {
 	c := s.connect(t)
 	big := bytes.Repeat([]byte("x"), 2000)
 
-	if err := c.peer.SendMessage(ctxT(t), big); !errors.Is(err, base.ErrPacketTooLarge) {
+	if err := c.peer.SendMessage(testutil.Ctx(t), big); !errors.Is(err, base.ErrPacketTooLarge) {
 		t.Fatalf("oversized send: %v, want ErrPacketTooLarge", err)
 	}
-	if _, err := c.peer.Request(ctxT(t), big); !errors.Is(err, base.ErrPacketTooLarge) {
+	if _, err := c.peer.Request(testutil.Ctx(t), big); !errors.Is(err, base.ErrPacketTooLarge) {
 		t.Fatalf("oversized request: %v, want ErrPacketTooLarge", err)
 	}
-	if err := request(ctxT(t), c.peer, "pong:", "fine"); err != nil {
+	if err := request(testutil.Ctx(t), c.peer, "pong:", "fine"); err != nil {
 		t.Fatalf("after the refused sends: %v", err)
 	}
 
-	must(t, c.c.SendMessage(ctxT(t), big)) // within the client's own limit
-	ev := recv(t, s.closed, "session closed")
+	testutil.Must(t, c.c.SendMessage(testutil.Ctx(t), big)) // within the client's own limit
+	ev := testutil.Recv(t, s.closed, "session closed")
 	if ev.s != c.peer || ev.reason != base.ReasonProtocolError {
 		t.Errorf("session closed with %v, want protocol error", ev.reason)
 	}
-	if e := recv(t, s.errs, "error event"); !errors.Is(e.err, base.ErrPacketTooLarge) {
+	if e := testutil.Recv(t, s.errs, "error event"); !errors.Is(e.err, base.ErrPacketTooLarge) {
 		t.Errorf("error event %v, want ErrPacketTooLarge", e.err)
 	}
-	t.Logf("the client saw its connection close with %v", recv(t, c.closed, "client closed"))
+	t.Logf("the client saw its connection close with %v", testutil.Recv(t, c.closed, "client closed"))
 }
 
 // TestMaxSessions: past WithMaxSessions, a connection is closed at once and
@@ -103,27 +103,27 @@ func TestMaxSessions(t *testing.T) {
 
 	extra := &client{closed: make(chan base.CloseReason, 1)}
 	extra.c = base.NewClient(native.New, base.OnDisconnected(func(_ *base.Session, r base.CloseReason) { extra.closed <- r }))
-	must(t, extra.c.Connect(ctxT(t), s.addr)) // TCP connects; the server then refuses
+	testutil.Must(t, extra.c.Connect(testutil.Ctx(t), s.addr)) // TCP connects; the server then refuses
 	defer extra.c.Close()
-	ev := recv(t, s.errs, "refusal error event")
+	ev := testutil.Recv(t, s.errs, "refusal error event")
 	var ce *base.CloseError
 	if ev.s != nil || !errors.As(ev.err, &ce) || ce.Reason != base.ReasonAcceptError || !errors.Is(ev.err, base.ErrTooManySessions) {
 		t.Errorf("error event %v (session %v), want an accept error with ErrTooManySessions", ev.err, ev.s)
 	}
-	t.Logf("the refused client saw its connection close with %v", recv(t, extra.closed, "refused client closed"))
-	if _, err := extra.c.Request(ctxT(t), []byte("x")); !errors.Is(err, base.ErrClosed) {
+	t.Logf("the refused client saw its connection close with %v", testutil.Recv(t, extra.closed, "refused client closed"))
+	if _, err := extra.c.Request(testutil.Ctx(t), []byte("x")); !errors.Is(err, base.ErrClosed) {
 		t.Errorf("refused client's request: %v, want ErrClosed", err)
 	}
 
 	for i, c := range clients {
-		if err := request(ctxT(t), c.c, "echo:", "ok"); err != nil {
+		if err := request(testutil.Ctx(t), c.c, "echo:", "ok"); err != nil {
 			t.Errorf("client %d: %v", i, err)
 		}
 	}
-	must(t, clients[0].c.Disconnect(ctxT(t)))
-	recv(t, s.closed, "session closed")
+	testutil.Must(t, clients[0].c.Disconnect(testutil.Ctx(t)))
+	testutil.Recv(t, s.closed, "session closed")
 	again := s.connect(t)
-	if err := request(ctxT(t), again.c, "echo:", "in"); err != nil {
+	if err := request(testutil.Ctx(t), again.c, "echo:", "in"); err != nil {
 		t.Errorf("client in the freed place: %v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -18,16 +17,6 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var (
-	must = testutil.Must
-	ctxT = testutil.Ctx
-)
-
-func recv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	return testutil.Recv(t, ch, what)
-}
 
 // sessionEvent is a close or error event of one session.
 type sessionEvent struct {
@@ -45,8 +34,7 @@ type server struct {
 	errs   chan sessionEvent
 	served chan error
 
-	mu  sync.Mutex
-	all []*base.Session
+	sessions testutil.Sessions
 }
 
 // echo answers a request with "echo:" and its payload.
@@ -63,33 +51,18 @@ func startServer(t *testing.T, ln net.Listener, opts ...base.ServerOption) *serv
 		opened: make(chan *base.Session, 256),
 		closed: make(chan sessionEvent, 256),
 		errs:   make(chan sessionEvent, 256),
-		served: make(chan error, 1),
 	}
 	all := []base.ServerOption{
 		base.OnRequest(echo),
 		base.OnSessionOpened(func(sess *base.Session) {
-			s.mu.Lock()
-			s.all = append(s.all, sess)
-			s.mu.Unlock()
+			s.sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
 		base.OnSessionClosed(func(sess *base.Session, r base.CloseReason) { s.closed <- sessionEvent{s: sess, reason: r} }),
 		base.OnError(func(sess *base.Session, err error) { s.errs <- sessionEvent{s: sess, err: err} }),
 	}
 	s.srv = base.NewServer(native.New, append(all, opts...)...)
-	go func() { s.served <- s.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		s.srv.Close()
-		if err := testutil.Recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
-			t.Errorf("Serve returned %v, want base.ErrServerClosed", err)
-		}
-		s.mu.Lock()
-		all := append([]*base.Session(nil), s.all...)
-		s.mu.Unlock()
-		for _, sess := range all {
-			testutil.Closed(t, sess.Done(), "a server session to finish")
-		}
-	})
+	s.served = testutil.Serve(t, s.srv, ln, &s.sessions)
 	return s
 }
 
@@ -120,13 +93,10 @@ func (s *server) connect(t *testing.T, opts ...base.ClientOption) *client {
 		}),
 	}
 	c.c = base.NewClient(native.New, append(all, opts...)...)
-	must(t, c.c.Connect(ctxT(t), s.addr))
-	t.Cleanup(func() {
-		c.c.Close()
-		testutil.Closed(t, c.c.Session().Done(), "a client session to finish")
-	})
-	c.sess = recv(t, connected, "client connected")
-	c.peer = recv(t, s.opened, "server session opened")
+	testutil.Must(t, c.c.Connect(testutil.Ctx(t), s.addr))
+	testutil.CloseClient(t, c.c, c.c)
+	c.sess = testutil.Recv(t, connected, "client connected")
+	c.peer = testutil.Recv(t, s.opened, "server session opened")
 	return c
 }
 

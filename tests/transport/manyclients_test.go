@@ -38,7 +38,7 @@ func startLoad(t *testing.T, clients []*client, maxRounds int) *load {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			ctx := ctxT(t)
+			ctx := testutil.Ctx(t)
 			for i := range maxRounds {
 				select {
 				case <-l.stop:
@@ -97,10 +97,10 @@ func TestManyClients(t *testing.T) {
 
 	// Messages to every client, each told apart by its session id.
 	for _, c := range clients {
-		must(t, c.peer.SendMessage(ctxT(t), fmt.Appendf(nil, "to %d", c.peer.ID())))
+		testutil.Must(t, c.peer.SendMessage(testutil.Ctx(t), fmt.Appendf(nil, "to %d", c.peer.ID())))
 	}
 	for _, c := range clients {
-		if got, want := recv(t, c.msgs, "message"), fmt.Sprintf("to %d", c.peer.ID()); got != want {
+		if got, want := testutil.Recv(t, c.msgs, "message"), fmt.Sprintf("to %d", c.peer.ID()); got != want {
 			t.Errorf("client of session %d got %q, want %q", c.peer.ID(), got, want)
 		}
 	}
@@ -110,19 +110,19 @@ func TestManyClients(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := c.c.Disconnect(ctxT(t)); err != nil {
+			if err := c.c.Disconnect(testutil.Ctx(t)); err != nil {
 				t.Errorf("Disconnect: %v", err)
 			}
 		}()
 	}
 	wg.Wait()
 	for range clients {
-		if ev := recv(t, s.closed, "session closed"); ev.reason != base.ReasonGraceful {
+		if ev := testutil.Recv(t, s.closed, "session closed"); ev.reason != base.ReasonGraceful {
 			t.Errorf("session %d closed with %v, want graceful", ev.s.ID(), ev.reason)
 		}
 	}
 	for _, c := range clients {
-		if r := recv(t, c.closed, "client closed"); r != base.ReasonGraceful {
+		if r := testutil.Recv(t, c.closed, "client closed"); r != base.ReasonGraceful {
 			t.Errorf("client closed with %v, want graceful", r)
 		}
 	}

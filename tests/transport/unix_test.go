@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 // TestUnixSocket runs a server on a Unix socket and a client that dials it
@@ -15,7 +16,7 @@ import (
 // ends.
 func TestUnixSocket(t *testing.T) {
 	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "nm.sock"))
-	must(t, err)
+	testutil.Must(t, err)
 	s := startServer(t, ln)
 	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
 		var d net.Dialer
@@ -28,15 +29,15 @@ func TestUnixSocket(t *testing.T) {
 		t.Fatalf("%d rounds, want %d", n, 5*20)
 	}
 	c := clients[0]
-	must(t, c.peer.SendMessage(ctxT(t), []byte("over unix")))
-	if got := recv(t, c.msgs, "message"); got != "over unix" {
+	testutil.Must(t, c.peer.SendMessage(testutil.Ctx(t), []byte("over unix")))
+	if got := testutil.Recv(t, c.msgs, "message"); got != "over unix" {
 		t.Errorf("got %q", got)
 	}
-	must(t, c.c.Disconnect(ctxT(t)))
-	if r := recv(t, c.closed, "client closed"); r != base.ReasonGraceful {
+	testutil.Must(t, c.c.Disconnect(testutil.Ctx(t)))
+	if r := testutil.Recv(t, c.closed, "client closed"); r != base.ReasonGraceful {
 		t.Errorf("client closed with %v, want graceful", r)
 	}
-	if ev := recv(t, s.closed, "session closed"); ev.s != c.peer || ev.reason != base.ReasonGraceful {
+	if ev := testutil.Recv(t, s.closed, "session closed"); ev.s != c.peer || ev.reason != base.ReasonGraceful {
 		t.Errorf("session %d closed with %v, want session %d graceful", ev.s.ID(), ev.reason, c.peer.ID())
 	}
 }

@@ -23,7 +23,7 @@ func TestBroadcast(t *testing.T) {
 			inbox := make(chan News, 16)
 			inboxes[i] = inbox
 			all[i] = s.connect(t, sc.wire(), func(cl *netmessage.Client) {
-				must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, n News) { inbox <- n }))
+				testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, n News) { inbox <- n }))
 			})
 		}
 		if n := len(s.srv.Sessions()); n != clients {
@@ -31,12 +31,12 @@ func TestBroadcast(t *testing.T) {
 		}
 
 		news := News{Seq: 1, Headline: "Ünïcödé headline 📰"}
-		must(t, s.srv.Broadcast(ctxT(t), news))
-		must(t, s.srv.Broadcast(ctxT(t), &News{Seq: 2, Headline: "marker"}))
+		testutil.Must(t, s.srv.Broadcast(testutil.Ctx(t), news))
+		testutil.Must(t, s.srv.Broadcast(testutil.Ctx(t), &News{Seq: 2, Headline: "marker"}))
 		for i, inbox := range inboxes {
 			what := fmt.Sprintf("client %d", i)
-			diff(t, what+" first", news, recv(t, inbox, what+": broadcast"))
-			if m := recv(t, inbox, what+": marker"); m.Seq != 2 {
+			diff(t, what+" first", news, testutil.Recv(t, inbox, what+": broadcast"))
+			if m := testutil.Recv(t, inbox, what+": marker"); m.Seq != 2 {
 				t.Errorf("%s: got %+v after the broadcast, want the marker", what, m)
 			}
 			noErrors(t, what, all[i].ev)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 const burst = 1000
@@ -18,17 +19,17 @@ func TestMessageBurstInOrder(t *testing.T) {
 		atServer, atClient := make(chan Tick, burst), make(chan Tick, burst)
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) {
-				must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m Tick) { atServer <- m }))
+				testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m Tick) { atServer <- m }))
 			},
 			func(cl *netmessage.Client) {
-				must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Tick) { atClient <- m }))
+				testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Tick) { atClient <- m }))
 			})
 
 		var wg sync.WaitGroup
 		sendAll := func(p netmessage.Peer, from string) {
 			defer wg.Done()
 			for i := range burst {
-				if err := p.Send(ctxT(t), Tick{N: i, Text: fmt.Sprintf("%s ✉ %d", from, i)}); err != nil {
+				if err := p.Send(testutil.Ctx(t), Tick{N: i, Text: fmt.Sprintf("%s ✉ %d", from, i)}); err != nil {
 					t.Errorf("%s: send %d: %v", from, i, err)
 					return
 				}
@@ -44,12 +45,12 @@ func TestMessageBurstInOrder(t *testing.T) {
 			ch   chan Tick
 		}{{"client", atServer}, {"server", atClient}} {
 			for i := range burst {
-				m := recv(t, dir.ch, fmt.Sprintf("message %d from the %s", i, dir.from))
+				m := testutil.Recv(t, dir.ch, fmt.Sprintf("message %d from the %s", i, dir.from))
 				if want := (Tick{N: i, Text: fmt.Sprintf("%s ✉ %d", dir.from, i)}); m != want {
 					t.Fatalf("message %d from the %s arrived as %+v", i, dir.from, m)
 				}
 			}
-			none(t, dir.ch, "message past the burst")
+			testutil.None(t, dir.ch, "message past the burst")
 		}
 		noErrors(t, "server", s.ev)
 		noErrors(t, "client", c.ev)
@@ -97,11 +98,11 @@ func TestConcurrentRequests(t *testing.T) {
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) {
 				h := handler("server")
-				must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, a Add) (Sum, error) { return h(ctx, a) }))
+				testutil.Must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, a Add) (Sum, error) { return h(ctx, a) }))
 			},
 			func(cl *netmessage.Client) {
 				h := handler("client")
-				must(t, netmessage.HandleRequest(cl, func(ctx context.Context, _ *netmessage.Client, a Add) (Sum, error) { return h(ctx, a) }))
+				testutil.Must(t, netmessage.HandleRequest(cl, func(ctx context.Context, _ *netmessage.Client, a Add) (Sum, error) { return h(ctx, a) }))
 			})
 
 		var wg sync.WaitGroup
@@ -111,7 +112,7 @@ func TestConcurrentRequests(t *testing.T) {
 			<-start
 			for i := range perWorker {
 				a := Add{Worker: w, Seq: i, A: w * 1000, B: i}
-				got, err := netmessage.Request(ctxT(t), p, a)
+				got, err := netmessage.Request(testutil.Ctx(t), p, a)
 				if err != nil {
 					t.Errorf("%s worker %d request %d: %v", name, w, i, err)
 					return

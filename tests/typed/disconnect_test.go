@@ -25,17 +25,17 @@ func TestGracefulDisconnect(t *testing.T) {
 			{"from both at once", func(c *client) []netmessage.Peer { return []netmessage.Peer{c.c, c.sess} }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				s, c := newPair(t, sc, func(srv *netmessage.Server) { must(t, handlePing(srv)) }, nil)
-				if _, err := netmessage.Request(ctxT(t), c.c, Ping{}); err != nil {
+				s, c := newPair(t, sc, func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) }, nil)
+				if _, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{}); err != nil {
 					t.Fatal(err)
 				}
 				peers := tc.disconnect(c)
 				results := make(chan error, len(peers))
 				for _, p := range peers {
-					go func() { results <- p.Disconnect(ctxT(t)) }()
+					go func() { results <- p.Disconnect(testutil.Ctx(t)) }()
 				}
 				for range peers {
-					if err := recv(t, results, "Disconnect to return"); err != nil {
+					if err := testutil.Recv(t, results, "Disconnect to return"); err != nil {
 						t.Errorf("Disconnect: %v", err)
 					}
 				}
@@ -44,13 +44,13 @@ func TestGracefulDisconnect(t *testing.T) {
 				if err := c.sess.Err(); !errors.Is(err, base.ReasonGraceful) {
 					t.Errorf("session Err() = %v, want graceful", err)
 				}
-				if err := c.c.Send(ctxT(t), Probe{}); !errors.Is(err, base.ErrClosed) {
+				if err := c.c.Send(testutil.Ctx(t), Probe{}); !errors.Is(err, base.ErrClosed) {
 					t.Errorf("client Send after disconnect: %v, want ErrClosed", err)
 				}
-				if _, err := netmessage.Request(ctxT(t), c.sess, Ping{}); !errors.Is(err, base.ErrClosed) {
+				if _, err := netmessage.Request(testutil.Ctx(t), c.sess, Ping{}); !errors.Is(err, base.ErrClosed) {
 					t.Errorf("server Request after disconnect: %v, want ErrClosed", err)
 				}
-				none(t, c.ev.closed, "second client close event")
+				testutil.None(t, c.ev.closed, "second client close event")
 				noErrors(t, "server", s.ev)
 				noErrors(t, "client", c.ev)
 			})
@@ -73,19 +73,19 @@ func TestPendingRequestFailsWhenPeerCloses(t *testing.T) {
 
 				done := make(chan error, 1)
 				go func() {
-					_, err := netmessage.Request(ctxT(t), d.caller, Slow{ID: 9})
+					_, err := netmessage.Request(testutil.Ctx(t), d.caller, Slow{ID: 9})
 					done <- err
 				}()
-				recv(t, d.started, "handler start")
+				testutil.Recv(t, d.started, "handler start")
 				start := time.Now()
-				must(t, closer.Close())
-				err := recv(t, done, "pending request to fail")
+				testutil.Must(t, closer.Close())
+				err := testutil.Recv(t, done, "pending request to fail")
 				testutil.Within(t, "pending request", time.Since(start), 0, unhandledWithin)
 				ce := closeError(t, "pending request", err)
 				t.Logf("caller's request failed with %v", ce)
 
 				expectClose(t, "closing end", closerEvents, closer, base.ReasonClosedLocally)
-				ev := recv(t, callerEvents, "caller's end closed")
+				ev := testutil.Recv(t, callerEvents, "caller's end closed")
 				if ev.reason != ce.Reason {
 					t.Errorf("caller's end closed with %v, its request failed with %v", ev.reason, ce.Reason)
 				}
@@ -98,24 +98,24 @@ func TestPendingRequestFailsWhenPeerCloses(t *testing.T) {
 // session opens and the same handlers serve it.
 func TestReconnect(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
-		s, c := newPair(t, sc, func(srv *netmessage.Server) { must(t, handlePing(srv)) }, nil)
+		s, c := newPair(t, sc, func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) }, nil)
 		first := c.sess
-		must(t, c.c.Disconnect(ctxT(t)))
+		testutil.Must(t, c.c.Disconnect(testutil.Ctx(t)))
 		expectClose(t, "client closed", c.ev.closed, c.c, base.ReasonGraceful)
 		expectClose(t, "session closed", s.ev.closed, first, base.ReasonGraceful)
-		if _, err := netmessage.Request(ctxT(t), c.c, Ping{}); !errors.Is(err, base.ErrClosed) {
+		if _, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{}); !errors.Is(err, base.ErrClosed) {
 			t.Fatalf("request while disconnected: %v, want ErrClosed", err)
 		}
 
-		must(t, c.c.Connect(ctxT(t), s.addr)) // closed by connect's cleanup
-		second := recv(t, s.opened, "second session")
+		testutil.Must(t, c.c.Connect(testutil.Ctx(t), s.addr)) // closed by connect's cleanup
+		second := testutil.Recv(t, s.opened, "second session")
 		if second == first || second.ID() == first.ID() {
 			t.Errorf("second session %d is the first %d again", second.ID(), first.ID())
 		}
-		if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 5}); err != nil || p.N != 5 {
+		if p, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 5}); err != nil || p.N != 5 {
 			t.Fatalf("after reconnecting: %+v, %v", p, err)
 		}
-		if err := c.c.Connect(ctxT(t), s.addr); !errors.Is(err, base.ErrAlreadyConnected) {
+		if err := c.c.Connect(testutil.Ctx(t), s.addr); !errors.Is(err, base.ErrAlreadyConnected) {
 			t.Errorf("Connect while connected: %v, want ErrAlreadyConnected", err)
 		}
 	})
@@ -137,7 +137,7 @@ func waitDraining(t *testing.T, p netmessage.Peer) {
 }
 
 func ignoreProbes[P netmessage.Peer](t *testing.T, r netmessage.Router[P]) {
-	must(t, netmessage.HandleMessage(r, func(context.Context, P, Probe) {}))
+	testutil.Must(t, netmessage.HandleMessage(r, func(context.Context, P, Probe) {}))
 }
 
 // TestNotConnected: a typed client that never connected fails every call
@@ -145,14 +145,14 @@ func ignoreProbes[P netmessage.Peer](t *testing.T, r netmessage.Router[P]) {
 func TestNotConnected(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		c, err := netmessage.NewClient(sc.wire())
-		must(t, err)
-		if err := c.Send(ctxT(t), Probe{}); !errors.Is(err, base.ErrNotConnected) {
+		testutil.Must(t, err)
+		if err := c.Send(testutil.Ctx(t), Probe{}); !errors.Is(err, base.ErrNotConnected) {
 			t.Errorf("Send: %v", err)
 		}
-		if _, err := netmessage.Request(ctxT(t), c, Ping{}); !errors.Is(err, base.ErrNotConnected) {
+		if _, err := netmessage.Request(testutil.Ctx(t), c, Ping{}); !errors.Is(err, base.ErrNotConnected) {
 			t.Errorf("Request: %v", err)
 		}
-		if err := c.Disconnect(ctxT(t)); !errors.Is(err, base.ErrNotConnected) {
+		if err := c.Disconnect(testutil.Ctx(t)); !errors.Is(err, base.ErrNotConnected) {
 			t.Errorf("Disconnect: %v", err)
 		}
 		if err := c.Close(); err != nil {
@@ -181,22 +181,22 @@ func TestDisconnectFromHandlers(t *testing.T) {
 			t.Run(via, func(t *testing.T) {
 				results := make(chan error, 1)
 				s, c := newPair(t, sc, func(srv *netmessage.Server) {
-					must(t, netmessage.HandleRequest(srv, func(_ context.Context, p *netmessage.Session, b Bye) (Pong, error) {
+					testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, p *netmessage.Session, b Bye) (Pong, error) {
 						go func() { results <- p.Disconnect(context.Background()) }()
 						return Pong{N: b.N}, nil
 					}))
-					must(t, netmessage.HandleMessage(srv, func(ctx context.Context, p *netmessage.Session, _ Probe) {
+					testutil.Must(t, netmessage.HandleMessage(srv, func(ctx context.Context, p *netmessage.Session, _ Probe) {
 						results <- p.Disconnect(ctx)
 					}))
 				}, nil)
 				if via == "request handler" {
-					if p, err := netmessage.Request(ctxT(t), c.c, Bye{N: 8}); err != nil || p.N != 8 {
+					if p, err := netmessage.Request(testutil.Ctx(t), c.c, Bye{N: 8}); err != nil || p.N != 8 {
 						t.Fatalf("Bye: %+v, %v; want its answer", p, err)
 					}
 				} else {
-					must(t, c.c.Send(ctxT(t), Probe{}))
+					testutil.Must(t, c.c.Send(testutil.Ctx(t), Probe{}))
 				}
-				if err := recv(t, results, "Disconnect to return"); err != nil {
+				if err := testutil.Recv(t, results, "Disconnect to return"); err != nil {
 					t.Errorf("Disconnect: %v", err)
 				}
 				expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonGraceful)

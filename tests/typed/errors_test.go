@@ -32,8 +32,8 @@ func TestRemoteErrors(t *testing.T) {
 			return
 		}
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { must(t, handleFault(srv)) },
-			func(cl *netmessage.Client) { must(t, handleFault(cl)) })
+			func(srv *netmessage.Server) { testutil.Must(t, handleFault(srv)) },
+			func(cl *netmessage.Client) { testutil.Must(t, handleFault(cl)) })
 		for _, d := range []struct {
 			name    string
 			caller  netmessage.Peer
@@ -45,7 +45,7 @@ func TestRemoteErrors(t *testing.T) {
 		} {
 			t.Run(d.name, func(t *testing.T) {
 				// A handler error reaches the caller with its text.
-				_, err := netmessage.Request(ctxT(t), d.caller, Fault{Mode: "error"})
+				_, err := netmessage.Request(testutil.Ctx(t), d.caller, Fault{Mode: "error"})
 				re := remoteError(t, "handler error", err)
 				if re.Code != netmessage.CodeHandler || re.Message != "deliberate failure: error" {
 					t.Errorf("handler error: got code %v message %q", re.Code, re.Message)
@@ -56,12 +56,12 @@ func TestRemoteErrors(t *testing.T) {
 
 				// A panic: CodePanic for the caller, one error event with a
 				// *base.PanicError on the handling end.
-				_, err = netmessage.Request(ctxT(t), d.caller, Fault{Mode: "panic"})
+				_, err = netmessage.Request(testutil.Ctx(t), d.caller, Fault{Mode: "panic"})
 				re = remoteError(t, "panic", err)
 				if re.Code != netmessage.CodePanic || !strings.Contains(re.Message, "deliberate panic") {
 					t.Errorf("panic: got code %v message %q", re.Code, re.Message)
 				}
-				ev := recv(t, d.ev.errs, "panic error event")
+				ev := testutil.Recv(t, d.ev.errs, "panic error event")
 				var pe *base.PanicError
 				if !errors.As(ev.err, &pe) {
 					t.Fatalf("panic error event: got %v (%T), want a *base.PanicError", ev.err, ev.err)
@@ -72,17 +72,17 @@ func TestRemoteErrors(t *testing.T) {
 				if ev.peer != d.handler {
 					t.Errorf("panic error event: peer %p, want %p", ev.peer, d.handler)
 				}
-				none(t, d.ev.errs, "second error event for one panic")
+				testutil.None(t, d.ev.errs, "second error event for one panic")
 
 				// The session lives on.
-				res, err := netmessage.Request(ctxT(t), d.caller, Fault{Mode: "fine"})
+				res, err := netmessage.Request(testutil.Ctx(t), d.caller, Fault{Mode: "fine"})
 				if err != nil || res.Mode != "fine" {
 					t.Fatalf("after the panic: %+v, %v", res, err)
 				}
 
 				// No handler: ErrUnhandled at once, and an event.
 				start := time.Now()
-				_, err = netmessage.Request(ctxT(t), d.caller, Orphan{X: 1})
+				_, err = netmessage.Request(testutil.Ctx(t), d.caller, Orphan{X: 1})
 				testutil.Within(t, "unhandled request", time.Since(start), 0, unhandledWithin)
 				if !errors.Is(err, netmessage.ErrUnhandled) {
 					t.Fatalf("unhandled request: got %v, want ErrUnhandled", err)
@@ -90,19 +90,11 @@ func TestRemoteErrors(t *testing.T) {
 				if re := remoteError(t, "unhandled", err); re.Code != netmessage.CodeUnhandled || !strings.Contains(re.Message, typeID[Orphan](sc)) {
 					t.Errorf("unhandled: got code %v message %q", re.Code, re.Message)
 				}
-				uev := recv(t, d.ev.unhandled, "unhandled request event")
-				if uev.kind != base.KindRequest || uev.id != typeID[Orphan](sc) || uev.peer != d.handler {
-					t.Errorf("unhandled request event: %v %q from %p, want request %q from %p",
-						uev.kind, uev.id, uev.peer, typeID[Orphan](sc), d.handler)
-				}
+				expectUnhandled(t, d.ev, base.KindRequest, typeID[Orphan](sc), d.handler)
 
-				must(t, d.caller.Send(ctxT(t), Stray{X: 2}))
-				uev = recv(t, d.ev.unhandled, "unhandled message event")
-				if uev.kind != base.KindMessage || uev.id != typeID[Stray](sc) || uev.peer != d.handler {
-					t.Errorf("unhandled message event: %v %q from %p, want message %q from %p",
-						uev.kind, uev.id, uev.peer, typeID[Stray](sc), d.handler)
-				}
-				none(t, d.ev.unhandled, "another unhandled event")
+				testutil.Must(t, d.caller.Send(testutil.Ctx(t), Stray{X: 2}))
+				expectUnhandled(t, d.ev, base.KindMessage, typeID[Stray](sc), d.handler)
+				testutil.None(t, d.ev.unhandled, "another unhandled event")
 				noErrors(t, "handling end", d.ev)
 			})
 		}
@@ -118,14 +110,14 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 		if !sc.errorResponses {
 			opts = append(opts, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 		}
-		s, c := newPair(t, sc, func(srv *netmessage.Server) { must(t, handlePing(srv)) }, nil, opts...)
-		if _, err := netmessage.Request(ctxT(t), c.c, Ping{N: 1}); err != nil {
+		s, c := newPair(t, sc, func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) }, nil, opts...)
+		if _, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if !netmessage.RemoveHandler[Ping](s.srv) {
 			t.Fatal("RemoveHandler found no handler for Ping")
 		}
-		_, err := netmessage.Request(ctxT(t), c.c, Ping{N: 2})
+		_, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 2})
 		if sc.errorResponses && !errors.Is(err, netmessage.ErrUnhandled) {
 			t.Fatalf("after RemoveHandler: got %v, want ErrUnhandled", err)
 		}
@@ -135,11 +127,11 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 			}
 			expectErrorEvent(t, "the unsent error response", s.ev, c.sess, dotnet.ErrErrorResponse, "no handler for "+typeID[Ping](sc))
 		}
-		if ev := recv(t, s.ev.unhandled, "unhandled event"); ev.id != typeID[Ping](sc) {
+		if ev := testutil.Recv(t, s.ev.unhandled, "unhandled event"); ev.id != typeID[Ping](sc) {
 			t.Errorf("unhandled event for %q", ev.id)
 		}
-		must(t, handlePing(s.srv))
-		if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
+		testutil.Must(t, handlePing(s.srv))
+		if p, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
 			t.Fatalf("after registering again: %+v, %v", p, err)
 		}
 		noErrors(t, "server", s.ev)
@@ -156,8 +148,8 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 // OnUnhandled event.
 func checkNoErrorResponses(t *testing.T, sc profile) {
 	s, c := newPair(t, sc,
-		func(srv *netmessage.Server) { must(t, handleFault(srv)) },
-		func(cl *netmessage.Client) { must(t, handleFault(cl)) },
+		func(srv *netmessage.Server) { testutil.Must(t, handleFault(srv)) },
+		func(cl *netmessage.Client) { testutil.Must(t, handleFault(cl)) },
 		netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 	for _, d := range []struct {
 		name    string
@@ -173,33 +165,25 @@ func checkNoErrorResponses(t *testing.T, sc profile) {
 			expectErrorEvent(t, "handler error", d.ev, d.handler, dotnet.ErrErrorResponse, "handler error: deliberate failure: error")
 
 			expectTimeout(t, "panic", d.caller, Fault{Mode: "panic"})
-			ev := recv(t, d.ev.errs, "panic error event")
+			ev := testutil.Recv(t, d.ev.errs, "panic error event")
 			var pe *base.PanicError
 			if !errors.As(ev.err, &pe) || pe.Value != "deliberate panic" || ev.peer != d.handler {
 				t.Fatalf("panic error event: %v (%T) from %p, want a *base.PanicError from %p", ev.err, ev.err, ev.peer, d.handler)
 			}
 			expectErrorEvent(t, "panic", d.ev, d.handler, dotnet.ErrErrorResponse, "handler panic: deliberate panic")
 
-			res, err := netmessage.Request(ctxT(t), d.caller, Fault{Mode: "fine"})
+			res, err := netmessage.Request(testutil.Ctx(t), d.caller, Fault{Mode: "fine"})
 			if err != nil || res.Mode != "fine" {
 				t.Fatalf("after the panic: %+v, %v", res, err)
 			}
 
 			expectTimeout(t, "unhandled request", d.caller, Orphan{X: 1})
-			uev := recv(t, d.ev.unhandled, "unhandled request event")
-			if uev.kind != base.KindRequest || uev.id != typeID[Orphan](sc) || uev.peer != d.handler {
-				t.Errorf("unhandled request event: %v %q from %p, want request %q from %p",
-					uev.kind, uev.id, uev.peer, typeID[Orphan](sc), d.handler)
-			}
+			expectUnhandled(t, d.ev, base.KindRequest, typeID[Orphan](sc), d.handler)
 			expectErrorEvent(t, "unhandled request", d.ev, d.handler, dotnet.ErrErrorResponse, "no handler for "+typeID[Orphan](sc))
 
-			must(t, d.caller.Send(ctxT(t), Stray{X: 2}))
-			uev = recv(t, d.ev.unhandled, "unhandled message event")
-			if uev.kind != base.KindMessage || uev.id != typeID[Stray](sc) || uev.peer != d.handler {
-				t.Errorf("unhandled message event: %v %q from %p, want message %q from %p",
-					uev.kind, uev.id, uev.peer, typeID[Stray](sc), d.handler)
-			}
-			none(t, d.ev.unhandled, "another unhandled event")
+			testutil.Must(t, d.caller.Send(testutil.Ctx(t), Stray{X: 2}))
+			expectUnhandled(t, d.ev, base.KindMessage, typeID[Stray](sc), d.handler)
+			testutil.None(t, d.ev.unhandled, "another unhandled event")
 			noErrors(t, "handling end", d.ev)
 		})
 	}
@@ -213,7 +197,7 @@ func checkNoErrorResponses(t *testing.T, sc profile) {
 func expectTimeout[Req netmessage.RequestType[Resp], Resp any](t *testing.T, what string, caller netmessage.Peer, req Req) {
 	t.Helper()
 	start := time.Now()
-	if _, err := netmessage.Request(ctxT(t), caller, req); !errors.Is(err, base.ErrRequestTimeout) {
+	if _, err := netmessage.Request(testutil.Ctx(t), caller, req); !errors.Is(err, base.ErrRequestTimeout) {
 		t.Fatalf("%s: got %v, want base.ErrRequestTimeout", what, err)
 	}
 	testutil.Within(t, what, time.Since(start), shortTimeout, timeoutSlack)
@@ -223,8 +207,19 @@ func expectTimeout[Req netmessage.RequestType[Resp], Resp any](t *testing.T, wha
 // names peer and contains text.
 func expectErrorEvent(t *testing.T, what string, ev *events, peer netmessage.Peer, target error, text string) {
 	t.Helper()
-	e := recv(t, ev.errs, what+": error event")
+	e := testutil.Recv(t, ev.errs, what+": error event")
 	if !errors.Is(e.err, target) || !strings.Contains(e.err.Error(), text) || e.peer != peer {
 		t.Errorf("%s: error event %q from %p, want %v containing %q from %p", what, e.err, e.peer, target, text, peer)
+	}
+}
+
+// expectUnhandled waits for an unhandled event on ev and checks that it is
+// for a packet of the given kind and type id from peer.
+func expectUnhandled(t testing.TB, ev *events, kind base.Kind, id string, peer netmessage.Peer) {
+	t.Helper()
+	what := "unhandled " + kind.String() + " event"
+	uev := testutil.Recv(t, ev.unhandled, what)
+	if uev.kind != kind || uev.id != id || uev.peer != peer {
+		t.Errorf("%s: %v %q from %p, want %v %q from %p", what, uev.kind, uev.id, uev.peer, kind, id, peer)
 	}
 }

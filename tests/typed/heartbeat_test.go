@@ -6,6 +6,7 @@ import (
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 // Heartbeat settings short enough for a test: a heartbeat every 50 ms when
@@ -24,8 +25,8 @@ func TestHeartbeatsKeepIdleConnection(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		t.Parallel()
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { must(t, handlePing(srv)) },
-			func(cl *netmessage.Client) { must(t, handlePing(cl)) },
+			func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) },
+			func(cl *netmessage.Client) { testutil.Must(t, handlePing(cl)) },
 			netmessage.WithTransport(base.WithHeartbeat(beatInterval, receiveTimeout)))
 		idle := time.NewTimer(idleFor)
 		defer idle.Stop()
@@ -37,7 +38,7 @@ func TestHeartbeatsKeepIdleConnection(t *testing.T) {
 		case <-idle.C:
 		}
 		for _, p := range []netmessage.Peer{c.c, c.sess} {
-			if pong, err := netmessage.Request(ctxT(t), p, Ping{N: 4}); err != nil || pong.N != 4 {
+			if pong, err := netmessage.Request(testutil.Ctx(t), p, Ping{N: 4}); err != nil || pong.N != 4 {
 				t.Fatalf("after idling: %+v, %v", pong, err)
 			}
 		}
@@ -54,22 +55,22 @@ func TestHeartbeatsMissing(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		t.Parallel()
 		started, release := make(chan int, 1), make(chan struct{})
-		s := startServer(t, sc.wire(), func(srv *netmessage.Server) { must(t, handleSlow(srv, started, release)) },
+		s := startServer(t, sc.wire(), func(srv *netmessage.Server) { testutil.Must(t, handleSlow(srv, started, release)) },
 			netmessage.WithTransport(base.WithHeartbeat(beatInterval, receiveTimeout)))
 		c := s.connect(t, sc.wire(), nil, netmessage.WithTransport(base.WithHeartbeat(0, 0)))
 		done := make(chan error, 1)
 		go func() {
-			_, err := netmessage.Request(ctxT(t), c.c, Slow{ID: 1})
+			_, err := netmessage.Request(testutil.Ctx(t), c.c, Slow{ID: 1})
 			done <- err
 		}()
-		recv(t, started, "handler start")
+		testutil.Recv(t, started, "handler start")
 		start := time.Now()
 		expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonConnectionLost)
 		if d := time.Since(start); d > receiveTimeout+timeoutSlack {
 			t.Errorf("the silent connection closed after %v, receive timeout %v", d, receiveTimeout)
 		}
-		closeError(t, "the client's pending request", recv(t, done, "the pending request to fail"))
-		recv(t, c.ev.closed, "client closed")
+		closeError(t, "the client's pending request", testutil.Recv(t, done, "the pending request to fail"))
+		testutil.Recv(t, c.ev.closed, "client closed")
 		close(release)
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -99,22 +98,6 @@ func eachProfile(t *testing.T, f func(t *testing.T, sc profile)) {
 	}
 }
 
-// Shorthands for the shared helpers.
-var (
-	must = testutil.Must
-	ctxT = testutil.Ctx
-)
-
-func recv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	return testutil.Recv(t, ch, what)
-}
-
-func none[T any](t testing.TB, ch <-chan T, what string) {
-	t.Helper()
-	testutil.None(t, ch, what)
-}
-
 // diff fails the test when got differs from want.
 func diff[T any](t testing.TB, what string, want, got T) {
 	t.Helper()
@@ -176,8 +159,7 @@ type server struct {
 	opened chan *netmessage.Session
 	served chan error // receives Serve's result
 
-	mu  sync.Mutex
-	all []*netmessage.Session // every session opened, waited for at cleanup
+	sessions testutil.Sessions // every session opened, waited for at cleanup
 }
 
 // startServer starts a typed server with the wire option wire (see
@@ -186,13 +168,11 @@ type server struct {
 // finished by then.
 func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Server), opts ...netmessage.ServerOption) *server {
 	t.Helper()
-	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64), served: make(chan error, 1)}
+	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64)}
 	all := []netmessage.ServerOption{
 		wire,
 		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
-			s.mu.Lock()
-			s.all = append(s.all, sess)
-			s.mu.Unlock()
+			s.sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
 		netmessage.OnSessionClosed(func(sess *netmessage.Session, reason base.CloseReason) {
@@ -204,25 +184,11 @@ func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Se
 	}
 	var err error
 	s.srv, err = netmessage.NewServer(append(all, opts...)...)
-	must(t, err)
+	testutil.Must(t, err)
 	if setup != nil {
 		setup(s.srv)
 	}
-	ln := testutil.Listen(t)
-	s.addr = ln.Addr().String()
-	go func() { s.served <- s.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		s.srv.Close()
-		if err := testutil.Recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
-			t.Errorf("Serve returned %v, want base.ErrServerClosed", err)
-		}
-		s.mu.Lock()
-		all := append([]*netmessage.Session(nil), s.all...)
-		s.mu.Unlock()
-		for _, sess := range all {
-			testutil.Closed(t, sess.Done(), "a server session to finish")
-		}
-	})
+	s.addr, s.served = testutil.ServeLoopback(t, s.srv, &s.sessions)
 	return s
 }
 
@@ -252,19 +218,16 @@ func (s *server) connect(t *testing.T, wire netmessage.Option, setup func(*netme
 	}
 	var err error
 	c.c, err = netmessage.NewClient(append(all, opts...)...)
-	must(t, err)
+	testutil.Must(t, err)
 	if setup != nil {
 		setup(c.c)
 	}
-	must(t, c.c.Connect(ctxT(t), s.addr))
-	t.Cleanup(func() {
-		c.c.Close()
-		testutil.Closed(t, c.c.Base().Session().Done(), "the client's session to finish")
-	})
-	if got := recv(t, connected, "client connected"); got != c.c {
+	testutil.Must(t, c.c.Connect(testutil.Ctx(t), s.addr))
+	testutil.CloseClient(t, c.c, c.c.Base())
+	if got := testutil.Recv(t, connected, "client connected"); got != c.c {
 		t.Errorf("OnConnected got client %p, want %p", got, c.c)
 	}
-	c.sess = recv(t, s.opened, "server session opened")
+	c.sess = testutil.Recv(t, s.opened, "server session opened")
 	return c
 }
 
@@ -324,7 +287,7 @@ func closeError(t testing.TB, what string, err error) *base.CloseError {
 // expectClose waits for a close event and checks its peer and reason.
 func expectClose(t testing.TB, what string, ch <-chan closeEvent, peer netmessage.Peer, reason base.CloseReason) {
 	t.Helper()
-	ev := recv(t, ch, what)
+	ev := testutil.Recv(t, ch, what)
 	if ev.peer != peer {
 		t.Errorf("%s: peer %p, want %p", what, ev.peer, peer)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 // received is a message with the peer its handler was given.
@@ -19,7 +20,7 @@ type received[M any] struct {
 
 func collect[M any, P netmessage.Peer](t *testing.T, r netmessage.Router[P], ch chan received[M]) {
 	t.Helper()
-	must(t, netmessage.HandleMessage(r, func(_ context.Context, p P, m M) { ch <- received[M]{p, m} }))
+	testutil.Must(t, netmessage.HandleMessage(r, func(_ context.Context, p P, m M) { ch <- received[M]{p, m} }))
 }
 
 // TestMessagesBothWays sends a rich message each way, as a value and as a
@@ -33,16 +34,16 @@ func TestMessagesBothWays(t *testing.T) {
 
 		for i, v := range []any{newRich(1), ptr(newRich(2))} {
 			want := newRich(i + 1)
-			must(t, c.c.Send(ctxT(t), v))
-			got := recv(t, atServer, "message at the server")
+			testutil.Must(t, c.c.Send(testutil.Ctx(t), v))
+			got := testutil.Recv(t, atServer, "message at the server")
 			diff(t, "client to server", want, got.msg)
 			if got.peer != c.sess {
 				t.Errorf("server handler got peer %p, want the opened session %p", got.peer, c.sess)
 			}
 			checkZone(t, sc, got.msg.Created)
 
-			must(t, c.sess.Send(ctxT(t), v))
-			got = recv(t, atClient, "message at the client")
+			testutil.Must(t, c.sess.Send(testutil.Ctx(t), v))
+			got = testutil.Recv(t, atClient, "message at the client")
 			diff(t, "server to client", want, got.msg)
 			if got.peer != c.c {
 				t.Errorf("client handler got peer %p, want the client %p", got.peer, c.c)
@@ -64,46 +65,46 @@ func TestMapsRoundTripOrFailCleanly(t *testing.T) {
 		s, c := newPair(t, sc,
 			func(srv *netmessage.Server) {
 				collect(t, srv, atServer)
-				must(t, handleEcho(srv, "server", nil))
-				must(t, handlePing(srv))
+				testutil.Must(t, handleEcho(srv, "server", nil))
+				testutil.Must(t, handlePing(srv))
 			},
 			func(cl *netmessage.Client) {
 				collect(t, cl, atClient)
-				must(t, handleEcho(cl, "client", nil))
+				testutil.Must(t, handleEcho(cl, "client", nil))
 			})
 		want := newRichMaps(7)
 
 		if !sc.maps {
-			err := c.c.Send(ctxT(t), want)
+			err := c.c.Send(testutil.Ctx(t), want)
 			if err == nil || !strings.Contains(err.Error(), "map") {
 				t.Fatalf("XML Send of a map: got %v, want an error about maps", err)
 			}
-			_, err = netmessage.Request(ctxT(t), c.c, MapEchoRequest{Payload: want})
+			_, err = netmessage.Request(testutil.Ctx(t), c.c, MapEchoRequest{Payload: want})
 			if err == nil || !strings.Contains(err.Error(), "map") {
 				t.Fatalf("XML Request with a map: got %v, want an error about maps", err)
 			}
-			if err := c.sess.Send(ctxT(t), &want); err == nil {
+			if err := c.sess.Send(testutil.Ctx(t), &want); err == nil {
 				t.Fatal("XML Send of a map from the server: no error")
 			}
-			none(t, atServer, "map message at the server")
-			none(t, atClient, "map message at the client")
-			if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
+			testutil.None(t, atServer, "map message at the server")
+			testutil.None(t, atClient, "map message at the client")
+			if p, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
 				t.Fatalf("connection after refused sends: %+v, %v", p, err)
 			}
 			noErrors(t, "server", s.ev)
 			return
 		}
 
-		must(t, c.c.Send(ctxT(t), want))
-		diff(t, "client to server", want, recv(t, atServer, "map message at the server").msg)
-		must(t, c.sess.Send(ctxT(t), &want))
-		diff(t, "server to client", want, recv(t, atClient, "map message at the client").msg)
+		testutil.Must(t, c.c.Send(testutil.Ctx(t), want))
+		diff(t, "client to server", want, testutil.Recv(t, atServer, "map message at the server").msg)
+		testutil.Must(t, c.sess.Send(testutil.Ctx(t), &want))
+		diff(t, "server to client", want, testutil.Recv(t, atClient, "map message at the client").msg)
 
-		resp, err := netmessage.Request(ctxT(t), c.c, MapEchoRequest{Payload: want})
-		must(t, err)
+		resp, err := netmessage.Request(testutil.Ctx(t), c.c, MapEchoRequest{Payload: want})
+		testutil.Must(t, err)
 		diff(t, "client request", MapEchoResponse{Payload: want, By: "server"}, resp)
-		resp, err = netmessage.Request(ctxT(t), c.sess, &MapEchoRequest{Payload: want})
-		must(t, err)
+		resp, err = netmessage.Request(testutil.Ctx(t), c.sess, &MapEchoRequest{Payload: want})
+		testutil.Must(t, err)
 		diff(t, "server request", MapEchoResponse{Payload: want, By: "client"}, resp)
 	})
 }
@@ -131,7 +132,7 @@ func TestLargeMessages(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan received[Rich], 1), make(chan received[Rich], 1)
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { collect(t, srv, atServer); must(t, handlePing(srv)) },
+			func(srv *netmessage.Server) { collect(t, srv, atServer); testutil.Must(t, handlePing(srv)) },
 			func(cl *netmessage.Client) { collect(t, cl, atClient) })
 
 		want := newRich(3)
@@ -140,20 +141,20 @@ func TestLargeMessages(t *testing.T) {
 		for i := range want.Numbers {
 			want.Numbers[i] = i * i
 		}
-		must(t, c.c.Send(ctxT(t), want))
-		diff(t, "client to server", want, recv(t, atServer, "large message at the server").msg)
-		must(t, c.sess.Send(ctxT(t), want))
-		diff(t, "server to client", want, recv(t, atClient, "large message at the client").msg)
+		testutil.Must(t, c.c.Send(testutil.Ctx(t), want))
+		diff(t, "client to server", want, testutil.Recv(t, atServer, "large message at the server").msg)
+		testutil.Must(t, c.sess.Send(testutil.Ctx(t), want))
+		diff(t, "server to client", want, testutil.Recv(t, atClient, "large message at the client").msg)
 
 		huge := newRich(4)
 		huge.Title = strings.Repeat("x", 5<<20)
-		if err := c.c.Send(ctxT(t), huge); !errors.Is(err, base.ErrPacketTooLarge) {
+		if err := c.c.Send(testutil.Ctx(t), huge); !errors.Is(err, base.ErrPacketTooLarge) {
 			t.Fatalf("oversized Send: %v, want base.ErrPacketTooLarge", err)
 		}
-		if _, err := netmessage.Request(ctxT(t), c.c, EchoRequest{Payload: huge}); !errors.Is(err, base.ErrPacketTooLarge) {
+		if _, err := netmessage.Request(testutil.Ctx(t), c.c, EchoRequest{Payload: huge}); !errors.Is(err, base.ErrPacketTooLarge) {
 			t.Fatalf("oversized Request: %v, want base.ErrPacketTooLarge", err)
 		}
-		if p, err := netmessage.Request(ctxT(t), c.c, Ping{N: 1}); err != nil || p.N != 1 {
+		if p, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 1}); err != nil || p.N != 1 {
 			t.Fatalf("after the refused sends: %+v, %v", p, err)
 		}
 		noErrors(t, "server", s.ev)

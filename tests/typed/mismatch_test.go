@@ -31,11 +31,11 @@ func TestMismatchedSerializers(t *testing.T) {
 			t.Run("client "+clientSC.name, func(t *testing.T) {
 				atServer, atClient := make(chan received[Rich], 1), make(chan received[Rich], 1)
 				s := startServer(t, serverSC.wire(), func(srv *netmessage.Server) {
-					must(t, handleEcho(srv, "server", nil))
+					testutil.Must(t, handleEcho(srv, "server", nil))
 					collect(t, srv, atServer)
 				})
 				c := s.connect(t, clientSC.wire(), func(cl *netmessage.Client) {
-					must(t, handleEcho(cl, "client", nil))
+					testutil.Must(t, handleEcho(cl, "client", nil))
 					collect(t, cl, atClient)
 				})
 
@@ -49,7 +49,7 @@ func TestMismatchedSerializers(t *testing.T) {
 					{"server to client", c.sess, c.ev, atClient},
 				} {
 					start := time.Now()
-					resp, err := netmessage.Request(ctxT(t), d.caller, EchoRequest{Payload: newRich(1)})
+					resp, err := netmessage.Request(testutil.Ctx(t), d.caller, EchoRequest{Payload: newRich(1)})
 					testutil.Within(t, d.name+": request", time.Since(start), 0, unhandledWithin)
 					var re *netmessage.RemoteError
 					switch {
@@ -64,8 +64,8 @@ func TestMismatchedSerializers(t *testing.T) {
 					}
 					t.Logf("%s: %v", d.name, err)
 
-					must(t, d.caller.Send(ctxT(t), newRich(2)))
-					ev := recv(t, d.handler.errs, d.name+": decode error event")
+					testutil.Must(t, d.caller.Send(testutil.Ctx(t), newRich(2)))
+					ev := testutil.Recv(t, d.handler.errs, d.name+": decode error event")
 					if !strings.Contains(ev.err.Error(), "unmarshal") {
 						t.Errorf("%s: error event %v, want a decode error", d.name, ev.err)
 					}
@@ -77,7 +77,7 @@ func TestMismatchedSerializers(t *testing.T) {
 
 					// Still connected: a request that needs no decoding is
 					// answered.
-					if _, err := netmessage.Request(ctxT(t), d.caller, Orphan{}); !errors.Is(err, netmessage.ErrUnhandled) {
+					if _, err := netmessage.Request(testutil.Ctx(t), d.caller, Orphan{}); !errors.Is(err, netmessage.ErrUnhandled) {
 						t.Errorf("%s: unhandled request after the mismatch: %v", d.name, err)
 					}
 				}

@@ -27,13 +27,13 @@ func TestErrorEventPeerAfterClose(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		s := startServer(t, sc.wire(), nil)
 		conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
-		must(t, err)
+		testutil.Must(t, err)
 		defer conn.Close()
-		opened := recv(t, s.opened, "session opened")
+		opened := testutil.Recv(t, s.opened, "session opened")
 		_, err = conn.Write([]byte(sc.protocolError))
-		must(t, err)
+		testutil.Must(t, err)
 		expectClose(t, "session closed", s.ev.closed, opened, base.ReasonProtocolError)
-		ev := recv(t, s.ev.errs, "close error event")
+		ev := testutil.Recv(t, s.ev.errs, "close error event")
 		if !errors.Is(ev.err, base.ReasonProtocolError) {
 			t.Errorf("error event %v, want the protocol error", ev.err)
 		}
@@ -65,9 +65,9 @@ func TestUndecodableRequestRaisesErrorEvent(t *testing.T) {
 		if !sc.errorResponses {
 			opts = append(opts, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 		}
-		s := startServer(t, sc.wire(), func(srv *netmessage.Server) { must(t, handleEcho(srv, "server", nil)) }, toServer(opts)...)
+		s := startServer(t, sc.wire(), func(srv *netmessage.Server) { testutil.Must(t, handleEcho(srv, "server", nil)) }, toServer(opts)...)
 		c := s.connect(t, clientWire, nil, toClient(opts)...)
-		_, err := netmessage.Request(ctxT(t), c.c, EchoRequest{Payload: newRich(1)})
+		_, err := netmessage.Request(testutil.Ctx(t), c.c, EchoRequest{Payload: newRich(1)})
 		if sc.errorResponses {
 			if re := remoteError(t, "request", err); re.Code != netmessage.CodeBadRequest {
 				t.Fatalf("request: %v, want CodeBadRequest", err)

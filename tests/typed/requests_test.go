@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 // TestRequestsBothWays sends typed requests client to server and server
@@ -13,22 +14,22 @@ func TestRequestsBothWays(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		srvPeers, cliPeers := make(chan netmessage.Peer, 4), make(chan netmessage.Peer, 4)
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { must(t, handleEcho(srv, "server", srvPeers)) },
-			func(cl *netmessage.Client) { must(t, handleEcho(cl, "client", cliPeers)) })
+			func(srv *netmessage.Server) { testutil.Must(t, handleEcho(srv, "server", srvPeers)) },
+			func(cl *netmessage.Client) { testutil.Must(t, handleEcho(cl, "client", cliPeers)) })
 
 		for i := range 2 {
 			want := newRich(10 + i)
-			resp, err := netmessage.Request(ctxT(t), c.c, EchoRequest{Payload: want, Seq: i})
-			must(t, err)
+			resp, err := netmessage.Request(testutil.Ctx(t), c.c, EchoRequest{Payload: want, Seq: i})
+			testutil.Must(t, err)
 			diff(t, "client's request", EchoResponse{Payload: want, Seq: i, By: "server"}, resp)
-			if p := recv(t, srvPeers, "server handler"); p != c.sess {
+			if p := testutil.Recv(t, srvPeers, "server handler"); p != c.sess {
 				t.Errorf("server handler got peer %p, want the opened session %p", p, c.sess)
 			}
 
-			resp, err = netmessage.Request(ctxT(t), c.sess, &EchoRequest{Payload: want, Seq: -i})
-			must(t, err)
+			resp, err = netmessage.Request(testutil.Ctx(t), c.sess, &EchoRequest{Payload: want, Seq: -i})
+			testutil.Must(t, err)
 			diff(t, "server's request", EchoResponse{Payload: want, Seq: -i, By: "client"}, resp)
-			if p := recv(t, cliPeers, "client handler"); p != c.c {
+			if p := testutil.Recv(t, cliPeers, "client handler"); p != c.c {
 				t.Errorf("client handler got peer %p, want the client %p", p, c.c)
 			}
 		}
@@ -43,17 +44,17 @@ func TestRequestsBothWays(t *testing.T) {
 func TestNestedRequests(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { must(t, handleChain(srv, "server")) },
-			func(cl *netmessage.Client) { must(t, handleChain(cl, "client")) })
+			func(srv *netmessage.Server) { testutil.Must(t, handleChain(srv, "server")) },
+			func(cl *netmessage.Client) { testutil.Must(t, handleChain(cl, "client")) })
 
-		res, err := netmessage.Request(ctxT(t), c.c, Chain{Depth: 5})
-		must(t, err)
+		res, err := netmessage.Request(testutil.Ctx(t), c.c, Chain{Depth: 5})
+		testutil.Must(t, err)
 		diff(t, "chain from the client", ChainResult{Trail: []string{
 			"server@5", "client@4", "server@3", "client@2", "server@1", "client@0",
 		}}, res)
 
-		res, err = netmessage.Request(ctxT(t), c.sess, Chain{Depth: 5, Trail: []string{"start"}})
-		must(t, err)
+		res, err = netmessage.Request(testutil.Ctx(t), c.sess, Chain{Depth: 5, Trail: []string{"start"}})
+		testutil.Must(t, err)
 		diff(t, "chain from the server", ChainResult{Trail: []string{
 			"start", "client@5", "server@4", "client@3", "server@2", "client@1", "server@0",
 		}}, res)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
+	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
 // inFlightPair is a pair whose server answers Slow when released; the
@@ -15,7 +16,7 @@ func inFlightPair(t *testing.T, sc profile) (*server, *client, chan int, chan st
 	t.Helper()
 	started, release := make(chan int, 4), make(chan struct{})
 	s, c := newPair(t, sc,
-		func(srv *netmessage.Server) { must(t, handleSlow(srv, started, release)) },
+		func(srv *netmessage.Server) { testutil.Must(t, handleSlow(srv, started, release)) },
 		func(cl *netmessage.Client) { ignoreProbes(t, cl) })
 	return s, c, started, release
 }
@@ -32,14 +33,14 @@ func TestShutdownAnswersInFlightRequest(t *testing.T) {
 		}
 		answers := make(chan answer, 1)
 		go func() {
-			resp, err := netmessage.Request(ctxT(t), c.c, Slow{ID: 42})
+			resp, err := netmessage.Request(testutil.Ctx(t), c.c, Slow{ID: 42})
 			answers <- answer{resp, err}
 		}()
-		recv(t, started, "handler start")
+		testutil.Recv(t, started, "handler start")
 
 		shutdown := make(chan error, 1)
-		go func() { shutdown <- s.srv.Shutdown(ctxT(t)) }()
-		if err := recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
+		go func() { shutdown <- s.srv.Shutdown(testutil.Ctx(t)) }()
+		if err := testutil.Recv(t, s.served, "Serve to return"); !errors.Is(err, base.ErrServerClosed) {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 		s.served <- base.ErrServerClosed // for the cleanup's check
@@ -56,19 +57,19 @@ func TestShutdownAnswersInFlightRequest(t *testing.T) {
 		// fails when the connection closes.
 		late := make(chan error, 1)
 		go func() {
-			_, err := netmessage.Request(ctxT(t), c.c, Slow{ID: 43})
+			_, err := netmessage.Request(testutil.Ctx(t), c.c, Slow{ID: 43})
 			late <- err
 		}()
 
 		close(release)
-		a := recv(t, answers, "the in-flight request")
+		a := testutil.Recv(t, answers, "the in-flight request")
 		if a.err != nil || a.resp.ID != 42 {
 			t.Fatalf("in-flight request: %+v, %v; want its answer", a.resp, a.err)
 		}
 		// (*base.CloseError once the client has read the end of the stream,
 		// plain base.ErrClosed if the client was already draining when the
 		// request started.)
-		if err := recv(t, late, "the late request to fail"); !errors.Is(err, base.ErrClosed) {
+		if err := testutil.Recv(t, late, "the late request to fail"); !errors.Is(err, base.ErrClosed) {
 			t.Errorf("request sent during the shutdown: %v, want ErrClosed", err)
 		}
 		select {
@@ -76,12 +77,12 @@ func TestShutdownAnswersInFlightRequest(t *testing.T) {
 			t.Errorf("the request %d sent during the shutdown was handled", id)
 		default:
 		}
-		if err := recv(t, shutdown, "Shutdown to return"); err != nil {
+		if err := testutil.Recv(t, shutdown, "Shutdown to return"); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 		expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonGraceful)
 		expectClose(t, "client closed", c.ev.closed, c.c, base.ReasonGraceful)
-		if err := c.c.Connect(ctxT(t), s.addr); err == nil {
+		if err := c.c.Connect(testutil.Ctx(t), s.addr); err == nil {
 			t.Error("Connect to a shut-down server succeeded")
 		}
 		noErrors(t, "server", s.ev)
@@ -99,13 +100,13 @@ func TestDisconnectAnswersInFlightRequest(t *testing.T) {
 				s, c, started, release := inFlightPair(t, sc)
 				answers := make(chan error, 1)
 				go func() {
-					resp, err := netmessage.Request(ctxT(t), c.c, Slow{ID: 7})
+					resp, err := netmessage.Request(testutil.Ctx(t), c.c, Slow{ID: 7})
 					if err == nil && resp.ID != 7 {
 						err = errors.New("wrong answer")
 					}
 					answers <- err
 				}()
-				recv(t, started, "handler start")
+				testutil.Recv(t, started, "handler start")
 
 				var p netmessage.Peer = c.sess
 				if from == "client" {
@@ -117,10 +118,10 @@ func TestDisconnectAnswersInFlightRequest(t *testing.T) {
 				// disconnect, or it read the client's end of stream.
 				waitDraining(t, c.sess)
 				close(release)
-				if err := recv(t, answers, "the in-flight request"); err != nil {
+				if err := testutil.Recv(t, answers, "the in-flight request"); err != nil {
 					t.Fatalf("in-flight request: %v", err)
 				}
-				if err := recv(t, disconnected, "Disconnect to return"); err != nil {
+				if err := testutil.Recv(t, disconnected, "Disconnect to return"); err != nil {
 					t.Errorf("Disconnect: %v", err)
 				}
 				expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonGraceful)

@@ -44,12 +44,12 @@ func newSlowPair(t *testing.T, sc profile, opts ...netmessage.Option) *slowPair 
 		srvRelease: make(chan struct{}), cliRelease: make(chan struct{}),
 	}
 	p.s = startServer(t, sc.wire(), func(srv *netmessage.Server) {
-		must(t, handleSlow(srv, p.srvStarted, p.srvRelease))
-		must(t, handlePing(srv))
+		testutil.Must(t, handleSlow(srv, p.srvStarted, p.srvRelease))
+		testutil.Must(t, handlePing(srv))
 	}, toServer(opts)...)
 	p.c = p.s.connect(t, sc.wire(), func(cl *netmessage.Client) {
-		must(t, handleSlow(cl, p.cliStarted, p.cliRelease))
-		must(t, handlePing(cl))
+		testutil.Must(t, handleSlow(cl, p.cliStarted, p.cliRelease))
+		testutil.Must(t, handlePing(cl))
 	}, toClient(opts)...)
 	p.callers = []direction{
 		{"client to server", p.c.c, p.srvStarted, p.srvRelease, p.s.ev},
@@ -68,7 +68,7 @@ func TestResponseTimeout(t *testing.T) {
 		for _, useCtx := range []bool{false, true} {
 			p := newSlowPair(t, sc, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 			for _, d := range p.callers {
-				ctx := ctxT(t)
+				ctx := testutil.Ctx(t)
 				if useCtx {
 					// A context deadline later than the response timeout
 					// leaves the response timeout in charge.
@@ -79,7 +79,7 @@ func TestResponseTimeout(t *testing.T) {
 				start := time.Now()
 				_, err := netmessage.Request(ctx, d.caller, Slow{ID: 1})
 				elapsed := time.Since(start)
-				if got := recv(t, d.started, d.name+": handler start"); got != 1 {
+				if got := testutil.Recv(t, d.started, d.name+": handler start"); got != 1 {
 					t.Errorf("%s: handler got id %d", d.name, got)
 				}
 				if !errors.Is(err, base.ErrRequestTimeout) {
@@ -108,7 +108,7 @@ func TestContextDeadline(t *testing.T) {
 				defer cancel()
 				_, err := netmessage.Request(ctx, d.caller, Slow{ID: 2})
 				elapsed := time.Since(start)
-				recv(t, d.started, "handler start")
+				testutil.Recv(t, d.started, "handler start")
 				if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, base.ErrRequestTimeout) {
 					t.Fatalf("got %v (%T), want the context's DeadlineExceeded", err, err)
 				}
@@ -122,10 +122,10 @@ func TestContextDeadline(t *testing.T) {
 					_, err := netmessage.Request(ctx, d.caller, Slow{ID: 3})
 					done <- err
 				}()
-				recv(t, d.started, "handler start")
+				testutil.Recv(t, d.started, "handler start")
 				start = time.Now()
 				cancel()
-				err = recv(t, done, "cancelled request to return")
+				err = testutil.Recv(t, done, "cancelled request to return")
 				if !errors.Is(err, context.Canceled) {
 					t.Fatalf("cancelled: got %v, want context.Canceled", err)
 				}
@@ -147,9 +147,9 @@ func (p *slowPair) checkLateAnswers(t *testing.T) {
 		for n := range 3 {
 			// The short response timeout applies to these pings too: on a
 			// starved machine one may time out, which is no failure here.
-			pong, err := netmessage.Request(ctxT(t), d.caller, Ping{N: n})
+			pong, err := netmessage.Request(testutil.Ctx(t), d.caller, Ping{N: n})
 			for try := 0; errors.Is(err, base.ErrRequestTimeout) && try < 10; try++ {
-				pong, err = netmessage.Request(ctxT(t), d.caller, Ping{N: n})
+				pong, err = netmessage.Request(testutil.Ctx(t), d.caller, Ping{N: n})
 			}
 			if err != nil || pong.N != n {
 				t.Fatalf("%s: ping after late answers: %+v, %v", d.name, pong, err)

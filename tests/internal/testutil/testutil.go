@@ -1,6 +1,7 @@
 // Package testutil holds the helpers the integration suites share: bounded
-// waits on events, contexts that end with the test, loopback listeners and
-// the switch for tests that pin down known SDK bugs.
+// waits on events, contexts that end with the test, loopback listeners,
+// and servers and clients that are closed and waited for when the test
+// ends.
 package testutil
 
 import (
