@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Client connects to one server. Its connection is a *Session; the client's
@@ -18,7 +19,8 @@ type Client struct {
 
 	mu         sync.Mutex
 	sess       *Session
-	addr       string // of the last successful Connect
+	cur        atomic.Pointer[Session] // sess, for reading without mu
+	addr       string                  // of the last successful Connect
 	connecting bool
 	loop       *redial // the reconnect loop, until its goroutine ends
 }
@@ -91,16 +93,13 @@ func (c *Client) open(conn net.Conn, cfg *config) {
 	s := newSession(0, conn, c.newProto(), cfg)
 	s.onEnd = c.ended
 	c.sess = s
+	c.cur.Store(s)
 	s.start()
 }
 
 // Session returns the current connection: the open one, or the last one
 // after it closed (see Session.Err), or nil before the first Connect.
-func (c *Client) Session() *Session {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess
-}
+func (c *Client) Session() *Session { return c.cur.Load() }
 
 // ActiveSession returns the open connection. Without one it returns an
 // error matching ErrNotConnected; after a connection closed, the error also
@@ -108,6 +107,11 @@ func (c *Client) Session() *Session {
 // CloseReason and ErrClosed (with errors.Is), and says whether the client
 // is reconnecting.
 func (c *Client) ActiveSession() (*Session, error) {
+	// The open connection is found without the lock: each call of Request
+	// and SendMessage comes here.
+	if s := c.cur.Load(); s != nil && s.closeErr.Load() == nil {
+		return s, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sess == nil {

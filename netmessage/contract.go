@@ -41,6 +41,8 @@ type Peer interface {
 
 // Serializer turns packet values into bytes and back. The serializers module
 // has XML, JSON and msgpack implementations; both ends must use the same.
+// Unmarshal must not keep data, nor make the value it fills refer to it,
+// after it returns: the typed layer decodes from buffers it reuses.
 type Serializer interface {
 	Marshal(v any) ([]byte, error)
 	Unmarshal(data []byte, v any) error

@@ -49,26 +49,28 @@ func (ep *endpoint) unhandled(p Peer, kind base.Kind, id string) {
 	}
 }
 
-// encodeValue returns the message or request payload for v.
-func (ep *endpoint) encodeValue(v any) ([]byte, error) {
+// appendValue appends the message or request payload for v to dst.
+func (ep *endpoint) appendValue(dst []byte, v any) ([]byte, error) {
 	t, err := packetType(v)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	id, err := ep.types.id(t)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	return encode(ep.ser, id, v)
+	return appendPayload(dst, ep.ser, id, v)
 }
 
 // send sends msg as a message on s.
 func (ep *endpoint) send(ctx context.Context, s *base.Session, msg any) error {
-	payload, err := ep.encodeValue(msg)
-	if err != nil {
-		return err
+	b := getBuffer()
+	payload, err := ep.appendValue(*b, msg)
+	if err == nil {
+		err = s.SendMessage(ctx, payload) // copies payload
 	}
-	return s.SendMessage(ctx, payload)
+	putBuffer(b, payload)
+	return err
 }
 
 // Request sends req to p and returns its typed response. The response type
@@ -86,27 +88,40 @@ func Request[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, req R
 	if err != nil {
 		return resp, err
 	}
-	payload, err := ep.encodeValue(req)
+	b := getBuffer()
+	payload, err := ep.appendValue(*b, req)
 	if err != nil {
+		putBuffer(b, payload)
 		return resp, err
 	}
-	raw, err := s.Request(ctx, payload)
-	if err != nil {
-		return resp, err
+	// The response gets a buffer of its own: a peer may answer (wrongly)
+	// before base has copied the request, and that must not touch it.
+	rb := getBuffer()
+	raw, err := s.RequestAppend(ctx, *rb, payload)
+	putBuffer(b, payload)
+	if err == nil {
+		err = ep.decodeResponse(raw, &resp, reflect.TypeFor[Resp]())
 	}
+	putBuffer(rb, raw)
+	return resp, err
+}
+
+// decodeResponse decodes a response payload of type t into resp. Nothing
+// it returns refers to raw.
+func (ep *endpoint) decodeResponse(raw []byte, resp any, t reflect.Type) error {
 	id, body, err := decodeResponse(raw)
 	if err != nil {
-		return resp, err
+		return err
 	}
-	want, err := ep.types.id(reflect.TypeFor[Resp]())
+	want, err := ep.types.id(t)
 	if err != nil {
-		return resp, err
+		return err
 	}
 	if string(id) != want {
-		return resp, fmt.Errorf("%w: response is a %q, want %q", ErrMalformed, id, want)
+		return fmt.Errorf("%w: response is a %q, want %q", ErrMalformed, id, want)
 	}
-	if err := ep.ser.Unmarshal(body, &resp); err != nil {
-		return resp, fmt.Errorf("netmessage: %s unmarshal response %s: %w", ep.ser.Name(), want, err)
+	if err := ep.ser.Unmarshal(body, resp); err != nil {
+		return fmt.Errorf("netmessage: %s unmarshal response %s: %w", ep.ser.Name(), want, err)
 	}
-	return resp, nil
+	return nil
 }

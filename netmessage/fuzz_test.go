@@ -94,11 +94,11 @@ const maxRemoteMessage = maxTypeIDLen + 1024
 func FuzzDecode(f *testing.F) {
 	for i, ser := range fuzzSerializers {
 		which := uint8(i)
-		ask, err := encode(ser, askID, fuzzAsk{Text: "hi", N: 7, Tags: []string{"a"}})
+		ask, err := appendPayload(nil, ser, askID, fuzzAsk{Text: "hi", N: 7, Tags: []string{"a"}})
 		if err != nil {
 			f.Fatal(err)
 		}
-		note, err := encode(ser, noteID, fuzzNote{Text: "note"})
+		note, err := appendPayload(nil, ser, noteID, fuzzNote{Text: "note"})
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -42,9 +42,10 @@ func HandleMessage[M any, P Peer](r Router[P], f func(ctx context.Context, p P, 
 		return err
 	}
 	ser := rt.ep.ser
+	var pool valuePool[M]
 	h := func(ctx context.Context, p P, body []byte) error {
-		var msg M
-		if err := ser.Unmarshal(body, &msg); err != nil {
+		msg, err := pool.unmarshal(ser, body)
+		if err != nil {
 			return fmt.Errorf("netmessage: %s unmarshal message %s: %w", ser.Name(), id, err)
 		}
 		f(ctx, p, msg)
@@ -73,9 +74,10 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 		return err
 	}
 	ep := rt.ep
+	var pool valuePool[Req]
 	h := func(ctx context.Context, p P, body []byte) (out []byte) {
-		var req Req
-		if err := ep.ser.Unmarshal(body, &req); err != nil {
+		req, err := pool.unmarshal(ep.ser, body)
+		if err != nil {
 			err = fmt.Errorf("netmessage: %s unmarshal request %s: %w", ep.ser.Name(), reqID, err)
 			ep.report(p, err)
 			return encodeFailure(statusBadRequest, err.Error())
@@ -101,6 +103,26 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 	rt.requests[reqID] = h
 	rt.mu.Unlock()
 	return nil
+}
+
+// valuePool holds zeroed values of a type for Unmarshal to fill, so that a
+// decoded value is copied out of reused memory instead of allocated each
+// time. Nothing outside unmarshal refers to a pooled value.
+type valuePool[T any] struct{ p sync.Pool }
+
+// unmarshal decodes data into a value of type T, as Unmarshal into a new
+// zero T would.
+func (vp *valuePool[T]) unmarshal(ser Serializer, data []byte) (T, error) {
+	v, _ := vp.p.Get().(*T)
+	if v == nil {
+		v = new(T)
+	}
+	err := ser.Unmarshal(data, v)
+	out := *v
+	var zero T
+	*v = zero
+	vp.p.Put(v)
+	return out, err
 }
 
 // RemoveHandler removes the message or request handler for type T and

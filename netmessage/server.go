@@ -143,7 +143,9 @@ func (srv *Server) Sessions() []*Session {
 // Broadcast sends msg to every open session. It encodes msg once and
 // returns the errors of the sessions it could not queue msg on, joined.
 func (srv *Server) Broadcast(ctx context.Context, msg any) error {
-	payload, err := srv.ep.encodeValue(msg)
+	buf := getBuffer()
+	payload, err := srv.ep.appendValue(*buf, msg)
+	defer putBuffer(buf, payload)
 	if err != nil {
 		return err
 	}

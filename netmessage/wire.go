@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // The typed layer's payload inside a base packet:
@@ -35,15 +36,41 @@ func appendHeader(dst []byte, id string) []byte {
 	return append(dst, id...)
 }
 
-// encode returns the payload for v: its type id and its serialized body.
-func encode(ser Serializer, id string, v any) ([]byte, error) {
+// appendPayload appends the payload for v to dst: its type id and its
+// serialized body.
+func appendPayload(dst []byte, ser Serializer, id string, v any) ([]byte, error) {
 	body, err := ser.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("netmessage: %s marshal %s: %w", ser.Name(), id, err)
+		return dst, fmt.Errorf("netmessage: %s marshal %s: %w", ser.Name(), id, err)
 	}
-	out := make([]byte, 0, binary.MaxVarintLen64+len(id)+len(body))
-	out = appendHeader(out, id)
-	return append(out, body...), nil
+	dst = appendHeader(dst, id)
+	return append(dst, body...), nil
+}
+
+// maxPooledBuffer bounds the capacity of the buffers kept in bufPool, so a
+// burst of large packets does not pin their memory.
+const maxPooledBuffer = 64 << 10
+
+// bufPool holds buffers for payloads that are dead once a call returns:
+// base copies a payload into its write buffer before SendMessage or the
+// sending step of RequestAppend returns, and serializers do not keep the
+// bytes they decode (see Serializer).
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// getBuffer returns an empty pooled buffer.
+func getBuffer() *[]byte {
+	b := bufPool.Get().(*[]byte)
+	*b = (*b)[:0]
+	return b
+}
+
+// putBuffer returns b, grown to buf, to the pool.
+func putBuffer(b *[]byte, buf []byte) {
+	if cap(buf) > maxPooledBuffer {
+		return
+	}
+	*b = buf[:0]
+	bufPool.Put(b)
 }
 
 // splitHeader parses the type id prefix. The id aliases p.

@@ -1,0 +1,155 @@
+package netmessage_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/netmessage-go/netmessage/netmessage"
+)
+
+// benchPacket is a request and its answer: a few small fields, about 100
+// bytes in msgpack, like the packets of tests/bench.
+type benchPacket struct {
+	ID     uint64
+	Method string
+	Seq    uint32
+	OK     bool
+	Score  float64
+	Tags   []string
+	Data   []byte
+}
+
+type benchCall struct {
+	netmessage.Returns[benchReply]
+	benchPacket
+}
+
+type benchReply struct{ benchPacket }
+
+type benchNote struct{ benchPacket }
+
+var benchSmall = benchPacket{
+	ID: 0x1234567, Method: "Catalogue.Lookup", Seq: 42, OK: true, Score: 0.75,
+	Tags: []string{"alpha", "beta", "gamma"},
+}
+
+var benchLarge = func() benchPacket {
+	p := benchSmall
+	p.Data = make([]byte, 16<<10)
+	for i := range p.Data {
+		p.Data[i] = 'a' + byte(i%26)
+	}
+	return p
+}()
+
+// benchPair returns a client connected to a typed server over loopback
+// that echoes benchCall and, for a benchNote with Seq 0, closes last.
+func benchPair(b *testing.B, last chan<- struct{}) *netmessage.Client {
+	b.Helper()
+	srv, err := netmessage.NewServer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = errors.Join(
+		netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, req benchCall) (benchReply, error) {
+			return benchReply{req.benchPacket}, nil
+		}),
+		netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m benchNote) {
+			if m.Seq == 0 {
+				close(last)
+			}
+		}),
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.Serve(ln) }()
+	c, err := netmessage.NewClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		c.Close()
+		srv.Close()
+		wg.Wait()
+	})
+	if err := c.Connect(context.Background(), ln.Addr().String()); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func benchRequest(b *testing.B, c *netmessage.Client, want *benchPacket) {
+	resp, err := netmessage.Request(context.Background(), c, benchCall{benchPacket: *want})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if resp.ID != want.ID || len(resp.Data) != len(want.Data) {
+		b.Fatalf("wrong answer: %+v", resp)
+	}
+}
+
+// BenchmarkRequest measures typed requests one at a time; allocations
+// count both ends.
+func BenchmarkRequest(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		p    *benchPacket
+	}{{"small", &benchSmall}, {"16KiB", &benchLarge}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := benchPair(b, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				benchRequest(b, c, bc.p)
+			}
+		})
+	}
+}
+
+// BenchmarkRequestParallel measures typed requests from 64 callers per
+// core on one connection.
+func BenchmarkRequestParallel(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		p    *benchPacket
+	}{{"small", &benchSmall}, {"16KiB", &benchLarge}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := benchPair(b, nil)
+			b.ReportAllocs()
+			b.SetParallelism(64)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					benchRequest(b, c, bc.p)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkSend measures one-way typed messages until the server's
+// handler has received the last.
+func BenchmarkSend(b *testing.B) {
+	last := make(chan struct{})
+	c := benchPair(b, last)
+	ctx := context.Background()
+	msg := benchNote{benchSmall}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Send(ctx, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := c.Send(ctx, benchNote{}); err != nil {
+		b.Fatal(err)
+	}
+	<-last
+}
