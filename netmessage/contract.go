@@ -48,3 +48,11 @@ type Serializer interface {
 	Unmarshal(data []byte, v any) error
 	Name() string
 }
+
+// A MarshalAppender is a Serializer that can append an encoding to a
+// buffer, returning the extended buffer (or dst unchanged, with an error).
+// The typed layer then encodes packets straight into its reused buffers
+// instead of copying each encoding; the msgpack serializer has it.
+type MarshalAppender interface {
+	MarshalAppend(dst []byte, v any) ([]byte, error)
+}

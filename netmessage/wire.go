@@ -39,12 +39,25 @@ func appendHeader(dst []byte, id string) []byte {
 // appendPayload appends the payload for v to dst: its type id and its
 // serialized body.
 func appendPayload(dst []byte, ser Serializer, id string, v any) ([]byte, error) {
-	body, err := ser.Marshal(v)
-	if err != nil {
-		return dst, fmt.Errorf("netmessage: %s marshal %s: %w", ser.Name(), id, err)
+	return appendBody(appendHeader(dst, id), dst, ser, id, v)
+}
+
+// appendBody appends the serialized v to b. On error it returns orig, the
+// buffer as it was before the caller's header.
+func appendBody(b, orig []byte, ser Serializer, id string, v any) ([]byte, error) {
+	var err error
+	if a, ok := ser.(MarshalAppender); ok {
+		b, err = a.MarshalAppend(b, v)
+	} else {
+		var body []byte
+		if body, err = ser.Marshal(v); err == nil {
+			b = append(b, body...)
+		}
 	}
-	dst = appendHeader(dst, id)
-	return append(dst, body...), nil
+	if err != nil {
+		return orig, fmt.Errorf("netmessage: %s marshal %s: %w", ser.Name(), id, err)
+	}
+	return b, nil
 }
 
 // maxPooledBuffer bounds the capacity of the buffers kept in bufPool, so a
@@ -85,13 +98,8 @@ func splitHeader(p []byte) (id, body []byte, err error) {
 
 // encodeOK returns a success response payload.
 func encodeOK(ser Serializer, id string, v any) ([]byte, error) {
-	body, err := ser.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("netmessage: %s marshal %s: %w", ser.Name(), id, err)
-	}
-	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(id)+len(body))
-	out = appendHeader(append(out, statusOK), id)
-	return append(out, body...), nil
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(id)+128)
+	return appendBody(appendHeader(append(b, statusOK), id), nil, ser, id, v)
 }
 
 // encodeFailure returns an error response payload.

@@ -1,8 +1,10 @@
 package msgpack
 
 import (
+	"bytes"
 	"encoding"
 	"reflect"
+	"sync"
 
 	vmsgpack "github.com/vmihailenco/msgpack/v5"
 
@@ -23,20 +25,32 @@ func (Serializer) Name() string { return name }
 
 // Marshal returns the MessagePack encoding of v. It returns an error,
 // without encoding anything, if v holds a type MessagePack cannot carry.
-func (Serializer) Marshal(v any) ([]byte, error) {
+func (s Serializer) Marshal(v any) ([]byte, error) { return s.MarshalAppend(nil, v) }
+
+// MarshalAppend appends the MessagePack encoding of v to dst and returns the
+// extended buffer. On error it returns dst unchanged, with the error
+// Marshal would return.
+func (Serializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	if err := policy.Check(rv); err != nil {
-		return nil, check.Wrap(name, "marshal", rv.Type(), err)
+		return dst, check.Wrap(name, "marshal", rv.Type(), err)
 	}
-	b, err := vmsgpack.Marshal(v)
+	st := encoders.Get().(*encoder)
+	st.w.b = dst
+	st.enc.Reset(&st.w)
+	err := st.enc.Encode(v)
+	out := st.w.b
+	st.w.b = nil
+	st.enc.Reset(nil)
+	encoders.Put(st)
 	if err != nil {
-		return nil, check.Wrap(name, "marshal", reflect.TypeOf(v), err)
+		return dst, check.Wrap(name, "marshal", reflect.TypeOf(v), err)
 	}
-	return b, nil
+	return out, nil
 }
 
 // Unmarshal decodes the single MessagePack value in data into v, which must
-// be a non-nil pointer.
+// be a non-nil pointer. Nothing v holds afterwards refers to data.
 func (Serializer) Unmarshal(data []byte, v any) error {
 	rv, err := check.Target(name, v)
 	if err != nil {
@@ -48,9 +62,55 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err := validate(data); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
-	if err := vmsgpack.Unmarshal(data, v); err != nil {
+	st := decoders.Get().(*decoder)
+	st.r.Reset(data)
+	st.dec.Reset(&st.r)
+	err = st.dec.Decode(v)
+	st.r.Reset(nil)
+	st.dec.Reset(nil)
+	decoders.Put(st)
+	if err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
+	return nil
+}
+
+// An encoder is a reusable encoder writing to a slice; Reset gives it the
+// options of a new one, as vmihailenco/msgpack's Marshal uses.
+type encoder struct {
+	enc *vmsgpack.Encoder
+	w   sliceWriter
+}
+
+var encoders = sync.Pool{New: func() any {
+	st := new(encoder)
+	st.enc = vmsgpack.NewEncoder(&st.w)
+	return st
+}}
+
+// A decoder is a reusable decoder reading from a slice, with the options of
+// a new one after Reset, as vmihailenco/msgpack's Unmarshal uses.
+type decoder struct {
+	dec *vmsgpack.Decoder
+	r   bytes.Reader
+}
+
+var decoders = sync.Pool{New: func() any {
+	st := new(decoder)
+	st.dec = vmsgpack.NewDecoder(&st.r)
+	return st
+}}
+
+// sliceWriter appends what is written to b.
+type sliceWriter struct{ b []byte }
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (w *sliceWriter) WriteByte(c byte) error {
+	w.b = append(w.b, c)
 	return nil
 }
 

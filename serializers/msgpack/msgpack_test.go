@@ -146,3 +146,39 @@ func TestFieldNamesAreKeys(t *testing.T) {
 		t.Errorf("Marshal = %q, want %q", data, want)
 	}
 }
+
+func TestMarshalAppend(t *testing.T) {
+	s := msgpack.New()
+	prefix := []byte("head")
+	got, err := s.MarshalAppend(prefix, struct{ Seq int }{Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []byte("head\x81\xa3Seq\x01"); !bytes.Equal(got, want) {
+		t.Errorf("MarshalAppend = %q, want %q", got, want)
+	}
+	// An encoding that fails midway leaves dst as it was.
+	buf := append(make([]byte, 0, 64), "keep"...)
+	got, err = s.MarshalAppend(buf, struct {
+		Seq  int
+		Fail failing
+	}{Seq: 1})
+	if err == nil {
+		t.Fatal("MarshalAppend of a cycle succeeded")
+	}
+	if string(got) != "keep" {
+		t.Errorf("MarshalAppend after an error = %q, want %q", got, "keep")
+	}
+	// Encodings made one after another from the pooled encoder do not
+	// share memory.
+	a, _ := s.Marshal(struct{ S string }{S: "first"})
+	b, _ := s.Marshal(struct{ S string }{S: "other"})
+	if bytes.Equal(a, b) || !bytes.Contains(a, []byte("first")) {
+		t.Errorf("Marshal results share memory: %q, %q", a, b)
+	}
+}
+
+// failing fails to encode itself.
+type failing struct{}
+
+func (failing) MarshalBinary() ([]byte, error) { return nil, errors.New("cannot encode") }
