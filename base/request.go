@@ -3,6 +3,7 @@ package base
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -268,7 +269,7 @@ func (s *Session) resolve(id uint32, payload []byte) error {
 	}
 	s.pmu.Unlock()
 	if !ok {
-		return ErrUnknownResponse
+		return fmt.Errorf("%w %d", ErrUnknownResponse, id)
 	}
 	// The caller waits for done (or, having given up, in forget), so c.dst
 	// is not in use elsewhere.

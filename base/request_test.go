@@ -221,6 +221,9 @@ func TestUnknownResponseClosesWithProtocolError(t *testing.T) {
 	if !errors.Is(err, base.ErrUnknownResponse) || !errors.Is(err, base.ReasonProtocolError) {
 		t.Fatalf("error event %v", err)
 	}
+	if !strings.Contains(err.Error(), "id 7") {
+		t.Errorf("error event %q does not name the id", err)
+	}
 	peer.expectEnd()
 	if resp, err := p.client.Request(ctxT(t), []byte("ok")); err != nil || string(resp) != "echo:ok" {
 		t.Fatalf("other client: %q, %v", resp, err)
