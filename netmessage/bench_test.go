@@ -98,13 +98,16 @@ func benchRequest(b *testing.B, c *netmessage.Client, want *benchPacket) {
 	}
 }
 
+// benchSizes are the packets each request benchmark sends.
+var benchSizes = []struct {
+	name string
+	p    *benchPacket
+}{{"small", &benchSmall}, {"16KiB", &benchLarge}}
+
 // BenchmarkRequest measures typed requests one at a time; allocations
 // count both ends.
 func BenchmarkRequest(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		p    *benchPacket
-	}{{"small", &benchSmall}, {"16KiB", &benchLarge}} {
+	for _, bc := range benchSizes {
 		b.Run(bc.name, func(b *testing.B) {
 			c := benchPair(b, nil)
 			b.ReportAllocs()
@@ -118,10 +121,7 @@ func BenchmarkRequest(b *testing.B) {
 // BenchmarkRequestParallel measures typed requests from 64 callers per
 // core on one connection.
 func BenchmarkRequestParallel(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		p    *benchPacket
-	}{{"small", &benchSmall}, {"16KiB", &benchLarge}} {
+	for _, bc := range benchSizes {
 		b.Run(bc.name, func(b *testing.B) {
 			c := benchPair(b, nil)
 			b.ReportAllocs()

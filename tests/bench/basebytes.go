@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/base/native"
@@ -16,28 +17,36 @@ import (
 // native protocol and byte payloads: the transport's own cost. Calls go
 // through Session.RequestAppend into pooled buffers, so the caller side
 // allocates nothing.
-func Base() Contender {
-	return Contender{
-		Name:  "base",
-		Note:  "base transport, native protocol, byte payloads, default options; Session.RequestAppend into pooled buffers",
-		Serve: serveBase,
-		Dial: func(ctx context.Context, addr string) (Client, error) {
-			return dialBase(ctx, addr, true)
-		},
-	}
-}
+func Base() Contender { return baseContender(true, base.DefaultHeartbeatInterval) }
 
 // BaseRequest is Base with calls through Client.Request, which returns
 // a fresh copy of each response.
-func BaseRequest() Contender {
-	return Contender{
-		Name:  "base/Request",
-		Note:  "as base, calls through Client.Request (a new response slice per call)",
-		Serve: serveBase,
+func BaseRequest() Contender { return baseContender(false, base.DefaultHeartbeatInterval) }
+
+// baseContender returns Base (appendTo) or BaseRequest with heartbeats
+// every interval.
+func baseContender(appendTo bool, interval time.Duration) Contender {
+	hb := base.WithHeartbeat(interval, receiveTimeout(interval))
+	c := Contender{
+		Name: "base",
+		Note: "base transport, native protocol, byte payloads, default options; Session.RequestAppend into pooled buffers",
+		Serve: func(ln net.Listener) (Server, error) {
+			return serveBase(ln, hb)
+		},
 		Dial: func(ctx context.Context, addr string) (Client, error) {
-			return dialBase(ctx, addr, false)
+			return dialBase(ctx, addr, appendTo, hb)
+		},
+		heartbeat: interval,
+		withHeartbeat: func(interval time.Duration) Contender {
+			return baseContender(appendTo, interval)
 		},
 	}
+	if !appendTo {
+		c.Name = "base/Request"
+		c.Note = "as base, calls through Client.Request (a new response slice per call)"
+	}
+	c.Note += heartbeatNote(interval, base.DefaultHeartbeatInterval)
+	return c
 }
 
 type baseServer struct {
@@ -48,9 +57,10 @@ type baseServer struct {
 	sessions []*base.Session
 }
 
-func serveBase(ln net.Listener) (Server, error) {
+func serveBase(ln net.Listener, hb base.Option) (Server, error) {
 	s := &baseServer{served: make(chan error, 1)}
 	s.srv = base.NewServer(native.New,
+		hb,
 		base.OnSessionOpened(func(b *base.Session) {
 			s.mu.Lock()
 			s.sessions = append(s.sessions, b)
@@ -92,8 +102,8 @@ type baseClient struct {
 	append bool
 }
 
-func dialBase(ctx context.Context, addr string, appendTo bool) (Client, error) {
-	c := base.NewClient(native.New)
+func dialBase(ctx context.Context, addr string, appendTo bool, hb base.Option) (Client, error) {
+	c := base.NewClient(native.New, hb)
 	if err := c.Connect(ctx, addr); err != nil {
 		return nil, err
 	}

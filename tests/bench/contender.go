@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"time"
 )
 
 // Contender is one way of making calls, measured against the others.
@@ -16,6 +18,44 @@ type Contender struct {
 	Serve func(ln net.Listener) (Server, error)
 	// Dial opens one client connection to the server at addr.
 	Dial func(ctx context.Context, addr string) (Client, error)
+
+	// heartbeat is the interval at which idle connections send heartbeats
+	// (0: they send none), and withHeartbeat, if not nil, builds the
+	// contender again with another interval.
+	heartbeat     time.Duration
+	withHeartbeat func(interval time.Duration) Contender
+}
+
+// Heartbeat returns the interval at which the contender's idle connections
+// send heartbeats, or 0 if they send none (net/rpc, gRPC).
+func (c Contender) Heartbeat() time.Duration { return c.heartbeat }
+
+// WithHeartbeat returns c with heartbeats every interval on both ends and
+// a receive timeout of 2.5 intervals, the proportion of base's defaults
+// (2 s and 5 s). A contender without heartbeats of its own, or an interval
+// <= 0, leaves c as it is.
+func (c Contender) WithHeartbeat(interval time.Duration) Contender {
+	if c.withHeartbeat == nil || interval <= 0 {
+		return c
+	}
+	return c.withHeartbeat(interval)
+}
+
+// receiveTimeout returns how long a connection with the given heartbeat
+// interval may receive nothing before it gives up on its peer: 2.5
+// intervals, as base.DefaultReceiveTimeout is for
+// base.DefaultHeartbeatInterval.
+func receiveTimeout(interval time.Duration) time.Duration {
+	return interval * 5 / 2
+}
+
+// heartbeatNote is the addition to a contender's Note when its heartbeat
+// interval is not the default one.
+func heartbeatNote(interval, def time.Duration) string {
+	if interval == def {
+		return ""
+	}
+	return fmt.Sprintf("; heartbeat every %s, receive timeout %s", seconds(interval), seconds(receiveTimeout(interval)))
 }
 
 // Server is a contender's running server. It answers each request with an
