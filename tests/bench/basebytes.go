@@ -26,10 +26,14 @@ func BaseRequest() Contender { return baseContender(false, base.DefaultHeartbeat
 // baseContender returns Base (appendTo) or BaseRequest with heartbeats
 // every interval.
 func baseContender(appendTo bool, interval time.Duration) Contender {
+	name, note := "base", "base transport, native protocol, byte payloads, default options; Session.RequestAppend into pooled buffers"
+	if !appendTo {
+		name, note = "base/Request", "as base, calls through Client.Request (a new response slice per call)"
+	}
 	hb := base.WithHeartbeat(interval, receiveTimeout(interval))
-	c := Contender{
-		Name: "base",
-		Note: "base transport, native protocol, byte payloads, default options; Session.RequestAppend into pooled buffers",
+	return Contender{
+		Name: name,
+		Note: note + heartbeatNote(interval, base.DefaultHeartbeatInterval),
 		Serve: func(ln net.Listener) (Server, error) {
 			return serveBase(ln, hb)
 		},
@@ -41,12 +45,6 @@ func baseContender(appendTo bool, interval time.Duration) Contender {
 			return baseContender(appendTo, interval)
 		},
 	}
-	if !appendTo {
-		c.Name = "base/Request"
-		c.Note = "as base, calls through Client.Request (a new response slice per call)"
-	}
-	c.Note += heartbeatNote(interval, base.DefaultHeartbeatInterval)
-	return c
 }
 
 type baseServer struct {

@@ -21,9 +21,10 @@ import (
 // whatever senders queued since its last write; the server answers each
 // request from its reader goroutine by echoing the payload. Like the
 // native protocol's defaults, each end sends a heartbeat frame when it
-// wrote nothing for 2 s and gives up on a peer silent for 5 s, so that
-// idle connections cost what heartbeats cost. There are no limits, handler
-// goroutines, hooks or write timeouts.
+// wrote nothing for a heartbeat interval (2 s unless set with
+// Contender.WithHeartbeat) and gives up on a peer silent for 2.5 intervals
+// (5 s), so that idle connections cost what heartbeats cost. There are no
+// limits, handler goroutines, hooks or write timeouts.
 
 const (
 	floorHeartbeat = 0
@@ -34,35 +35,52 @@ const (
 	floorMaxFrame  = 1 << 20
 	floorMaxQueue  = 1 << 20 // bytes queued before senders wait
 
-	floorHeartbeatInterval = 2 * time.Second
-	floorReceiveTimeout    = 5 * time.Second
+	floorHeartbeatInterval = 2 * time.Second // the default, as base's
 )
 
 // Floor returns the raw TCP floor contender.
-func Floor() Contender {
+func Floor() Contender { return floor(floorHeartbeatInterval) }
+
+// floor returns the floor with heartbeats every interval.
+func floor(interval time.Duration) Contender {
 	return Contender{
-		Name:  "floor",
-		Note:  "hand-written length-prefixed echo over raw TCP: the limit",
-		Serve: serveFloor,
-		Dial:  dialFloor,
+		Name: "floor",
+		Note: "hand-written length-prefixed echo over raw TCP: the limit" + heartbeatNote(interval, floorHeartbeatInterval),
+		Serve: func(ln net.Listener) (Server, error) {
+			return serveFloor(ln, interval)
+		},
+		Dial: func(ctx context.Context, addr string) (Client, error) {
+			return dialFloor(ctx, addr, interval)
+		},
+		heartbeat:     interval,
+		withHeartbeat: floor,
 	}
 }
 
 // floorWriter is one connection's writer: senders append frames to buf
-// under mu and kick the writer goroutine, which swaps buffers and writes.
+// under mu and kick the writer goroutine, which swaps buffers and writes
+// and sends a heartbeat when it wrote nothing else for a heartbeat
+// interval.
 type floorWriter struct {
-	conn net.Conn
-	mu   sync.Mutex
-	room *sync.Cond // signalled when the writer takes buf
-	buf  []byte
-	err  error
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	conn      net.Conn
+	heartbeat time.Duration
+	mu        sync.Mutex
+	room      *sync.Cond // signalled when the writer takes buf
+	buf       []byte
+	err       error
+	kick      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
 }
 
-func newFloorWriter(conn net.Conn) *floorWriter {
-	w := &floorWriter{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newFloorWriter(conn net.Conn, heartbeat time.Duration) *floorWriter {
+	w := &floorWriter{
+		conn:      conn,
+		heartbeat: heartbeat,
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
 	w.room = sync.NewCond(&w.mu)
 	go w.loop()
 	return w
@@ -91,7 +109,7 @@ func (w *floorWriter) frame(typ byte, id uint32, payload []byte) error {
 
 func (w *floorWriter) loop() {
 	defer close(w.done)
-	t := time.NewTicker(floorHeartbeatInterval)
+	t := time.NewTicker(w.heartbeat)
 	defer t.Stop()
 	var out []byte
 	wrote := false // something other than a heartbeat since the last tick
@@ -171,10 +189,13 @@ func (w *floorWriter) close() {
 
 // deadlineReader sets the receive timeout before each read of the
 // connection (a bufio.Reader's fill, not each frame).
-type deadlineReader struct{ conn net.Conn }
+type deadlineReader struct {
+	conn    net.Conn
+	timeout time.Duration
+}
 
 func (d deadlineReader) Read(p []byte) (int, error) {
-	if err := d.conn.SetReadDeadline(time.Now().Add(floorReceiveTimeout)); err != nil {
+	if err := d.conn.SetReadDeadline(time.Now().Add(d.timeout)); err != nil {
 		return 0, err
 	}
 	return d.conn.Read(p)
@@ -198,15 +219,16 @@ func readFrame(r *bufio.Reader, hdr *[floorHeader]byte, payload *[]byte) error {
 }
 
 type floorServer struct {
-	ln       net.Listener
-	received atomic.Int64
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
+	ln        net.Listener
+	heartbeat time.Duration
+	received  atomic.Int64
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{}
 }
 
-func serveFloor(ln net.Listener) (Server, error) {
-	s := &floorServer{ln: ln, conns: make(map[net.Conn]struct{})}
+func serveFloor(ln net.Listener, heartbeat time.Duration) (Server, error) {
+	s := &floorServer{ln: ln, heartbeat: heartbeat, conns: make(map[net.Conn]struct{})}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -234,9 +256,9 @@ func (s *floorServer) accept() {
 
 func (s *floorServer) serve(conn net.Conn) {
 	defer s.wg.Done()
-	w := newFloorWriter(conn)
+	w := newFloorWriter(conn, s.heartbeat)
 	defer w.close()
-	r := bufio.NewReaderSize(deadlineReader{conn}, 64<<10)
+	r := bufio.NewReaderSize(deadlineReader{conn, receiveTimeout(s.heartbeat)}, 64<<10)
 	var hdr [floorHeader]byte
 	var payload []byte
 	for {
@@ -281,6 +303,7 @@ var floorCalls = sync.Pool{New: func() any { return &floorCall{done: make(chan e
 
 type floorClient struct {
 	conn    net.Conn
+	timeout time.Duration // the receive timeout
 	w       *floorWriter
 	mu      sync.Mutex
 	pending map[uint32]*floorCall
@@ -289,20 +312,26 @@ type floorClient struct {
 	done    chan struct{}
 }
 
-func dialFloor(ctx context.Context, addr string) (Client, error) {
+func dialFloor(ctx context.Context, addr string, heartbeat time.Duration) (Client, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &floorClient{conn: conn, w: newFloorWriter(conn), pending: make(map[uint32]*floorCall), done: make(chan struct{})}
+	c := &floorClient{
+		conn:    conn,
+		timeout: receiveTimeout(heartbeat),
+		w:       newFloorWriter(conn, heartbeat),
+		pending: make(map[uint32]*floorCall),
+		done:    make(chan struct{}),
+	}
 	go c.read()
 	return c, nil
 }
 
 func (c *floorClient) read() {
 	defer close(c.done)
-	r := bufio.NewReaderSize(deadlineReader{c.conn}, 64<<10)
+	r := bufio.NewReaderSize(deadlineReader{c.conn, c.timeout}, 64<<10)
 	var hdr [floorHeader]byte
 	var err error
 	for {

@@ -21,7 +21,10 @@ import (
 
 // The idle measurement runs the server in this process and the clients in
 // a child process (this program again, told so by an environment
-// variable), so that each side's memory and CPU time are its own.
+// variable), so that each side's memory and CPU time are its own. The
+// variable's value is "contender|address|sessions|heartbeat", the last the
+// clients' heartbeat interval (Contender.Heartbeat) as a time.Duration
+// string; "0s" leaves the contender as it is.
 const childEnv = "NETMESSAGE_BENCH_IDLE_CLIENTS"
 
 // IdleResult is the cost of idle connections: memory per session and CPU
@@ -30,6 +33,9 @@ type IdleResult struct {
 	Contender string
 	Sessions  int
 	Duration  time.Duration // how long CPU time was measured
+	// Heartbeat is the interval at which both ends sent heartbeats
+	// (Contender.Heartbeat), 0 if they send none.
+	Heartbeat time.Duration
 	Server    IdleSide
 	Client    IdleSide
 	Err       error
@@ -61,9 +67,10 @@ func IdleChild() (bool, error) {
 
 // Idle connects n clients of contender c to a server, lets them sit idle
 // for settle (so timers and heartbeats reach their steady state), and then
-// measures memory and CPU time on both sides over d.
+// measures memory and CPU time on both sides over d. Both ends use c's
+// heartbeat interval (see Contender.WithHeartbeat).
 func Idle(ctx context.Context, c Contender, n int, settle, d time.Duration) IdleResult {
-	res := IdleResult{Contender: c.Name, Sessions: n, Duration: d}
+	res := IdleResult{Contender: c.Name, Sessions: n, Duration: d, Heartbeat: c.Heartbeat()}
 	if err := raiseFileLimit(n + 256); err != nil {
 		res.Err = err
 		return res
@@ -89,7 +96,7 @@ func Idle(ctx context.Context, c Contender, n int, settle, d time.Duration) Idle
 		return res
 	}
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%s|%d", childEnv, c.Name, ln.Addr(), n))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%s|%d|%s", childEnv, c.Name, ln.Addr(), n, c.Heartbeat()))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -159,7 +166,7 @@ func Idle(ctx context.Context, c Contender, n int, settle, d time.Duration) Idle
 // "measure" and "stop" measures its side and prints "result" and JSON.
 func runChild(spec string) error {
 	parts := strings.Split(spec, "|")
-	if len(parts) != 3 {
+	if len(parts) != 4 {
 		return fmt.Errorf("bench: bad %s value %q", childEnv, spec)
 	}
 	c, ok := Lookup(parts[0])
@@ -171,6 +178,11 @@ func runChild(spec string) error {
 	if err != nil {
 		return err
 	}
+	heartbeat, err := time.ParseDuration(parts[3])
+	if err != nil {
+		return err
+	}
+	c = c.WithHeartbeat(heartbeat)
 	if err := raiseFileLimit(n + 256); err != nil {
 		return err
 	}

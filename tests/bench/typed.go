@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
@@ -34,13 +35,23 @@ var serializers = map[string]netmessage.Serializer{
 // Typed returns the contender that uses the typed netmessage API with the
 // named serializer ("msgpack", "json" or "xml") over the native protocol.
 func Typed(serializer string) Contender {
+	return typed(serializer, base.DefaultHeartbeatInterval)
+}
+
+// typed returns Typed(serializer) with heartbeats every interval.
+func typed(serializer string, interval time.Duration) Contender {
 	ser := serializers[serializer]
+	hb := netmessage.WithTransport(base.WithHeartbeat(interval, receiveTimeout(interval)))
 	return Contender{
 		Name:  "netmessage/" + serializer,
-		Note:  "typed API, " + serializer + " serializer, native protocol, default options",
-		Serve: func(ln net.Listener) (Server, error) { return serveTyped(ln, ser) },
+		Note:  "typed API, " + serializer + " serializer, native protocol, default options" + heartbeatNote(interval, base.DefaultHeartbeatInterval),
+		Serve: func(ln net.Listener) (Server, error) { return serveTyped(ln, ser, hb) },
 		Dial: func(ctx context.Context, addr string) (Client, error) {
-			return dialTyped(ctx, addr, ser)
+			return dialTyped(ctx, addr, ser, hb)
+		},
+		heartbeat: interval,
+		withHeartbeat: func(interval time.Duration) Contender {
+			return typed(serializer, interval)
 		},
 	}
 }
@@ -53,10 +64,11 @@ type typedServer struct {
 	sessions []*netmessage.Session
 }
 
-func serveTyped(ln net.Listener, ser netmessage.Serializer) (Server, error) {
+func serveTyped(ln net.Listener, ser netmessage.Serializer, hb netmessage.Option) (Server, error) {
 	s := &typedServer{served: make(chan error, 1)}
 	srv, err := netmessage.NewServer(
 		netmessage.WithSerializer(ser),
+		hb,
 		netmessage.OnSessionOpened(func(ss *netmessage.Session) {
 			s.mu.Lock()
 			s.sessions = append(s.sessions, ss)
@@ -100,8 +112,8 @@ type typedClient struct {
 	c *netmessage.Client
 }
 
-func dialTyped(ctx context.Context, addr string, ser netmessage.Serializer) (Client, error) {
-	c, err := netmessage.NewClient(netmessage.WithSerializer(ser))
+func dialTyped(ctx context.Context, addr string, ser netmessage.Serializer, hb netmessage.Option) (Client, error) {
+	c, err := netmessage.NewClient(netmessage.WithSerializer(ser), hb)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,13 @@
 // call workloads:
 //
 //	go run ./cmd/bench -contenders base -rounds 1 -duration 5s -idle "" -svg "" -cpuprofile cpu.prof
+//
+// Idle sessions use each contender's default heartbeats (every 2 s, receive
+// timeout 5 s) unless -idle-heartbeat sets another interval for both ends
+// of the contenders that have heartbeats (the floor, base and netmessage);
+// the receive timeout stays 2.5 intervals:
+//
+//	go run ./cmd/bench -idle-only -idle-heartbeat 10s -svg ""
 package main
 
 import (
@@ -54,6 +61,7 @@ func run() error {
 		idleSessions = flag.Int("idle-sessions", 10000, "idle sessions to connect")
 		idleSettle   = flag.Duration("idle-settle", 5*time.Second, "time idle sessions settle before they are measured")
 		idleDuration = flag.Duration("idle-duration", 10*time.Second, "time over which idle CPU use is measured")
+		idleBeat     = flag.Duration("idle-heartbeat", 0, "heartbeat interval of idle sessions, receive timeout 2.5 intervals (0: each contender's default, 2 s)")
 		idleOnly     = flag.Bool("idle-only", false, "measure idle sessions only")
 		svgPath      = flag.String("svg", "../../docs/perf-throughput.svg", "where to write the chart (empty: nowhere)")
 		mdPath       = flag.String("md", "", "also write the report to this file")
@@ -62,6 +70,9 @@ func run() error {
 		memProfile   = flag.String("memprofile", "", "write an allocation profile of the call workloads to this file")
 	)
 	flag.Parse()
+	if *idleBeat < 0 {
+		return fmt.Errorf("-idle-heartbeat %v: negative", *idleBeat)
+	}
 	if *short {
 		*duration, *warmup, *rounds = 50*time.Millisecond, 20*time.Millisecond, 1
 		*idleSessions, *idleSettle, *idleDuration = 200, 500*time.Millisecond, time.Second
@@ -85,7 +96,7 @@ func run() error {
 			if !ok {
 				return fmt.Errorf("no contender %q", name)
 			}
-			idle = append(idle, c)
+			idle = append(idle, c.WithHeartbeat(*idleBeat))
 		}
 	}
 
