@@ -52,7 +52,8 @@ type Serializer interface {
 // A MarshalAppender is a Serializer that can append an encoding to a
 // buffer, returning the extended buffer (or dst unchanged, with an error).
 // The typed layer then encodes packets straight into its reused buffers
-// instead of copying each encoding; the msgpack serializer has it.
+// instead of copying each encoding, so MarshalAppend must not keep dst or
+// the buffer it returns after it returns; the msgpack serializer has it.
 type MarshalAppender interface {
 	MarshalAppend(dst []byte, v any) ([]byte, error)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 
 	"github.com/netmessage-go/netmessage/base"
 )
@@ -37,14 +38,25 @@ func newEndpoint(c *config) (*endpoint, error) {
 	return ep, nil
 }
 
+// report raises an error event. A panic in the error hook is dropped, as
+// base drops it: the typed layer reports from paths that must go on to
+// answer a request.
 func (ep *endpoint) report(p Peer, err error) {
 	if ep.onError != nil {
+		defer func() { _ = recover() }()
 		ep.onError(p, err)
 	}
 }
 
+// unhandled raises an unhandled event. A panic in the hook is raised as an
+// error event, so that the refusal still reaches a request's caller.
 func (ep *endpoint) unhandled(p Peer, kind base.Kind, id string) {
 	if ep.onUnhandled != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				ep.report(p, &base.PanicError{Value: v, Stack: debug.Stack()})
+			}
+		}()
 		ep.onUnhandled(p, kind, id)
 	}
 }

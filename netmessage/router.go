@@ -60,9 +60,9 @@ func HandleMessage[M any, P Peer](r Router[P], f func(ctx context.Context, p P, 
 // HandleRequest registers f for requests of type Req, replacing any handler
 // for Req. f must answer with Req's response type (the compiler checks), or
 // fail: its error reaches the caller as a *RemoteError with CodeHandler. A
-// panic in f is recovered, raised as an error event, and reaches the caller
-// as a *RemoteError with CodePanic. Requests are handled concurrently; ctx
-// ends when the connection closes.
+// panic in f, or in decoding the request, is recovered, raised as an error
+// event, and reaches the caller as a *RemoteError with CodePanic. Requests
+// are handled concurrently; ctx ends when the connection closes.
 func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(ctx context.Context, p P, req Req) (Resp, error)) error {
 	rt := r.router()
 	reqID, err := rt.ep.types.id(reflect.TypeFor[Req]())
@@ -76,18 +76,21 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 	ep := rt.ep
 	var pool valuePool[Req]
 	h := func(ctx context.Context, p P, body []byte) (out []byte) {
-		req, err := pool.unmarshal(ep.ser, body)
-		if err != nil {
-			err = fmt.Errorf("netmessage: %s unmarshal request %s: %w", ep.ser.Name(), reqID, err)
-			ep.report(p, err)
-			return encodeFailure(statusBadRequest, err.Error())
-		}
+		// Recovered from decoding too (a serializer, or a type's own
+		// decoding method, may panic on hostile input): the caller gets
+		// an answer either way rather than waiting for its timeout.
 		defer func() {
 			if v := recover(); v != nil {
 				ep.report(p, &base.PanicError{Value: v, Stack: debug.Stack()})
 				out = encodeFailure(statusPanic, fmt.Sprint(v))
 			}
 		}()
+		req, err := pool.unmarshal(ep.ser, body)
+		if err != nil {
+			err = fmt.Errorf("netmessage: %s unmarshal request %s: %w", ep.ser.Name(), reqID, err)
+			ep.report(p, err)
+			return encodeFailure(statusBadRequest, err.Error())
+		}
 		resp, err := f(ctx, p, req)
 		if err != nil {
 			return encodeFailure(statusError, err.Error())

@@ -52,11 +52,12 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 		}),
 		base.OnSessionClosed(func(b *base.Session, reason base.CloseReason) {
 			s := srv.session(b)
+			if ce, _ := b.Err().(*base.CloseError); ce == nil || ce.Err == nil {
+				// No error event follows. Deferred: the hook may panic.
+				defer srv.sessions.Delete(b)
+			}
 			if cfg.onClosed != nil {
 				cfg.onClosed(s, reason)
-			}
-			if ce, _ := b.Err().(*base.CloseError); ce == nil || ce.Err == nil {
-				srv.sessions.Delete(b) // no error event follows
 			}
 		}),
 		base.OnError(func(b *base.Session, err error) {

@@ -44,8 +44,19 @@ var typeIDerType = reflect.TypeFor[TypeIDer]()
 
 // defaultID is the id a type has without WithTypeID.
 func defaultID(t reflect.Type) (string, error) {
+	switch {
+	case t.Kind() == reflect.Interface && t.Implements(typeIDerType):
+		return "", fmt.Errorf("%w: %s is an interface type; use a concrete type", ErrTypeID, t)
+	case t.Kind() == reflect.Pointer && t.Elem().Implements(typeIDerType):
+		// Values are sent as the type they point to: that type has the id.
+		return "", fmt.Errorf("%w: %s is a pointer type; use %s", ErrTypeID, t, t.Elem())
+	}
 	if t.Implements(typeIDerType) {
-		id := reflect.Zero(t).Interface().(TypeIDer).NetMessageTypeID()
+		v := reflect.Zero(t)
+		if t.Kind() == reflect.Pointer {
+			v = reflect.New(t.Elem()) // not nil: the method may read its receiver
+		}
+		id := v.Interface().(TypeIDer).NetMessageTypeID()
 		if id == "" {
 			return "", fmt.Errorf("%w: %s.NetMessageTypeID returned an empty id", ErrTypeID, t)
 		}
