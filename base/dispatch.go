@@ -5,7 +5,8 @@ import (
 	"sync"
 )
 
-// inbound is an item for the dispatcher: a message payload or an error.
+// inbound is an item for the dispatcher: a message payload or an error,
+// each counted in Session.queued (see acquire and pushErr).
 type inbound struct {
 	buf *[]byte
 	err error
@@ -130,6 +131,7 @@ func (s *Session) dispatch() {
 func (s *Session) deliver(it inbound) {
 	if it.err != nil {
 		s.report(it.err)
+		s.release(0) // see pushErr
 		return
 	}
 	payload := *it.buf

@@ -554,3 +554,39 @@ func TestCloseWithVerifierBlocked(t *testing.T) {
 		})
 	}
 }
+
+// Shutdown's context bounds the wait for a verifier that blocks on
+// something other than its connection (a call to another service, say):
+// Shutdown returns the context's error when it ends.
+func TestShutdownContextBoundsBlockedVerifier(t *testing.T) {
+	vetting := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := base.NewServer(native.New, base.WithVerifier(func(net.Conn) error {
+		vetting <- struct{}{}
+		<-release // ignores the connection
+		return nil
+	}))
+	addr, sv := serveAsync(t, srv)
+	t.Cleanup(func() { close(release) }) // runs before serveAsync's Close
+	dialRaw(t, addr)
+	receive(t, vetting, "verifier running")
+
+	const d = 200 * time.Millisecond
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		within(t, "Shutdown", time.Since(start), d, d+tolerance)
+		if err != context.DeadlineExceeded {
+			t.Errorf("Shutdown: %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(d + 3*time.Second):
+		release <- struct{}{} // let the verifier return so Shutdown can end
+		<-done
+		t.Fatal("Shutdown ignored its context while a verifier was blocked")
+	}
+	receive(t, sv.done, "Serve to return")
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"math"
 	"net"
 	"slices"
 	"sync"
@@ -337,4 +338,41 @@ func TestHeartbeatRate(t *testing.T) {
 			w.fatalf(t, interval, "median gap between heartbeats %v at a %v interval (%d heartbeats in %v)", med, interval, len(at), window)
 		}
 	})
+}
+
+// The largest limits and timeouts (a way to ask for no limit, as values
+// <= 0 keep the defaults) work like any other: no arithmetic on them
+// overflows into a deadline in the past or a negative limit.
+func TestHugeLimitsAndTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  base.Option
+	}{
+		{"write timeout", base.WithWriteTimeout(math.MaxInt64)},
+		{"receive timeout", base.WithHeartbeat(hbInterval, math.MaxInt64)},
+		{"response timeout", base.WithResponseTimeout(math.MaxInt64)},
+		{"disconnect timeout", base.WithDisconnectTimeout(math.MaxInt64)},
+		{"packet size", base.WithMaxPacketSize(math.MaxInt)},
+		{"queued bytes", base.WithMaxQueuedBytes(math.MaxInt)},
+		{"write buffer", base.WithMaxWriteBuffer(math.MaxInt)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t, []base.ServerOption{tc.opt, base.OnRequest(echo)}, []base.ClientOption{tc.opt})
+			if err := p.client.SendMessage(ctxT(t), []byte("m")); err != nil {
+				t.Fatal(err)
+			}
+			if got := receive(t, p.srvRec.messages, "message"); got != "m" {
+				t.Fatalf("message %q, want %q", got, "m")
+			}
+			if resp, err := p.client.Request(ctxT(t), []byte("x")); err != nil || string(resp) != "echo:x" {
+				t.Fatalf("request: %q, %v", resp, err)
+			}
+			if err := p.client.Disconnect(ctxT(t)); err != nil {
+				t.Fatalf("Disconnect: %v", err)
+			}
+			if r := receive(t, p.srvRec.closed, "server closed"); r != base.ReasonGraceful {
+				t.Fatalf("server closed with %v, want %v", r, base.ReasonGraceful)
+			}
+		})
+	}
 }

@@ -178,3 +178,30 @@ func TestServeSeveralListeners(t *testing.T) {
 		}
 	}
 }
+
+// A panic in the error hook called for a server's own error event (here a
+// connection refused past WithMaxSessions; a failed TLS handshake or an
+// accept error alike) is dropped, as for a session's error events: a peer
+// cannot bring the process down through it.
+func TestServerErrorHookPanicIsContained(t *testing.T) {
+	panicked := make(chan error, 4)
+	p := newPair(t, []base.ServerOption{
+		base.OnRequest(echo),
+		base.WithMaxSessions(1),
+		base.OnError(func(s *base.Session, err error) {
+			if s == nil {
+				panicked <- err
+				panic("error hook panics")
+			}
+		}),
+	}, nil)
+	refused := dialRaw(t, p.addr)
+	err := receive(t, panicked, "server error event")
+	if !errors.Is(err, base.ErrTooManySessions) {
+		t.Fatalf("error event %v, want ErrTooManySessions", err)
+	}
+	refused.expectEnd()
+	if resp, err := p.client.Request(ctxT(t), []byte("x")); err != nil || string(resp) != "echo:x" {
+		t.Fatalf("request after the hook panicked: %q, %v", resp, err)
+	}
+}

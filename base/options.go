@@ -191,8 +191,10 @@ func WithMaxConcurrentRequests(n int) Option {
 }
 
 // WithMaxQueuedBytes bounds the payload bytes received but not yet handled
-// (default 8 MiB; one packet is always let through). Past it, reading from
-// the peer pauses. n <= 0 keeps the default.
+// (default 8 MiB; one packet is always let through). Error events about
+// received input waiting for the error hook count too, with a small fixed
+// cost each. Past it, reading from the peer pauses. n <= 0 keeps the
+// default.
 func WithMaxQueuedBytes(n int) Option {
 	return option(func(c *config) {
 		if n > 0 {

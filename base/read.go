@@ -50,7 +50,7 @@ func (s *Session) read() (CloseReason, error) {
 			// than the timeout is left, which spares most reads the cost.
 			now := time.Now()
 			if deadline.Sub(now) < t {
-				deadline = now.Add(t + t/16)
+				deadline = now.Add(withSlack(t))
 				if err := s.conn.SetReadDeadline(deadline); err != nil {
 					return ReasonNetworkError, err
 				}
@@ -66,7 +66,9 @@ func (s *Session) read() (CloseReason, error) {
 				// error event, in order with the packets around it, and
 				// go on with the next one.
 				off += used
-				s.push(inbound{err: err})
+				if !s.pushErr(err) {
+					return ReasonClosedLocally, nil
+				}
 				continue
 			}
 			if err != nil {
@@ -88,7 +90,7 @@ func (s *Session) read() (CloseReason, error) {
 		}
 		rest := copy(buf, buf[off:])
 		r.buf = buf[:rest]
-		if rest > s.cfg.maxPacketSize+frameOverhead {
+		if rest-frameOverhead > s.cfg.maxPacketSize { // not rest > max+overhead: max may be math.MaxInt
 			return ReasonProtocolError, fmt.Errorf("%w: more than %d bytes without a whole packet", ErrPacketTooLarge, rest)
 		}
 		if rest == 0 && cap(r.buf) > maxIdleReadBuffer {
@@ -98,6 +100,15 @@ func (s *Session) read() (CloseReason, error) {
 			return readError(rerr, rest)
 		}
 	}
+}
+
+// withSlack returns t and a sixteenth more, the wait a coarse deadline
+// allows, or t where that overflows (a timeout of math.MaxInt64).
+func withSlack(t time.Duration) time.Duration {
+	if d := t + t/16; d > t {
+		return d
+	}
+	return t
 }
 
 // readError says why reading ended with err, rest bytes of a packet
@@ -204,7 +215,9 @@ func (s *Session) handle(p Packet) error {
 			return nil // not accepted: the peer's call fails when we close
 		}
 		if s.cfg.onRequest == nil {
-			s.push(inbound{err: fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID)})
+			if !s.pushErr(fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID)) {
+				return errStop
+			}
 			return nil
 		}
 		if !s.acquire(len(p.Payload)) {
@@ -216,6 +229,18 @@ func (s *Session) handle(p Packet) error {
 		return s.resolve(p.ID, p.Payload)
 	}
 	return fmt.Errorf("netmessage: unknown packet kind %d", p.Kind)
+}
+
+// pushErr queues an error event about the input, counted like a packet
+// without payload among the bytes held for hooks, so that a peer cannot
+// make this end queue error events without bound. It reports false when
+// the session is closing.
+func (s *Session) pushErr(err error) bool {
+	if !s.acquire(0) {
+		return false
+	}
+	s.push(inbound{err: err})
+	return true
 }
 
 // acquire reserves room for n payload bytes among those held for hooks and

@@ -106,8 +106,9 @@ func (b *Backoff) delay(n int) time.Duration {
 // an OnReconnecting or OnReconnectFailed hook (then they do not wait; the
 // goroutine ends when the hook returns, without another attempt).
 func WithReconnect(b Backoff) ClientOption {
+	b = b.withDefaults()
 	return clientOption(func(c *clientConfig) {
-		b = b.withDefaults()
+		b := b // each client its own copy: the option may be shared
 		c.reconnect = &b
 	})
 }

@@ -403,3 +403,19 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// One WithReconnect option value may configure many clients, also at once
+// (options shared by a pool of clients): applying it must not write to
+// state the clients share.
+func TestReconnectOptionSharedByClients(t *testing.T) {
+	opt := base.WithReconnect(fastBackoff)
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			base.NewClient(native.New, opt)
+		}()
+	}
+	<-done
+	<-done
+}

@@ -55,7 +55,7 @@ type timeoutList struct {
 // number of ticks that make the timeout.
 func timeoutStep(timeout time.Duration) (time.Duration, uint64) {
 	step := max(timeout/16, time.Millisecond)
-	return step, uint64((timeout + step - 1) / step)
+	return step, uint64((timeout-1)/step + 1) // rounded up; timeout + step may overflow
 }
 
 // add links c at the tail and starts the ticks if they are stopped.

@@ -149,8 +149,11 @@ func (srv *Server) forget(s *Session) {
 	srv.mu.Unlock()
 }
 
+// report raises a server error event (with a nil Session). A panic in the
+// error hook is dropped, as for a session's error events.
 func (srv *Server) report(err error) {
 	if f := srv.cfg.onError; f != nil {
+		defer func() { _ = recover() }()
 		f(nil, err)
 	}
 }
@@ -225,6 +228,23 @@ func (srv *Server) stopAccepting() {
 	}
 }
 
+// waitSetup waits, bounded by ctx, for the connections being set up when
+// the server stopped accepting: their TLS handshakes end as stopAccepting
+// closed the connections, but a verifier may block on anything.
+func (srv *Server) waitSetup(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		srv.setup.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close stops accepting and closes every session at once, with
 // ReasonServerShutdown. It returns when their readers and writers have
 // stopped; the closed hooks run afterwards.
@@ -244,10 +264,17 @@ func (srv *Server) Close() error {
 // the handshake within the disconnect timeout is closed with
 // ReasonDisconnectTimeout. Shutdown returns nil when every session has
 // closed and its hooks have run, or ctx's error when ctx ends first, after
-// closing the rest with ReasonServerShutdown.
+// closing the rest with ReasonServerShutdown. ctx also bounds the wait for
+// connections still being vetted (see WithVerifier).
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.stopAccepting()
-	srv.setup.Wait()
+	if err := srv.waitSetup(ctx); err != nil {
+		// A verifier still runs; its connection is refused when it returns.
+		for _, s := range srv.all() {
+			s.close(ReasonServerShutdown)
+		}
+		return err
+	}
 	list := srv.all() // closing ones too: Shutdown waits for their hooks
 	var wg sync.WaitGroup
 	for _, s := range list {

@@ -194,7 +194,7 @@ func (s *Session) writeLoop() {
 func (s *Session) write(b []byte, deadline *time.Time) (time.Time, error) {
 	now := time.Now()
 	if t := s.cfg.writeTimeout; deadline.Sub(now) < t {
-		*deadline = now.Add(t + t/16)
+		*deadline = now.Add(withSlack(t))
 		if err := s.conn.SetWriteDeadline(*deadline); err != nil {
 			return now, err
 		}
