@@ -108,7 +108,8 @@ func exampleCert(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, tmpl *x5
 // address.
 func ExampleWithReconnect() {
 	echo := base.OnRequest(func(ctx context.Context, s *base.Session, payload []byte) []byte { return payload })
-	srv := base.NewServer(native.New, echo)
+	opened := make(chan struct{}, 1)
+	srv := base.NewServer(native.New, echo, base.OnSessionOpened(func(*base.Session) { opened <- struct{}{} }))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
@@ -129,6 +130,7 @@ func ExampleWithReconnect() {
 		log.Fatal(err)
 	}
 	fmt.Println(<-events)
+	<-opened // the server has taken the connection: its Shutdown is graceful
 
 	// The server goes away; sends fail at once while the client is
 	// reconnecting.

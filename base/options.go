@@ -57,6 +57,8 @@ type config struct {
 	onError   func(*Session, error)
 	onMessage func(*Session, []byte)
 	onRequest func(context.Context, *Session, []byte) []byte
+	// onUnsendable replaces a response send refused.
+	onUnsendable func(*Session, error) []byte
 }
 
 func defaultConfig() config {
@@ -223,13 +225,24 @@ func OnMessage(f func(s *Session, payload []byte)) Option {
 // OnRequest sets the handler of requests received. Each runs in its own
 // goroutine (at most WithMaxConcurrentRequests at once); what it returns is
 // sent as the response. ctx ends when the connection closes. payload is
-// valid only during the call. If the handler panics, or the Protocol refuses
-// the response, no response is sent and the caller's request ends with its
-// timeout (netmessage answers with a remote error instead). A handler must
-// not wait for Disconnect on its own session, which waits for running
-// handlers; call it from a new goroutine.
+// valid only during the call. If the handler panics, no response is sent
+// and the caller's request ends with its timeout (netmessage answers with a
+// remote error instead); for a response that cannot be sent, see
+// OnUnsendableResponse. A handler must not wait for Disconnect on its own
+// session, which waits for running handlers; call it from a new goroutine.
 func OnRequest(f func(ctx context.Context, s *Session, payload []byte) (response []byte)) Option {
 	return option(func(c *config) { c.onRequest = f })
+}
+
+// OnUnsendableResponse sets the hook that replaces a handler's response the
+// session cannot send: one over the maximum packet size, or one the
+// Protocol refuses to encode. err says why and is also raised as an error
+// event; what f returns is sent in its place, once. If that is refused
+// too, nothing is sent and no further event is raised. Without the hook,
+// or when both are refused, the caller's request ends with its timeout.
+// netmessage sets it to answer with a remote error.
+func OnUnsendableResponse(f func(s *Session, err error) (response []byte)) Option {
+	return option(func(c *config) { c.onUnsendable = f })
 }
 
 // OnError sets the hook called with errors: a protocol error or network error

@@ -255,3 +255,44 @@ func TestUnhandledRequestsBoundedByQueuedBytes(t *testing.T) {
 		t.Fatalf("the server read all %d bytes of requests while its error hook was blocked", sent)
 	}
 }
+
+// TestUnsendableResponseReplaced checks that OnUnsendableResponse answers
+// in place of a response over the limit or refused by the Protocol, at
+// once, with the reason also raised as an error event.
+func TestUnsendableResponseReplaced(t *testing.T) {
+	const limit = 1024
+	replaced := make(chan error, 2)
+	p := newPair(t,
+		[]base.ServerOption{
+			base.WithMaxPacketSize(limit),
+			base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
+				if string(q) == "big" {
+					return make([]byte, limit+1)
+				}
+				return q
+			}),
+			base.OnUnsendableResponse(func(_ *base.Session, err error) []byte {
+				replaced <- err
+				return []byte("refused")
+			}),
+		},
+		[]base.ClientOption{base.WithResponseTimeout(time.Minute)})
+	start := time.Now()
+	resp, err := p.client.Request(ctxT(t), []byte("big"))
+	if err != nil || string(resp) != "refused" {
+		t.Fatalf("request for a big response: %q, %v; want the replacement", resp, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("replacement took %v", d)
+	}
+	if err := receive(t, replaced, "hook call"); !errors.Is(err, base.ErrPacketTooLarge) {
+		t.Fatalf("hook got %v, want ErrPacketTooLarge", err)
+	}
+	if err := receive(t, p.srvRec.errs, "error event"); !errors.Is(err, base.ErrPacketTooLarge) {
+		t.Fatalf("error event %v", err)
+	}
+	if resp, err := p.client.Request(ctxT(t), []byte("ok")); err != nil || string(resp) != "ok" {
+		t.Fatalf("next request: %q, %v", resp, err)
+	}
+	none(t, p.cliRec.closed, "client close")
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,4 +309,36 @@ func TestRequestWithoutHandler(t *testing.T) {
 		t.Fatalf("error event %v", err)
 	}
 	none(t, p.srvRec.closed, "close")
+}
+
+// TestEndedContextSendsNothing checks that a message or request whose
+// context has already ended fails with the context's error and never
+// reaches the peer.
+func TestEndedContextSendsNothing(t *testing.T) {
+	var handled atomic.Int32
+	p := newPair(t, []base.ServerOption{base.OnRequest(func(ctx context.Context, s *base.Session, b []byte) []byte {
+		handled.Add(1)
+		return echo(ctx, s, b)
+	})}, nil)
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.client.SendMessage(ended, []byte("late")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("SendMessage with an ended context: %v, want context.Canceled", err)
+	}
+	if _, err := p.client.Request(ended, []byte("late")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Request with an ended context: %v, want context.Canceled", err)
+	}
+	// A marker sent after them arrives first and alone: neither went out.
+	if err := p.client.SendMessage(ctxT(t), []byte("marker")); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, p.srvRec.messages, "marker"); got != "marker" {
+		t.Fatalf("first message received: %q, want the marker", got)
+	}
+	if resp, err := p.client.Request(ctxT(t), []byte("x")); err != nil || string(resp) != "echo:x" {
+		t.Fatalf("Request after: %q, %v", resp, err)
+	}
+	if n := handled.Load(); n != 1 {
+		t.Fatalf("server handled %d requests, want 1 (the late one must not be sent)", n)
+	}
 }

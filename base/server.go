@@ -265,7 +265,9 @@ func (srv *Server) Close() error {
 // ReasonDisconnectTimeout. Shutdown returns nil when every session has
 // closed and its hooks have run, or ctx's error when ctx ends first, after
 // closing the rest with ReasonServerShutdown. ctx also bounds the wait for
-// connections still being vetted (see WithVerifier).
+// connections still being vetted (see WithVerifier). A connection still in
+// the listen backlog, not yet accepted, is reset when the listener closes:
+// its client sees ReasonNetworkError, not a graceful close.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.stopAccepting()
 	if err := srv.waitSetup(ctx); err != nil {

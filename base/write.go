@@ -2,6 +2,7 @@ package base
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -41,7 +42,8 @@ func idleWriteBuffer(b []byte) []byte {
 }
 
 // SendMessage queues a one-way message for sending. It waits, bounded by ctx,
-// only while the write buffer is full. A nil error means the message is
+// only while the write buffer is full; with ctx already ended it fails with
+// ctx's error and sends nothing. A nil error means the message is
 // queued: the writer sends it unless the connection breaks first (a graceful
 // Disconnect sends everything queued). Use a request when the sender must
 // know the peer received it.
@@ -54,6 +56,11 @@ func (s *Session) SendMessage(ctx context.Context, payload []byte) error {
 // refused once a graceful disconnect has begun; responses are not, so
 // handlers can still answer.
 func (s *Session) send(ctx context.Context, p Packet, user bool) error {
+	if user {
+		if err := ctx.Err(); err != nil {
+			return err // a caller that has given up sends nothing
+		}
+	}
 	if len(p.Payload) > s.cfg.maxPacketSize {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrPacketTooLarge, len(p.Payload), s.cfg.maxPacketSize)
 	}
@@ -89,7 +96,7 @@ func (s *Session) send(ctx context.Context, p Packet, user bool) error {
 	}
 	s.wmu.Unlock()
 	if err != nil {
-		return fmt.Errorf("netmessage: encode %s: %w", p.Kind, err)
+		return &encodeError{kind: p.Kind, err: err}
 	}
 	select {
 	case s.kick <- struct{}{}:
@@ -248,4 +255,20 @@ func (s *Session) queuedLen() int {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return len(s.wbuf)
+}
+
+// encodeError is a packet the Protocol refused to encode.
+type encodeError struct {
+	kind Kind
+	err  error
+}
+
+func (e *encodeError) Error() string { return fmt.Sprintf("netmessage: encode %s: %v", e.kind, e.err) }
+func (e *encodeError) Unwrap() error { return e.err }
+
+// refused reports whether send failed because of the packet itself (too
+// large, or refused by the Protocol) rather than the connection.
+func refused(err error) bool {
+	var enc *encodeError
+	return errors.Is(err, ErrPacketTooLarge) || errors.As(err, &enc)
 }

@@ -67,6 +67,7 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 		base.OnRequest(func(ctx context.Context, _ *base.Session, payload []byte) []byte {
 			return c.rt.onRequest(ctx, c, payload)
 		}),
+		base.OnUnsendableResponse(unsendable),
 	)
 	c.c = base.NewClient(cfg.proto, bopts...)
 	return c, nil

@@ -295,3 +295,36 @@ func TestExplicitTypeIDsOnTheWire(t *testing.T) {
 		t.Fatal("no message")
 	}
 }
+
+func TestUnsendableResponseAnswersCaller(t *testing.T) {
+	const limit = 256
+	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+			if r.City == "big" {
+				return WeatherResponse{Forecast: strings.Repeat("x", 4*limit)}, nil
+			}
+			return WeatherResponse{Forecast: "ok"}, nil
+		}))
+	}, netmessage.WithTransport(base.WithMaxPacketSize(limit), base.WithResponseTimeout(time.Hour)))
+	// The response timeout is far longer than the test's context: the
+	// answer must come from the server, not from a clock.
+	_, err := netmessage.Request(ctx(t), e.client, WeatherRequest{City: "big"})
+	var re *netmessage.RemoteError
+	if !errors.As(err, &re) || re.Code != netmessage.CodeHandler ||
+		!strings.Contains(re.Message, "response not sent") || !strings.Contains(re.Message, "too large") {
+		t.Fatalf("oversize response: %v", err)
+	}
+	select {
+	case err := <-e.errs:
+		if !errors.Is(err, base.ErrPacketTooLarge) {
+			t.Fatalf("error event %v, want ErrPacketTooLarge", err)
+		}
+	case <-time.After(waitTime):
+		t.Fatal("no error event for the unsent response")
+	}
+	// The session lives on.
+	resp, err := netmessage.Request(ctx(t), e.client, WeatherRequest{City: "Bonn"})
+	if err != nil || resp.Forecast != "ok" {
+		t.Fatalf("after oversize response: %+v, %v", resp, err)
+	}
+}

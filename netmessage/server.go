@@ -77,6 +77,7 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 		base.OnRequest(func(ctx context.Context, b *base.Session, payload []byte) []byte {
 			return srv.rt.onRequest(ctx, srv.session(b), payload)
 		}),
+		base.OnUnsendableResponse(unsendable),
 	)
 	srv.srv = base.NewServer(cfg.proto, bopts...)
 	return srv, nil
