@@ -22,6 +22,10 @@ type Client struct {
 	cur        atomic.Pointer[Session] // sess, for reading without mu
 	addr       string                  // of the last successful Connect
 	connecting bool
+	// stopConnect ends the Connect under way (set while connecting);
+	// connectStopped tells it Close or Disconnect did so.
+	stopConnect    context.CancelFunc
+	connectStopped bool
 	loop       *redial // the reconnect loop, until its goroutine ends
 }
 
@@ -53,7 +57,9 @@ func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 // connected hook runs next. It fails with ErrAlreadyConnected while a
 // connection is open or being made, and while the client is reconnecting
 // (see WithReconnect; Disconnect or Close stops that). A failed Connect
-// does not start reconnecting.
+// does not start reconnecting. Close or Disconnect called while Connect
+// dials stops it: Connect then fails with ErrConnectStopped and no
+// connection opens.
 func (c *Client) Connect(ctx context.Context, addr string) error {
 	c.mu.Lock()
 	if c.connecting || c.reconnecting() || (c.sess != nil && c.sess.Err() == nil) {
@@ -61,12 +67,22 @@ func (c *Client) Connect(ctx context.Context, addr string) error {
 		return ErrAlreadyConnected
 	}
 	c.connecting = true
+	c.connectStopped = false
+	ctx, c.stopConnect = context.WithCancel(ctx)
 	c.mu.Unlock()
 
 	conn, err := c.dial(ctx, addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.connecting = false
+	c.stopConnect() // release ctx's resources
+	c.stopConnect = nil
+	if c.connectStopped {
+		if conn != nil {
+			conn.Close()
+		}
+		return fmt.Errorf("netmessage: connect to %s: %w", addr, ErrConnectStopped)
+	}
 	if err != nil {
 		return err
 	}
@@ -148,12 +164,16 @@ func (c *Client) Request(ctx context.Context, payload []byte) ([]byte, error) {
 // Disconnect closes the current connection gracefully (see
 // Session.Disconnect) and, with WithReconnect, keeps the client from
 // reconnecting. When the client is reconnecting, Disconnect stops that and
-// returns nil once the reconnect goroutine has ended. Before the first
+// returns nil once the reconnect goroutine has ended; while Connect dials,
+// Disconnect stops it (see Connect) and returns nil. Before the first
 // Connect it returns ErrNotConnected.
 func (c *Client) Disconnect(ctx context.Context) error {
 	c.mu.Lock()
 	s := c.sess
 	wait, stopped := c.stopLoop()
+	if c.abortConnect() {
+		stopped = true
+	}
 	if s != nil {
 		s.local.Store(true)
 	}
@@ -172,11 +192,13 @@ func (c *Client) Disconnect(ctx context.Context) error {
 
 // Close closes the current connection at once (see Session.Close) and,
 // with WithReconnect, stops reconnecting: it returns once the reconnect
-// goroutine has ended. It returns nil, also when there is no connection.
+// goroutine has ended. It stops a Connect under way too (see Connect). It
+// returns nil, also when there is no connection.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	s := c.sess
 	wait, _ := c.stopLoop()
+	c.abortConnect()
 	if s != nil {
 		s.local.Store(true)
 	}
@@ -188,4 +210,15 @@ func (c *Client) Close() error {
 		return s.Close()
 	}
 	return nil
+}
+
+// abortConnect stops the Connect under way, if any, and reports whether
+// there was one. c.mu is held.
+func (c *Client) abortConnect() bool {
+	if c.stopConnect == nil {
+		return false
+	}
+	c.connectStopped = true
+	c.stopConnect()
+	return true
 }

@@ -26,6 +26,10 @@ var (
 	// connected or connecting.
 	ErrAlreadyConnected = errors.New("netmessage: client already connected")
 
+	// ErrConnectStopped is returned by Client.Connect when Close or
+	// Disconnect was called while it was connecting.
+	ErrConnectStopped = errors.New("netmessage: connect stopped by Close or Disconnect")
+
 	// ErrPacketTooLarge is returned for a payload over the maximum packet
 	// size. Received, it closes the connection with ReasonProtocolError.
 	ErrPacketTooLarge = errors.New("netmessage: packet too large")

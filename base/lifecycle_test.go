@@ -253,6 +253,70 @@ func TestConnectConcurrent(t *testing.T) {
 	none(t, srvRec.opened, "second session")
 }
 
+// Close or Disconnect during Connect stops it: Connect fails with
+// ErrConnectStopped and no connection opens, whether the dial honours its
+// context or finishes regardless.
+func TestStopConnectUnderWay(t *testing.T) {
+	srvRec := newRecorder()
+	addr := serve(t, base.NewServer(native.New, srvRec.server()...))
+	for _, tc := range []struct {
+		name   string
+		stop   func(c *base.Client) error
+		honour bool // the dialer returns when its context ends
+	}{
+		{"close, dial honours ctx", func(c *base.Client) error { return c.Close() }, true},
+		{"close, dial ignores ctx", func(c *base.Client) error { return c.Close() }, false},
+		{"disconnect, dial honours ctx", func(c *base.Client) error { return c.Disconnect(context.Background()) }, true},
+		{"disconnect, dial ignores ctx", func(c *base.Client) error { return c.Disconnect(context.Background()) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dialing := make(chan struct{})
+			release := make(chan struct{})
+			var d net.Dialer
+			rec := newRecorder()
+			c := base.NewClient(native.New, rec.client(base.WithDialer(func(ctx context.Context, network, a string) (net.Conn, error) {
+				close(dialing)
+				if tc.honour {
+					select {
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					case <-release:
+					}
+				} else {
+					<-release
+				}
+				return d.DialContext(context.Background(), network, a)
+			}))...)
+			t.Cleanup(func() { c.Close() })
+			done := make(chan error, 1)
+			go func() { done <- c.Connect(ctxT(t), addr) }()
+			<-dialing
+			if err := tc.stop(c); err != nil {
+				t.Fatalf("stop: %v", err)
+			}
+			close(release)
+			if err := receive(t, done, "Connect result"); !errors.Is(err, base.ErrConnectStopped) {
+				t.Fatalf("Connect: %v, want ErrConnectStopped", err)
+			}
+			if c.Session() != nil {
+				t.Fatal("a session opened after the stop")
+			}
+			none(t, rec.opened, "connected event")
+			if _, err := c.ActiveSession(); !errors.Is(err, base.ErrNotConnected) {
+				t.Fatalf("ActiveSession: %v", err)
+			}
+		})
+	}
+	// A Connect that was stopped leaves the client usable.
+	rec := newRecorder()
+	c := base.NewClient(native.New, rec.client(base.OnRequest(echo))...)
+	t.Cleanup(func() { c.Close() })
+	if err := c.Connect(ctxT(t), addr); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	receive(t, rec.opened, "connected")
+}
+
 func TestVerifierRejects(t *testing.T) {
 	var calls atomic.Int32
 	var seen sync.Map // remote addresses the verifier saw
