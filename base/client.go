@@ -26,7 +26,7 @@ type Client struct {
 	// connectStopped tells it Close or Disconnect did so.
 	stopConnect    context.CancelFunc
 	connectStopped bool
-	loop       *redial // the reconnect loop, until its goroutine ends
+	loop           *redial // the reconnect loop, until its goroutine ends
 }
 
 // NewClient returns a client that speaks the protocol newProto creates, one
