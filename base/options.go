@@ -270,7 +270,8 @@ func OnSessionClosed(f func(s *Session, reason CloseReason)) ServerOption {
 // in the connection's own goroutine, so it may block. On a TLS connection
 // (WithTLS, or a listener that yields *tls.Conn) it runs after the
 // handshake completed and gets the *tls.Conn, whose ConnectionState tells
-// who the client is.
+// who the client is. It must not call Close or Shutdown on its own server,
+// which wait for running verifiers; call them from a new goroutine.
 func WithVerifier(f func(conn net.Conn) error) ServerOption {
 	return serverOption(func(c *serverConfig) { c.verify = f })
 }

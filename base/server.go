@@ -267,7 +267,9 @@ func (srv *Server) Close() error {
 // closing the rest with ReasonServerShutdown. ctx also bounds the wait for
 // connections still being vetted (see WithVerifier). A connection still in
 // the listen backlog, not yet accepted, is reset when the listener closes:
-// its client sees ReasonNetworkError, not a graceful close.
+// its client sees ReasonNetworkError, not a graceful close. Shutdown waits
+// for the sessions' hooks, so a hook must not call it but start it in a
+// new goroutine.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.stopAccepting()
 	if err := srv.waitSetup(ctx); err != nil {
