@@ -248,14 +248,14 @@ func (s *Session) runHandler(j job) {
 		}
 	}()
 	resp := s.cfg.onRequest(s.ctx, s, payload)
-	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, false)
+	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, sendResponse)
 	if err != nil && s.Err() == nil {
 		s.report(err)
 		if s.cfg.onUnsendable != nil && refused(err) {
 			// One try at an answer in its place; if that is refused too,
 			// the event just raised already says why the caller waits.
 			resp = s.cfg.onUnsendable(s, err)
-			_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, false)
+			_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, sendResponse)
 		}
 	}
 }

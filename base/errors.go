@@ -34,6 +34,10 @@ var (
 	// size. Received, it closes the connection with ReasonProtocolError.
 	ErrPacketTooLarge = errors.New("netmessage: packet too large")
 
+	// ErrWriteBufferFull is returned by Session.TrySendMessage while the
+	// write buffer is full (see WithMaxWriteBuffer).
+	ErrWriteBufferFull = errors.New("netmessage: write buffer full")
+
 	// ErrUnknownResponse closes a connection whose peer answered a request
 	// id that was never sent or was already answered.
 	ErrUnknownResponse = errors.New("netmessage: response for unknown request id")

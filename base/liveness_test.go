@@ -265,6 +265,13 @@ func TestBackpressureLosesNothing(t *testing.T) {
 			}
 		}
 		t.Logf("the sender waited after %d messages", sent)
+		cs, err := p.client.ActiveSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.TrySendMessage(msg); !errors.Is(err, base.ErrWriteBufferFull) {
+			t.Fatalf("TrySendMessage with the write buffer full: %v", err)
+		}
 		// Paused for a while longer than the receive timeout. This sleep is
 		// the test: nothing may close.
 		time.Sleep(2 * hbTimeout)
@@ -278,6 +285,13 @@ func TestBackpressureLosesNothing(t *testing.T) {
 		if resp, err := p.client.Request(ctxT(t), []byte("after")); err != nil || string(resp) != "echo:after" {
 			w.stayOpen(t, hbBudget, map[string]*recorder{"client": p.cliRec, "server": p.srvRec})
 			t.Fatalf("request after backpressure: %q, %v", resp, err)
+		}
+		binary.BigEndian.PutUint32(msg, uint32(sent))
+		if err := cs.TrySendMessage(msg); err != nil {
+			t.Fatalf("TrySendMessage with room: %v", err)
+		}
+		if n := receive(t, got, "message"); n != sent {
+			t.Fatalf("message %d arrived as number %d", sent, n)
 		}
 		w.stayOpen(t, hbBudget, map[string]*recorder{"client": p.cliRec, "server": p.srvRec})
 	})

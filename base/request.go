@@ -159,7 +159,7 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	}
 	s.pmu.Unlock()
 
-	if err := s.send(ctx, Packet{Kind: KindRequest, ID: id, Payload: payload}, true); err != nil {
+	if err := s.send(ctx, Packet{Kind: KindRequest, ID: id, Payload: payload}, sendUser); err != nil {
 		s.forget(id, c, false)
 		return dst, err
 	}

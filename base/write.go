@@ -48,14 +48,35 @@ func idleWriteBuffer(b []byte) []byte {
 // Disconnect sends everything queued). Use a request when the sender must
 // know the peer received it.
 func (s *Session) SendMessage(ctx context.Context, payload []byte) error {
-	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, true)
+	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, sendUser)
 }
 
+// TrySendMessage queues a one-way message like SendMessage, but never
+// waits: while the write buffer is full it fails at once with
+// ErrWriteBufferFull. It suits a sender that serves many sessions, such as
+// a broadcast, which must not let one slow peer hold up the others.
+func (s *Session) TrySendMessage(payload []byte) error {
+	return s.send(context.Background(), Packet{Kind: KindMessage, Payload: payload}, sendNoWait)
+}
+
+// sendMode says who sends a packet and how.
+type sendMode uint8
+
+const (
+	// sendResponse: a handler's answer, still sent during a graceful
+	// disconnect.
+	sendResponse sendMode = iota
+	// sendUser: a message or request; refused once a graceful disconnect
+	// has begun, and not sent when ctx has already ended.
+	sendUser
+	// sendNoWait: like sendUser, failing instead of waiting for room.
+	sendNoWait
+)
+
 // send encodes p into the write buffer and wakes the writer. This is the one
-// place where packets enter the connection's byte stream. User sends are
-// refused once a graceful disconnect has begun; responses are not, so
-// handlers can still answer.
-func (s *Session) send(ctx context.Context, p Packet, user bool) error {
+// place where packets enter the connection's byte stream.
+func (s *Session) send(ctx context.Context, p Packet, mode sendMode) error {
+	user := mode != sendResponse
 	if user {
 		if err := ctx.Err(); err != nil {
 			return err // a caller that has given up sends nothing
@@ -72,6 +93,10 @@ func (s *Session) send(ctx context.Context, p Packet, user bool) error {
 		}
 		if len(s.wbuf) < s.cfg.maxWriteBuffer {
 			break
+		}
+		if mode == sendNoWait {
+			s.wmu.Unlock()
+			return ErrWriteBufferFull
 		}
 		if s.wwait == nil {
 			s.wwait = make(chan struct{})

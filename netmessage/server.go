@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 
@@ -143,7 +144,10 @@ func (srv *Server) Sessions() []*Session {
 }
 
 // Broadcast sends msg to every open session. It encodes msg once and
-// returns the errors of the sessions it could not queue msg on, joined.
+// returns the errors of the sessions it could not queue msg on, joined,
+// each naming its session ("session 3: ..."). A session whose write buffer is full (a peer that reads slowly) does not
+// hold up the others: msg is queued on every session with room first, and
+// Broadcast then waits, bounded by ctx, for room on the full ones together.
 func (srv *Server) Broadcast(ctx context.Context, msg any) error {
 	buf := getBuffer()
 	payload, err := srv.ep.appendValue(*buf, msg)
@@ -151,11 +155,33 @@ func (srv *Server) Broadcast(ctx context.Context, msg any) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
+	var (
+		errs []error
+		full []*base.Session
+	)
 	for _, b := range srv.srv.Sessions() {
-		if err := b.SendMessage(ctx, payload); err != nil {
-			errs = append(errs, err)
+		switch err := b.TrySendMessage(payload); {
+		case errors.Is(err, base.ErrWriteBufferFull):
+			full = append(full, b)
+		case err != nil:
+			errs = append(errs, fmt.Errorf("session %d: %w", b.ID(), err))
 		}
+	}
+	if len(full) > 0 {
+		var (
+			wg sync.WaitGroup
+			mu sync.Mutex
+		)
+		for _, b := range full {
+			wg.Go(func() {
+				if err := b.SendMessage(ctx, payload); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("session %d: %w", b.ID(), err))
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
 	}
 	return errors.Join(errs...)
 }
