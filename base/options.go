@@ -248,7 +248,11 @@ func OnUnsendableResponse(f func(s *Session, err error) (response []byte)) Optio
 // OnError sets the hook called with errors: a protocol error or network error
 // that closed the connection (after the closed hook), a handler panic, an
 // accept error or failed TLS handshake (on a server, with a nil Session), a
-// panic in a client's reconnect hook (with a nil Session).
+// panic in a client's reconnect hook (with a nil Session), a response that
+// could not be sent. Errors about a session's input arrive in order with
+// its messages; the others are reported from the goroutine that met them
+// (a handler's, the accept loop's), so f may run concurrently with other
+// hooks and must be safe for that.
 func OnError(f func(s *Session, err error)) Option {
 	return option(func(c *config) { c.onError = f })
 }
