@@ -129,3 +129,53 @@ func serveOn(t *testing.T, srv *netmessage.Server) string {
 	})
 	return ln.Addr().String()
 }
+
+// refusing is msgpack that refuses to encode a WeatherResponse whose
+// forecast is "unencodable".
+type refusing struct{ msgpack.Serializer }
+
+var errRefused = errors.New("refused to encode")
+
+func (r refusing) check(v any) error {
+	if w, ok := v.(WeatherResponse); ok && w.Forecast == "unencodable" {
+		return errRefused
+	}
+	return nil
+}
+
+func (r refusing) Marshal(v any) ([]byte, error) {
+	if err := r.check(v); err != nil {
+		return nil, err
+	}
+	return r.Serializer.Marshal(v)
+}
+
+func (r refusing) MarshalAppend(dst []byte, v any) ([]byte, error) {
+	if err := r.check(v); err != nil {
+		return dst, err
+	}
+	return r.Serializer.MarshalAppend(dst, v)
+}
+
+// A response the serializer refuses answers the caller at once with a
+// remote error saying it was not sent, and raises an error event.
+func TestRefusedResponseAnswersCaller(t *testing.T) {
+	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+			return WeatherResponse{Forecast: r.City}, nil
+		}))
+	}, netmessage.WithSerializer(refusing{msgpack.New()}))
+	_, err := netmessage.Request(ctx(t), e.client, WeatherRequest{City: "unencodable"})
+	var re *netmessage.RemoteError
+	if !errors.As(err, &re) || re.Code != netmessage.CodeHandler ||
+		!bytes.HasPrefix([]byte(re.Message), []byte("response not sent: ")) || !bytes.Contains([]byte(re.Message), []byte(errRefused.Error())) {
+		t.Fatalf("refused response: %v", err)
+	}
+	if ev := recv(t, e.errs, "the error event"); !errors.Is(ev, errRefused) {
+		t.Fatalf("error event %v", ev)
+	}
+	resp, err := netmessage.Request(ctx(t), e.client, WeatherRequest{City: "Bonn"})
+	if err != nil || resp.Forecast != "Bonn" {
+		t.Fatalf("after a refused response: %+v, %v", resp, err)
+	}
+}

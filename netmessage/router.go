@@ -98,7 +98,7 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 		out, err = encodeOK(ep.ser, respID, resp)
 		if err != nil {
 			ep.report(p, err)
-			return encodeFailure(statusError, err.Error())
+			return encodeFailure(statusError, "response not sent: "+err.Error())
 		}
 		return out
 	}
