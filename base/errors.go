@@ -39,7 +39,8 @@ var (
 	ErrWriteBufferFull = errors.New("netmessage: write buffer full")
 
 	// ErrUnknownResponse closes a connection whose peer answered a request
-	// id that was never sent or was already answered.
+	// id that was never sent or was already answered (with
+	// WithSkipUnknownResponses it is an error event instead).
 	ErrUnknownResponse = errors.New("netmessage: response for unknown request id")
 
 	// ErrRequestTimeout is returned when no response arrives within the

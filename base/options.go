@@ -46,11 +46,14 @@ type config struct {
 	disconnectTimeout time.Duration
 	writeTimeout      time.Duration
 	maxPacketSize     int
-	maxRequests       int
-	maxQueuedBytes    int
-	maxWriteBuffer    int
-	tls               *tls.Config
-	handshakeTimeout  time.Duration
+	// skipUnknown: a response to an unknown id is an error event, not a
+	// protocol error.
+	skipUnknown      bool
+	maxRequests      int
+	maxQueuedBytes   int
+	maxWriteBuffer   int
+	tls              *tls.Config
+	handshakeTimeout time.Duration
 
 	onOpened  func(*Session)
 	onClosed  func(*Session, CloseReason)
@@ -166,6 +169,16 @@ func WithWriteTimeout(d time.Duration) Option {
 			c.writeTimeout = d
 		}
 	})
+}
+
+// WithSkipUnknownResponses makes a response to a request id never sent, or
+// already answered, an error event (matching ErrUnknownResponse) after
+// which the connection goes on, instead of closing the connection with
+// ReasonProtocolError. It suits peers known to answer loosely, such as the
+// .NET original, which does the same (dotnet.Compat sets it). The response
+// is dropped either way.
+func WithSkipUnknownResponses() Option {
+	return option(func(c *config) { c.skipUnknown = true })
 }
 
 // WithMaxPacketSize sets the largest payload sent or received (default

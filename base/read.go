@@ -226,7 +226,14 @@ func (s *Session) handle(p Packet) error {
 		s.startJob(job{id: p.ID, buf: getBuf(p.Payload)})
 		return nil
 	case KindResponse:
-		return s.resolve(p.ID, p.Payload)
+		err := s.resolve(p.ID, p.Payload)
+		if err != nil && s.cfg.skipUnknown {
+			if !s.pushErr(err) {
+				return errStop
+			}
+			return nil
+		}
+		return err
 	}
 	return fmt.Errorf("netmessage: unknown packet kind %d", p.Kind)
 }

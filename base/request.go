@@ -255,7 +255,8 @@ func (s *Session) expire() {
 }
 
 // resolve hands a response to its caller. A response to an id never sent,
-// or already answered, is a protocol error.
+// or already answered, is an error: a protocol error unless
+// WithSkipUnknownResponses is set.
 func (s *Session) resolve(id uint32, payload []byte) error {
 	s.pmu.Lock()
 	c, ok := s.pending[id]

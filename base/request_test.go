@@ -231,6 +231,21 @@ func TestUnknownResponseClosesWithProtocolError(t *testing.T) {
 	}
 }
 
+// With WithSkipUnknownResponses, a response to an id never sent is an
+// error event; the connection goes on and answers the next request.
+func TestSkipUnknownResponses(t *testing.T) {
+	p := newPair(t, []base.ServerOption{base.OnRequest(echo), base.WithSkipUnknownResponses()}, nil)
+	peer := dialRaw(t, p.addr)
+	peer.send(preface, frame(t, base.KindResponse, 7, "who asked?"), frame(t, base.KindRequest, 1, "still there?"))
+	receive(t, p.srvRec.opened, "raw session opened")
+	err := receive(t, p.srvRec.errs, "error event")
+	if !errors.Is(err, base.ErrUnknownResponse) || errors.Is(err, base.ErrClosed) || !strings.Contains(err.Error(), "id 7") {
+		t.Fatalf("error event %v, want ErrUnknownResponse naming id 7 without a close", err)
+	}
+	peer.expect(base.KindResponse, "echo:still there?")
+	none(t, p.srvRec.closed, "raw session closed")
+}
+
 func TestHookPanics(t *testing.T) {
 	p := newPair(t, []base.ServerOption{
 		base.OnMessage(func(_ *base.Session, m []byte) {

@@ -3,21 +3,25 @@ package dotnet
 import (
 	"reflect"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/serializers/dotnetxml"
 )
 
 // Compat returns the option that makes a netmessage Server or Client speak
-// to .NET NetMessage endpoints: the compat protocol (New) and the .NET
-// XML serializer (dotnetxml), then opts (which may override either),
-// typically Namespace for the packet types:
+// to .NET NetMessage endpoints: the compat protocol (New), the .NET XML
+// serializer (dotnetxml) and, as the original does, a response to an
+// unknown request id taken as an error event rather than a reason to close
+// (base.WithSkipUnknownResponses); then opts (which may override the
+// protocol or serializer), typically Namespace for the packet types:
 //
 //	client, err := netmessage.NewClient(dotnet.Compat(
 //		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}),
 //	))
 func Compat(opts ...netmessage.Option) netmessage.Option {
-	all := make([]netmessage.Option, 0, 2+len(opts))
-	all = append(all, netmessage.WithProtocol(New), netmessage.WithSerializer(dotnetxml.New()))
+	all := make([]netmessage.Option, 0, 3+len(opts))
+	all = append(all, netmessage.WithProtocol(New), netmessage.WithSerializer(dotnetxml.New()),
+		netmessage.WithTransport(base.WithSkipUnknownResponses()))
 	return netmessage.Combine(append(all, opts...)...)
 }
 

@@ -38,9 +38,10 @@ func checkOtherSession(t *testing.T, c *client) {
 // an error event naming the garbage packet and goes on with the packets
 // after it: an unknown message (an unhandled event), an unknown request
 // (an unhandled event, and an error event for the error response .NET
-// cannot carry), then a response to a request never sent, which closes the
-// connection with a protocol error, as under any protocol. Other sessions
-// go on.
+// cannot carry), a response to a request never sent (an error event, as
+// the original raises), and the valid request at the end, which is
+// answered. The connection stays open, as the original's did, until the
+// peer half-closes. Other sessions go on.
 func TestBadInputOneWrite(t *testing.T) {
 	s := startServer(t, serveWeather)
 	other := s.connect(t, nil)
@@ -49,9 +50,8 @@ func TestBadInputOneWrite(t *testing.T) {
 	checkOtherSession(t, other)
 
 	raw.send(append([]string{weatherRequest(0, "Bonn")}, captured(t, "bad_input.bin")...)...)
-	raw.expect(weatherResponse(0, "Bonn"))
-	raw.expectEOF()
-	expectClose(t, "server", s.ev.closed, sess, base.ReasonProtocolError)
+	raw.expect(weatherResponse(0, "Bonn"),
+		"<Interop.WeatherResponse:1:<WeatherResponse><Forecast>Sunny in Exämple</Forecast></WeatherResponse>\x04")
 	var malformed, unsent, unknown int
 	for range 3 {
 		err := testutil.Recv(t, s.ev.errs, "an error event")
@@ -63,8 +63,11 @@ func TestBadInputOneWrite(t *testing.T) {
 			}
 		case errors.Is(err, dotnet.ErrErrorResponse):
 			unsent++
-		case errors.Is(err, base.ErrUnknownResponse) && errors.Is(err, base.ReasonProtocolError):
+		case errors.Is(err, base.ErrUnknownResponse) && !errors.Is(err, base.ErrClosed):
 			unknown++
+			if !strings.Contains(err.Error(), "id 99") {
+				t.Errorf("error event %q does not name id 99", err)
+			}
 		default:
 			t.Errorf("unexpected error event %v", err)
 		}
@@ -83,13 +86,15 @@ func TestBadInputOneWrite(t *testing.T) {
 		delete(want, ev)
 	}
 	checkOtherSession(t, other)
+	raw.closeWrite()
+	raw.expectEOF()
+	expectClose(t, "server", s.ev.closed, sess, base.ReasonGraceful)
 	s.ev.noErrors(t)
 }
 
 // TestBadInputEach sends each captured bad packet on its own connection,
-// between two valid requests: only a response to a request never sent
-// closes the connection; after the others, the second request is
-// answered.
+// between two valid requests: after each, the second request is answered
+// and the connection closes gracefully when the peer half-closes.
 func TestBadInputEach(t *testing.T) {
 	bad := captured(t, "bad_input.bin")
 	for _, c := range []struct {
@@ -98,14 +103,13 @@ func TestBadInputEach(t *testing.T) {
 		answers   []string        // besides the request before (id 100)
 		unhandled *unhandledEvent // the unhandled event raised
 		err       error           // the error event raised
-		closes    bool            // the connection closes with a protocol error
 	}{
 		{name: "garbage", packet: bad[0], answers: []string{weatherResponse(101, "After")}, err: dotnet.ErrMalformed},
 		{name: "unknown message type", packet: bad[1], answers: []string{weatherResponse(101, "After")},
 			unhandled: &unhandledEvent{base.KindMessage, "Unknown.Type"}},
 		{name: "unknown request type", packet: bad[2], answers: []string{weatherResponse(101, "After")},
 			unhandled: &unhandledEvent{base.KindRequest, "Unknown.Req"}, err: dotnet.ErrErrorResponse},
-		{name: "response to an id never sent", packet: bad[3], err: base.ErrUnknownResponse, closes: true},
+		{name: "response to an id never sent", packet: bad[3], answers: []string{weatherResponse(101, "After")}, err: base.ErrUnknownResponse},
 		{name: "valid request", packet: bad[4], answers: []string{
 			"<Interop.WeatherResponse:1:<WeatherResponse><Forecast>Sunny in Exämple</Forecast></WeatherResponse>\x04",
 			weatherResponse(101, "After"),
@@ -127,14 +131,9 @@ func TestBadInputEach(t *testing.T) {
 			if c.err != nil {
 				s.ev.expectError(t, c.err)
 			}
-			if c.closes {
-				raw.expectEOF()
-				expectClose(t, "server", s.ev.closed, sess, base.ReasonProtocolError)
-			} else {
-				raw.closeWrite()
-				raw.expectEOF()
-				expectClose(t, "server", s.ev.closed, sess, base.ReasonGraceful)
-			}
+			raw.closeWrite()
+			raw.expectEOF()
+			expectClose(t, "server", s.ev.closed, sess, base.ReasonGraceful)
 			checkOtherSession(t, other)
 			s.ev.noErrors(t)
 		})

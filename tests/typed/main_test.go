@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,7 +48,8 @@ type profile struct {
 	// typeID is the type id of t on the wire.
 	typeID func(t reflect.Type) string
 	// protocolError is bytes that make the receiving end close the
-	// connection with base.ReasonProtocolError.
+	// connection with base.ReasonProtocolError when its maximum packet
+	// size is protocolErrorLimit.
 	protocolError string
 }
 
@@ -78,9 +80,15 @@ var dotnetProfile = profile{
 	protocol: "dotnet",
 	utc:      true,
 	typeID:   func(t reflect.Type) string { return dotnet.TypeID(dotnetNamespace, reflect.Zero(t).Interface()) },
-	// A response to a request never sent.
-	protocolError: "<Tests.Pong:99:<Pong><N>1</N></Pong>\x04",
+	// A packet over the maximum packet size: the only input the .NET
+	// protocol cannot skip (a malformed packet, or a response to a request
+	// never sent, is an error event there).
+	protocolError: "Tests.Pong::<Pong><N>" + strings.Repeat("1", 2*protocolErrorLimit) + "</N></Pong>\x04",
 }
+
+// protocolErrorLimit is the maximum packet size under which
+// profile.protocolError is a protocol error.
+const protocolErrorLimit = 1024
 
 // profiles is the table every test loops over.
 var profiles = []profile{

@@ -25,7 +25,7 @@ import (
 func TestErrorEventPeerAfterClose(t *testing.T) {
 
 	eachProfile(t, func(t *testing.T, sc profile) {
-		s := startServer(t, sc.wire(), nil)
+		s := startServer(t, sc.wire(), nil, netmessage.WithTransport(base.WithMaxPacketSize(protocolErrorLimit)))
 		conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
 		testutil.Must(t, err)
 		defer conn.Close()
