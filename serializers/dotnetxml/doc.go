@@ -30,7 +30,10 @@
 //	struct (named)                      class                 child elements
 //	*struct                             class reference       nil left out
 //	[]T                                 List<T>, T[]          <Tags><string>x</string>...</Tags>
-//	embedded struct                     base class            its properties come first
+//	embedded struct                     base class            its properties, where it stands
+//
+// .NET writes a base class's properties before the derived class's own:
+// embed the struct that models the base class as the first field.
 //
 // Lists name their items after the item type: <string>, <int>, <long>,
 // <double>, <boolean>, <dateTime>, <guid>, <base64Binary>, the class or
