@@ -163,12 +163,14 @@ func (e *notConnectedError) Is(target error) bool { return target == ErrNotConne
 
 func (e *notConnectedError) Unwrap() error { return e.last }
 
-// PanicError is reported as an error event when a hook or handler panics.
-// The connection lives on.
+// PanicError is reported as an error event when a hook or handler panics,
+// or a Protocol's Append does (then wrapped in the send's error); the
+// connection lives on. A panic in a Protocol's Decode closes the
+// connection with ReasonProtocolError and this error.
 type PanicError struct {
 	Value any    // the value passed to panic
 	Stack []byte // the stack of the panicking goroutine
 }
 
 // Error describes the panic.
-func (e *PanicError) Error() string { return fmt.Sprintf("netmessage: handler panic: %v", e.Value) }
+func (e *PanicError) Error() string { return fmt.Sprintf("netmessage: panic: %v", e.Value) }

@@ -84,6 +84,35 @@ func TestDisconnectAnswersInFlightRequest(t *testing.T) {
 	}
 }
 
+// A Disconnect that finds another one under way waits for it only as long
+// as its ctx allows; then it closes the connection with
+// ReasonDisconnectTimeout, as the first would have.
+func TestSecondDisconnectBoundedByItsContext(t *testing.T) {
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	p := newPair(t, []base.ServerOption{
+		base.WithDisconnectTimeout(time.Minute),
+		base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
+			started <- struct{}{}
+			<-release // a handler that takes its time
+			return q
+		})}, nil)
+	t.Cleanup(func() { close(release) })
+	go p.client.Request(context.Background(), []byte("slow"))
+	receive(t, started, "handler started")
+	first := make(chan error, 1)
+	go func() { first <- p.srvSess.Disconnect(context.Background()) }()
+	// A head start for the first call. Should the second still come
+	// first, both must end the same way (the second then leads, bounded by
+	// its ctx, and the first waits for it); only the path differs.
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(ctxT(t), 100*time.Millisecond)
+	defer cancel()
+	closeErr(t, "second Disconnect", p.srvSess.Disconnect(ctx), base.ReasonDisconnectTimeout)
+	closeErr(t, "session", p.srvSess.Err(), base.ReasonDisconnectTimeout)
+	closeErr(t, "first Disconnect", receive(t, first, "first Disconnect"), base.ReasonDisconnectTimeout)
+}
+
 func TestConnectFails(t *testing.T) {
 	ln := listen(t)
 	addr := ln.Addr().String()

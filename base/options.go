@@ -293,9 +293,11 @@ func WithVerifier(f func(conn net.Conn) error) ServerOption {
 	return serverOption(func(c *serverConfig) { c.verify = f })
 }
 
-// WithMaxSessions bounds the number of open sessions (default 0: no bound).
-// Past it, accepted connections are closed at once and an error event is
-// raised.
+// WithMaxSessions bounds the number of sessions the server holds (default
+// 0: no bound): open ones, and closed ones whose request handlers have not
+// yet returned, as they still hold their goroutines. Past it, accepted
+// connections are closed at once and an error event matching
+// ErrTooManySessions is raised.
 func WithMaxSessions(n int) ServerOption {
 	return serverOption(func(c *serverConfig) { c.maxSessions = max(n, 0) })
 }

@@ -296,3 +296,75 @@ func TestUnsendableResponseReplaced(t *testing.T) {
 	}
 	none(t, p.cliRec.closed, "client close")
 }
+
+// panicky is the native protocol, except that Append panics on a payload
+// "append-panic" and Decode on a packet whose payload is "decode-panic".
+type panicky struct{ base.Protocol }
+
+func newPanicky() base.Protocol { return panicky{native.New()} }
+
+func (p panicky) Append(dst []byte, pkt base.Packet) ([]byte, error) {
+	if string(pkt.Payload) == "append-panic" {
+		panic("append")
+	}
+	return p.Protocol.Append(dst, pkt)
+}
+
+func (p panicky) Decode(buf []byte, limit int) (base.Packet, int, error) {
+	pkt, n, err := p.Protocol.Decode(buf, limit)
+	if string(pkt.Payload) == "decode-panic" {
+		panic("decode")
+	}
+	return pkt, n, err
+}
+
+// A Protocol that panics in Append fails that one send (a response is
+// replaced as for any refused response) and the session goes on; one that
+// panics in Decode closes that connection with ReasonProtocolError. The
+// process and the other sessions carry on, and every Close returns.
+func TestProtocolPanics(t *testing.T) {
+	srvRec := newRecorder()
+	srv := base.NewServer(newPanicky, srvRec.server(
+		base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
+			if string(q) == "answer with a panic" {
+				return []byte("append-panic")
+			}
+			return q
+		}),
+		base.OnUnsendableResponse(func(*base.Session, error) []byte { return []byte("replaced") }),
+	)...)
+	addr := serve(t, srv)
+	c, _, sess := connect(t, addr, newRecorder(), srvRec)
+	other, _, _ := connect(t, addr, newRecorder(), srvRec)
+
+	// Append panics on the sending side: the send fails with the panic.
+	if err := sess.SendMessage(ctxT(t), []byte("append-panic")); !errors.As(err, new(*base.PanicError)) {
+		t.Fatalf("SendMessage: %v, want a *base.PanicError", err)
+	}
+	if resp, err := c.Request(ctxT(t), []byte("answer with a panic")); err != nil || string(resp) != "replaced" {
+		t.Fatalf("request whose response panics in Append: %q, %v", resp, err)
+	}
+	if err := receive(t, srvRec.errs, "error event"); !errors.As(err, new(*base.PanicError)) {
+		t.Fatalf("error event %v, want a *base.PanicError", err)
+	}
+	if resp, err := c.Request(ctxT(t), []byte("still there?")); err != nil || string(resp) != "still there?" {
+		t.Fatalf("after the Append panics: %q, %v", resp, err)
+	}
+
+	// Decode panics on the server: that connection closes.
+	if err := c.SendMessage(ctxT(t), []byte("decode-panic")); err != nil {
+		t.Fatal(err)
+	}
+	if r := receive(t, srvRec.closed, "closed event"); r != base.ReasonProtocolError {
+		t.Fatalf("reason %v, want %v", r, base.ReasonProtocolError)
+	}
+	if err := receive(t, srvRec.errs, "error event"); !errors.Is(err, base.ReasonProtocolError) || !errors.As(err, new(*base.PanicError)) {
+		t.Fatalf("error event %v, want a *base.PanicError", err)
+	}
+	done := make(chan struct{})
+	go func() { sess.Close(); close(done) }()
+	receive(t, done, "Close to return")
+	if resp, err := other.Request(ctxT(t), []byte("ok")); err != nil || string(resp) != "ok" {
+		t.Fatalf("other client: %q, %v", resp, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -60,7 +61,7 @@ func (s *Session) read() (CloseReason, error) {
 		buf := r.buf
 		off := 0
 		for off < len(buf) {
-			p, used, err := s.proto.Decode(buf[off:], s.cfg.maxPacketSize)
+			p, used, err := decodePacket(s.proto, buf[off:], s.cfg.maxPacketSize)
 			if err != nil && used > 0 && used <= len(buf)-off {
 				// One bad packet the protocol could delimit: raise an
 				// error event, in order with the packets around it, and
@@ -299,4 +300,16 @@ func (s *Session) finish(reason CloseReason, err error) {
 	case <-s.closing:
 	}
 	s.fail(reason, err)
+}
+
+// decodePacket is proto.Decode, with a panic in it (a Protocol is user
+// code, and the input may be hostile) turned into an error that closes
+// this connection alone.
+func decodePacket(proto Protocol, buf []byte, limit int) (p Packet, used int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			p, used, err = Packet{}, 0, fmt.Errorf("netmessage: Protocol.Decode: %w", &PanicError{Value: v, Stack: debug.Stack()})
+		}
+	}()
+	return proto.Decode(buf, limit)
 }

@@ -84,8 +84,9 @@ func (b *Backoff) delay(n int) time.Duration {
 // connection, a network or protocol error, or the server closing or
 // shutting down (its graceful disconnect included). Client.Close,
 // Client.Disconnect, and Close or Disconnect on the client's Session never
-// lead to reconnecting, and stop it while it is under way. A Connect that
-// fails does not start it.
+// lead to reconnecting; Client.Close and Client.Disconnect also stop it
+// while it is under way (the lost Session's methods do not: that
+// connection has already closed). A Connect that fails does not start it.
 //
 // Reconnecting begins once the lost connection's disconnected and error
 // hooks have run and its request handlers have returned. Each attempt dials
@@ -102,9 +103,10 @@ func (b *Backoff) delay(n int) time.Duration {
 // fail at once with its *CloseError.
 //
 // The reconnect loop runs in one goroutine the Client owns: Close and
-// Disconnect end it and return once it has ended, except when called from
-// an OnReconnecting or OnReconnectFailed hook (then they do not wait; the
-// goroutine ends when the hook returns, without another attempt).
+// Disconnect end it and return once it has ended, except while an
+// OnReconnecting or OnReconnectFailed hook runs, which may be their caller:
+// then they do not wait, and the goroutine ends when the hook returns,
+// without another attempt.
 func WithReconnect(b Backoff) ClientOption {
 	b = b.withDefaults()
 	return clientOption(func(c *clientConfig) {

@@ -173,11 +173,12 @@ func (s *Session) Disconnect(ctx context.Context) error {
 // unless its ctx ends).
 func (s *Session) disconnect(ctx context.Context, patient bool) error {
 	if !s.draining.CompareAndSwap(false, true) {
-		// A disconnect is already under way: wait for it.
+		// A disconnect is already under way: wait for it, as long as ctx
+		// allows.
 		select {
 		case <-s.closing:
 		case <-ctx.Done():
-			return ctx.Err()
+			s.fail(ReasonDisconnectTimeout, nil)
 		}
 		<-s.readerDone
 		<-s.writerDone

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -115,7 +116,7 @@ func (s *Session) send(ctx context.Context, p Packet, mode sendMode) error {
 			s.wbuf = *b
 		}
 	}
-	b, err := s.proto.Append(s.wbuf, p)
+	b, err := appendPacket(s.proto, s.wbuf, p)
 	if err == nil {
 		s.wbuf = b
 	}
@@ -296,4 +297,16 @@ func (e *encodeError) Unwrap() error { return e.err }
 func refused(err error) bool {
 	var enc *encodeError
 	return errors.Is(err, ErrPacketTooLarge) || errors.As(err, &enc)
+}
+
+// appendPacket is proto.Append, with a panic in it (a Protocol is user
+// code) turned into an error: the packet is not sent, and the session,
+// whose write lock the caller holds, goes on.
+func appendPacket(proto Protocol, dst []byte, p Packet) (b []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			b, err = dst, fmt.Errorf("Protocol.Append: %w", &PanicError{Value: v, Stack: debug.Stack()})
+		}
+	}()
+	return proto.Append(dst, p)
 }
