@@ -59,7 +59,8 @@ func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 // (see WithReconnect; Disconnect or Close stops that). A failed Connect
 // does not start reconnecting. Close or Disconnect called while Connect
 // dials stops it: Connect then fails with ErrConnectStopped and no
-// connection opens.
+// connection opens (a dialer that ignores its context keeps Connect, and
+// so a new Connect, waiting until it returns).
 func (c *Client) Connect(ctx context.Context, addr string) error {
 	c.mu.Lock()
 	if c.connecting || c.reconnecting() || (c.sess != nil && c.sess.Err() == nil) {
