@@ -97,7 +97,12 @@ func (srv *Server) session(b *base.Session) *Session {
 	if b.Err() != nil {
 		return s
 	}
-	v, _ := srv.sessions.LoadOrStore(b, s)
+	v, loaded := srv.sessions.LoadOrStore(b, s)
+	if !loaded && b.Err() != nil {
+		// b closed meanwhile, perhaps with its last event already past,
+		// and with it the delete that would have removed this entry.
+		srv.sessions.CompareAndDelete(b, s)
+	}
 	return v.(*Session)
 }
 

@@ -89,3 +89,56 @@ func TestSessionMapForgetsAfterPanickingHooks(t *testing.T) {
 		t.Error("no error event for the protocol error")
 	}
 }
+
+// TestSessionMapForgetsUnderChurn has connections open and close at once
+// while other goroutines list the server's sessions, so that a lookup can
+// race with a session's whole life: once every session is done, no entry
+// is left. (A lookup that found a session open, then stored its entry
+// after the session's last event had deleted it, used to leave one.)
+func TestSessionMapForgetsUnderChurn(t *testing.T) {
+	var done sync.Map // the opened sessions' Done channels
+	srv, err := NewServer(
+		OnSessionOpened(func(s *Session) { done.Store(s.Done(), true) }),
+		OnError(func(Peer, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served sync.WaitGroup
+	served.Go(func() { srv.Serve(ln) })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				_ = srv.Sessions()
+			}
+		})
+	}
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if conn, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+					conn.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	srv.Close()
+	served.Wait()
+	done.Range(func(ch, _ any) bool { <-ch.(<-chan struct{}); return true })
+	n := 0
+	srv.sessions.Range(func(_, v any) bool {
+		n++
+		t.Logf("session %d still mapped after it ended (%v)", v.(*Session).ID(), v.(*Session).Err())
+		return true
+	})
+	if n != 0 {
+		t.Errorf("%d entries left in the session map", n)
+	}
+}
