@@ -49,7 +49,8 @@ var (
 	ErrRequestTimeout error = timeoutError{}
 
 	// ErrNoHandler is reported as an error event when a request arrives and
-	// no request hook is set; the request is not answered.
+	// no request hook is set (the request is not answered), or a message
+	// arrives and no message hook is set (the message is dropped).
 	ErrNoHandler = errors.New("netmessage: no request handler")
 )
 

@@ -204,6 +204,9 @@ func (s *Session) handle(p Packet) error {
 		return nil
 	case KindMessage:
 		if s.cfg.onMessage == nil {
+			if !s.pushErr(fmt.Errorf("%w: message dropped", ErrNoHandler)) {
+				return errStop
+			}
 			return nil
 		}
 		if !s.acquire(len(p.Payload)) {

@@ -326,6 +326,22 @@ func TestRequestWithoutHandler(t *testing.T) {
 	none(t, p.srvRec.closed, "close")
 }
 
+// A message to an end without a message hook is dropped with an error
+// event, not silently; the connection goes on.
+func TestMessageWithoutHook(t *testing.T) {
+	p := newPair(t, []base.ServerOption{base.OnMessage(nil), base.OnRequest(echo)}, nil)
+	if err := p.client.SendMessage(ctxT(t), []byte("anyone?")); err != nil {
+		t.Fatal(err)
+	}
+	if err := receive(t, p.srvRec.errs, "error event"); !errors.Is(err, base.ErrNoHandler) || !strings.Contains(err.Error(), "message") {
+		t.Fatalf("error event %v, want ErrNoHandler for a message", err)
+	}
+	if resp, err := p.client.Request(ctxT(t), []byte("q")); err != nil || string(resp) != "echo:q" {
+		t.Fatalf("request after: %q, %v", resp, err)
+	}
+	none(t, p.srvRec.closed, "close")
+}
+
 // TestEndedContextSendsNothing checks that a message or request whose
 // context has already ended fails with the context's error and never
 // reaches the peer.

@@ -98,11 +98,11 @@ func (c *Client) Disconnect(ctx context.Context) error { return c.c.Disconnect(c
 // base.Client.Close.
 func (c *Client) Close() error { return c.c.Close() }
 
-// TLS returns the TLS state of the current connection (the server's
+// TLS returns the TLS state of the open connection (the server's
 // certificates, the negotiated version), or nil when it is not a TLS
-// connection or there is none; see base.Session.TLS.
+// connection or none is open; see base.Session.TLS.
 func (c *Client) TLS() *tls.ConnectionState {
-	if s := c.c.Session(); s != nil {
+	if s, err := c.c.ActiveSession(); err == nil {
 		return s.TLS()
 	}
 	return nil

@@ -51,6 +51,9 @@ func (ep *endpoint) report(p Peer, err error) {
 // unhandled raises an unhandled event. A panic in the hook is raised as an
 // error event, so that the refusal still reaches a request's caller.
 func (ep *endpoint) unhandled(p Peer, kind base.Kind, id string) {
+	if ep.onUnhandled == nil && kind == base.KindMessage {
+		ep.report(p, fmt.Errorf("%w: message %q dropped", ErrUnhandled, id))
+	}
 	if ep.onUnhandled != nil {
 		defer func() {
 			if v := recover(); v != nil {
@@ -93,10 +96,18 @@ func (ep *endpoint) send(ctx context.Context, s *base.Session, msg any) error {
 //
 // It fails with the peer's *RemoteError, with base.ErrRequestTimeout after
 // the response timeout, with ctx's error, or with the connection's
-// *base.CloseError when it closes first.
+// *base.CloseError when it closes first (base.ErrClosed when a graceful
+// disconnect had already begun: nothing was sent). A response type without
+// a usable id fails it with ErrTypeID before anything is sent.
 func Request[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, req Req) (Resp, error) {
 	var resp Resp
 	s, ep, err := p.conn()
+	if err != nil {
+		return resp, err
+	}
+	// The response type must have an id before anything is sent: a
+	// request the peer ran must not then fail for a local reason.
+	want, err := ep.types.id(reflect.TypeFor[Resp]())
 	if err != nil {
 		return resp, err
 	}
@@ -112,20 +123,16 @@ func Request[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, req R
 	raw, err := s.RequestAppend(ctx, *rb, payload)
 	putBuffer(b, payload)
 	if err == nil {
-		err = ep.decodeResponse(raw, &resp, reflect.TypeFor[Resp]())
+		err = ep.decodeResponse(raw, &resp, want)
 	}
 	putBuffer(rb, raw)
 	return resp, err
 }
 
-// decodeResponse decodes a response payload of type t into resp. Nothing
-// it returns refers to raw.
-func (ep *endpoint) decodeResponse(raw []byte, resp any, t reflect.Type) error {
+// decodeResponse decodes a response payload whose type id must be want
+// into resp. Nothing it returns refers to raw.
+func (ep *endpoint) decodeResponse(raw []byte, resp any, want string) error {
 	id, body, err := decodeResponse(raw)
-	if err != nil {
-		return err
-	}
-	want, err := ep.types.id(t)
 	if err != nil {
 		return err
 	}

@@ -328,3 +328,20 @@ func TestUnsendableResponseAnswersCaller(t *testing.T) {
 		t.Fatalf("after oversize response: %+v, %v", resp, err)
 	}
 }
+
+// Without an OnUnhandled hook, a message whose type has no handler raises
+// an error event matching ErrUnhandled rather than vanishing.
+func TestUnhandledMessageWithoutHook(t *testing.T) {
+	errs := make(chan error, 4)
+	srv, err := netmessage.NewServer(netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }))
+	must(t, err)
+	addr := serveOn(t, srv)
+	c, err := netmessage.NewClient()
+	must(t, err)
+	defer c.Close()
+	must(t, c.Connect(ctx(t), addr))
+	must(t, c.Send(ctx(t), Named{V: 1}))
+	if err := recv(t, errs, "error event"); !errors.Is(err, netmessage.ErrUnhandled) || !strings.Contains(err.Error(), "test.Named") {
+		t.Fatalf("error event %v, want ErrUnhandled naming test.Named", err)
+	}
+}

@@ -1,6 +1,7 @@
 package netmessage
 
 import (
+	"fmt"
 	"reflect"
 	"time"
 
@@ -84,9 +85,21 @@ func WithProtocol(newProto func() base.Protocol) Option {
 
 // WithTypeID gives type T the type id id on the wire, overriding its
 // NetMessageTypeID method or default id. Two types with one id fail
-// NewServer or NewClient.
+// NewServer or NewClient. A pointer type stands for the type it points to,
+// which is how its values are sent; an interface type fails with
+// ErrTypeID.
 func WithTypeID[T any](id string) Option {
-	return option(func(c *config) { c.ids = append(c.ids, explicitID{reflect.TypeFor[T](), id}) })
+	return option(func(c *config) {
+		t := reflect.TypeFor[T]()
+		switch t.Kind() {
+		case reflect.Pointer:
+			t = t.Elem()
+		case reflect.Interface:
+			c.errs = append(c.errs, fmt.Errorf("%w: WithTypeID for the interface type %s; use a concrete type", ErrTypeID, t))
+			return
+		}
+		c.ids = append(c.ids, explicitID{t, id})
+	})
 }
 
 // WithTypeIDOf is WithTypeID for the type of v (a value or a pointer to
@@ -147,6 +160,8 @@ func OnError(f func(p Peer, err error)) Option {
 // OnUnhandled sets the hook for packets whose type has no handler: kind is
 // base.KindMessage or base.KindRequest, typeID the packet's type id. The
 // caller of an unhandled request gets a *RemoteError matching ErrUnhandled.
+// Without the hook, an unhandled message raises an error event matching
+// ErrUnhandled.
 func OnUnhandled(f func(p Peer, kind base.Kind, typeID string)) Option {
 	return option(func(c *config) { c.onUnhandled = f })
 }

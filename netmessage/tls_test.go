@@ -92,6 +92,10 @@ func TestTypedMutualTLS(t *testing.T) {
 	if got := recv(t, callers, "message"); got != "station-42: hello" {
 		t.Fatalf("server handler saw %q", got)
 	}
+	must(t, c.Close())
+	if st := c.TLS(); st != nil {
+		t.Fatalf("TLS state after Close: %v", st)
+	}
 
 	// A typed TLS client against a plain server fails Connect with
 	// base.ErrHandshake.

@@ -40,3 +40,67 @@ func TestTypeIDOfPointerAndInterfaceTypes(t *testing.T) {
 	// The value type still has its id.
 	must(t, netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, Named) {}))
 }
+
+type Receipt struct{ N int }
+
+func (Receipt) NetMessageTypeID() string { return "test.Receipt" }
+
+// Impostor claims Receipt's id, on the client only.
+type Impostor struct{ V int }
+
+func (Impostor) NetMessageTypeID() string { return "test.Receipt" }
+
+type Transfer struct {
+	netmessage.Returns[Receipt]
+	Amount int
+}
+
+// TestRequestChecksResponseTypeBeforeSending: a response type without a
+// usable id on the caller fails the request with ErrTypeID before
+// anything is sent, so the peer's handler never runs for a call the
+// caller is told failed.
+func TestRequestChecksResponseTypeBeforeSending(t *testing.T) {
+	ran := make(chan int, 1)
+	e := start(t, func(srv *netmessage.Server, c *netmessage.Client) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r Transfer) (Receipt, error) {
+			ran <- r.Amount
+			return Receipt{N: r.Amount}, nil
+		}))
+		// The client knows Impostor by the id Receipt needs.
+		must(t, netmessage.HandleMessage(c, func(context.Context, *netmessage.Client, Impostor) {}))
+	})
+	if _, err := netmessage.Request(ctx(t), e.client, Transfer{Amount: 100}); !errors.Is(err, netmessage.ErrTypeID) {
+		t.Fatalf("Request: %v, want ErrTypeID", err)
+	}
+	// A message after it travels the same connection: when it arrives,
+	// a request sent before it would have reached the handler.
+	got := make(chan int, 1)
+	must(t, netmessage.HandleMessage(e.srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) { got <- m.Seq }))
+	must(t, e.client.Send(ctx(t), ChatMessage{Seq: 1}))
+	recv(t, got, "the message after the request")
+	select {
+	case n := <-ran:
+		t.Fatalf("the handler ran (amount %d) for a request that failed locally", n)
+	default:
+	}
+}
+
+// TestWithTypeIDOfPointerType: WithTypeID for *M gives M the id, as
+// WithTypeIDOf does for a pointer value; a handler for *M is still
+// refused, and WithTypeID for an interface type fails the constructor.
+func TestWithTypeIDOfPointerType(t *testing.T) {
+	srv, err := netmessage.NewServer(netmessage.WithTypeID[*ChatMessage]("Interop.ChatMessage"))
+	must(t, err)
+	if err := netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, *ChatMessage) {}); !errors.Is(err, netmessage.ErrTypeID) {
+		t.Errorf("HandleMessage[*ChatMessage]: %v, want ErrTypeID", err)
+	}
+	if _, err := netmessage.NewServer(netmessage.WithTypeID[Identified]("x")); !errors.Is(err, netmessage.ErrTypeID) {
+		t.Errorf("WithTypeID for an interface type: %v, want ErrTypeID", err)
+	}
+
+	e := start(t, nil, netmessage.WithTypeID[*ChatMessage]("Interop.ChatMessage"))
+	must(t, e.client.Send(ctx(t), &ChatMessage{Text: "x"}))
+	if got := recv(t, e.unh, "unhandled event"); got != "message Interop.ChatMessage" {
+		t.Errorf("&ChatMessage{} sent as %q, want the id Interop.ChatMessage", got)
+	}
+}

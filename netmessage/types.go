@@ -44,19 +44,9 @@ var typeIDerType = reflect.TypeFor[TypeIDer]()
 
 // defaultID is the id a type has without WithTypeID.
 func defaultID(t reflect.Type) (string, error) {
-	switch {
-	case t.Kind() == reflect.Interface && t.Implements(typeIDerType):
-		return "", fmt.Errorf("%w: %s is an interface type; use a concrete type", ErrTypeID, t)
-	case t.Kind() == reflect.Pointer && t.Elem().Implements(typeIDerType):
-		// Values are sent as the type they point to: that type has the id.
-		return "", fmt.Errorf("%w: %s is a pointer type; use %s", ErrTypeID, t, t.Elem())
-	}
+	// register has refused pointer and interface types.
 	if t.Implements(typeIDerType) {
-		v := reflect.Zero(t)
-		if t.Kind() == reflect.Pointer {
-			v = reflect.New(t.Elem()) // not nil: the method may read its receiver
-		}
-		id := v.Interface().(TypeIDer).NetMessageTypeID()
+		id := reflect.Zero(t).Interface().(TypeIDer).NetMessageTypeID()
 		if id == "" {
 			return "", fmt.Errorf("%w: %s.NetMessageTypeID returned an empty id", ErrTypeID, t)
 		}
@@ -84,6 +74,13 @@ func (r *registry) register(t reflect.Type) (string, error) {
 	defer r.mu.Unlock()
 	if id, ok := r.byType[t]; ok {
 		return id, nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		// Values are sent as the type they point to: that type has the id.
+		return "", fmt.Errorf("%w: %s is a pointer type; use %s", ErrTypeID, t, t.Elem())
+	case reflect.Interface:
+		return "", fmt.Errorf("%w: %s is an interface type; use a concrete type", ErrTypeID, t)
 	}
 	id, ok := r.explicit[t]
 	if !ok {

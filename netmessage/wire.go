@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/netmessage-go/netmessage/base"
 )
@@ -106,13 +107,22 @@ func encodeOK(ser Serializer, id string, v any) ([]byte, error) {
 
 // encodeFailure returns an error response payload.
 //
-// The text is cut to maxFailureText bytes (keeping its start and end), so an
-// error that quotes its input cannot make an answer as large as the request.
+// The text is made valid UTF-8 (invalid bytes become U+FFFD), then cut to
+// at most maxFailureText bytes, keeping its start and end whole
+// characters, so an error that quotes its input cannot make an answer as
+// large as the request.
 func encodeFailure(status byte, text string) []byte {
+	text = strings.ToValidUTF8(text, "\uFFFD")
 	if len(text) > maxFailureText {
 		const keep = maxFailureText/2 - 32
-		cut := len(text) - 2*keep
-		text = strings.ToValidUTF8(fmt.Sprintf("%s ... (%d bytes cut) ... %s", text[:keep], cut, text[len(text)-keep:]), "\uFFFD")
+		head, tail := keep, len(text)-keep
+		for head > 0 && !utf8.RuneStart(text[head]) {
+			head--
+		}
+		for tail < len(text) && !utf8.RuneStart(text[tail]) {
+			tail++
+		}
+		text = fmt.Sprintf("%s ... (%d bytes cut) ... %s", text[:head], tail-head, text[tail:])
 	}
 	return append([]byte{status}, text...)
 }
@@ -171,9 +181,11 @@ func (e *RemoteError) Is(target error) bool {
 	return target == ErrUnhandled && e.Code == CodeUnhandled
 }
 
-// ErrUnhandled matches a *RemoteError whose peer has no handler for the
-// request's type.
-var ErrUnhandled = errors.New("netmessage: unhandled request type")
+// ErrUnhandled is about a packet whose type has no handler: it matches the
+// *RemoteError of a request the peer had no handler for, and the error
+// event for a message this end had no handler for (raised when no
+// OnUnhandled hook is set, so that no message is dropped unnoticed).
+var ErrUnhandled = errors.New("netmessage: no handler for the packet type")
 
 // decodeResponse parses a response payload. For statusOK it returns the type
 // id and body; otherwise a *RemoteError.
