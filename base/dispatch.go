@@ -1,6 +1,7 @@
 package base
 
 import (
+	"errors"
 	"runtime/debug"
 	"sync"
 )
@@ -215,7 +216,18 @@ func (s *Session) spawnLocked() {
 // own even when handlers block; when handlers are quick, one goroutine
 // runs many requests in turn and few goroutines are started.
 func (s *Session) serve() {
-	first := true
+	first, ended := true, false
+	defer func() {
+		if !ended {
+			// A handler called runtime.Goexit (t.FailNow, say): this
+			// goroutine ends without taking the next request. Count it
+			// out, and let another take the requests waiting.
+			s.imu.Lock()
+			s.endHandlerLocked()
+			s.spawnLocked()
+			s.imu.Unlock()
+		}
+	}()
 	for {
 		s.imu.Lock()
 		if first {
@@ -224,11 +236,8 @@ func (s *Session) serve() {
 		}
 		j, ok := s.backlog.pop()
 		if !ok {
-			s.active--
-			if s.active == 0 && s.idleCh != nil {
-				close(s.idleCh)
-				s.idleCh = nil
-			}
+			s.endHandlerLocked()
+			ended = true
 			s.imu.Unlock()
 			return
 		}
@@ -238,16 +247,29 @@ func (s *Session) serve() {
 	}
 }
 
+// endHandlerLocked counts out a handler goroutine. s.imu is held.
+func (s *Session) endHandlerLocked() {
+	s.active--
+	if s.active == 0 && s.idleCh != nil {
+		close(s.idleCh)
+		s.idleCh = nil
+	}
+}
+
 func (s *Session) runHandler(j job) {
 	payload := *j.buf
+	returned := false
 	defer func() {
 		putBuf(j.buf)
 		s.release(len(payload))
 		if r := recover(); r != nil {
 			s.report(&PanicError{Value: r, Stack: debug.Stack()})
+		} else if !returned {
+			s.report(errGoexit)
 		}
 	}()
 	resp := s.cfg.onRequest(s.ctx, s, payload)
+	returned = true
 	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, sendResponse)
 	if err != nil && s.Err() == nil {
 		s.report(err)
@@ -259,6 +281,10 @@ func (s *Session) runHandler(j job) {
 		}
 	}
 }
+
+// errGoexit is the error event for a request handler that called
+// runtime.Goexit: the request is not answered.
+var errGoexit = errors.New("netmessage: request handler called runtime.Goexit; request not answered")
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 

@@ -230,7 +230,10 @@ func WithMaxWriteBuffer(n int) Option {
 }
 
 // OnMessage sets the hook called for each message received, in the order
-// sent, one at a time. payload is valid only during the call.
+// sent, one at a time. payload is valid only during the call. Without it,
+// each message raises an error event matching ErrNoHandler. A panic in
+// this or any other event hook is reported as an error event; a hook must
+// not call runtime.Goexit, which would stop the session's events for good.
 func OnMessage(f func(s *Session, payload []byte)) Option {
 	return option(func(c *config) { c.onMessage = f })
 }
@@ -238,8 +241,9 @@ func OnMessage(f func(s *Session, payload []byte)) Option {
 // OnRequest sets the handler of requests received. Each runs in its own
 // goroutine (at most WithMaxConcurrentRequests at once); what it returns is
 // sent as the response. ctx ends when the connection closes. payload is
-// valid only during the call. If the handler panics, no response is sent
-// and the caller's request ends with its timeout (netmessage answers with a
+// valid only during the call. If the handler panics (or calls
+// runtime.Goexit), no response is sent, an error event says why, and the
+// caller's request ends with its timeout (netmessage answers a panic with a
 // remote error instead); for a response that cannot be sent, see
 // OnUnsendableResponse. A handler must not wait for Disconnect on its own
 // session, which waits for running handlers; call it from a new goroutine.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -371,5 +372,31 @@ func TestEndedContextSendsNothing(t *testing.T) {
 	}
 	if n := handled.Load(); n != 1 {
 		t.Fatalf("server handled %d requests, want 1 (the late one must not be sent)", n)
+	}
+}
+
+// A handler that calls runtime.Goexit (as t.FailNow does) leaves its
+// request unanswered with an error event, and the session goes on: the
+// next requests are handled and a graceful disconnect completes.
+func TestHandlerGoexit(t *testing.T) {
+	p := newPair(t, []base.ServerOption{base.WithMaxConcurrentRequests(1),
+		base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
+			if string(q) == "exit" {
+				runtime.Goexit()
+			}
+			return q
+		})},
+		[]base.ClientOption{base.WithResponseTimeout(300 * time.Millisecond)})
+	if _, err := p.client.Request(ctxT(t), []byte("exit")); !errors.Is(err, base.ErrRequestTimeout) {
+		t.Fatalf("request whose handler exits: %v, want a timeout", err)
+	}
+	if err := receive(t, p.srvRec.errs, "error event"); !strings.Contains(err.Error(), "Goexit") {
+		t.Fatalf("error event %v", err)
+	}
+	if resp, err := p.client.Request(ctxT(t), []byte("next")); err != nil || string(resp) != "next" {
+		t.Fatalf("next request: %q, %v", resp, err)
+	}
+	if err := p.srvSess.Disconnect(ctxT(t)); err != nil {
+		t.Fatalf("Disconnect: %v", err)
 	}
 }
