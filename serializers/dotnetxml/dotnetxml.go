@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+
+	"github.com/netmessage-go/netmessage/serializers/internal/check"
 )
 
 const name = "dotnetxml"
@@ -33,9 +35,12 @@ func (Serializer) Marshal(v any) ([]byte, error) {
 	if !rv.IsValid() {
 		return nil, errors.New("dotnetxml: marshal nil: no XML representation")
 	}
-	for rv.Kind() == reflect.Pointer {
+	for depth := 0; rv.Kind() == reflect.Pointer; depth++ {
 		if rv.IsNil() {
 			return nil, fmt.Errorf("dotnetxml: marshal nil %s: no XML representation", rv.Type())
+		}
+		if depth == maxIndirect {
+			return nil, fmt.Errorf("dotnetxml: marshal %s: more than %d pointers to a value (a pointer cycle?)", reflect.TypeOf(v), maxIndirect)
 		}
 		rv = rv.Elem()
 	}
@@ -63,10 +68,11 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	t := rv.Type().Elem()
 	p, err := rootPlan(t)
 	if err != nil {
-		return fmt.Errorf("dotnetxml: unmarshal %s: %w", t, err)
+		return check.Wrap(name, "unmarshal", t, err)
 	}
 	if err := decodeDocument(data, p, rv.Elem()); err != nil {
-		return fmt.Errorf("dotnetxml: unmarshal %s: %w", t, err)
+		// check.Error keeps a message quoting the input short.
+		return check.Wrap(name, "unmarshal", t, err)
 	}
 	return nil
 }
@@ -145,8 +151,11 @@ var classNamerType = reflect.TypeFor[ClassNamer]()
 // the type it points to): its DotNetName if t implements [ClassNamer],
 // else its Go name.
 func ClassName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
+	for depth := 0; t.Kind() == reflect.Pointer && depth < maxIndirect; depth++ {
 		t = t.Elem()
+	}
+	if t.Kind() == reflect.Interface || t.Kind() == reflect.Pointer {
+		return t.Name() // no value to ask
 	}
 	if t.Implements(classNamerType) {
 		return reflect.Zero(t).Interface().(ClassNamer).DotNetName()
@@ -156,3 +165,7 @@ func ClassName(t reflect.Type) string {
 	}
 	return t.Name()
 }
+
+// maxIndirect bounds the pointers followed to reach a value or type, so
+// that a pointer to itself (type P *P) fails instead of looping.
+const maxIndirect = 16

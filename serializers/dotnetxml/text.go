@@ -174,6 +174,9 @@ func formatInt(dst []byte, v reflect.Value) ([]byte, error) {
 func parseInt(s string, v reflect.Value) error {
 	s = strings.Trim(s, xmlSpace)
 	bits := v.Type().Bits()
+	if k := v.Kind(); k == reflect.Int || k == reflect.Uint {
+		bits = 32 // .NET's int and uint, as Marshal requires
+	}
 	if v.CanInt() {
 		n, err := strconv.ParseInt(s, 10, bits)
 		if err != nil {

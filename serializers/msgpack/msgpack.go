@@ -3,6 +3,7 @@ package msgpack
 import (
 	"bytes"
 	"encoding"
+	"fmt"
 	"reflect"
 	"sync"
 
@@ -62,17 +63,29 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err := validate(data); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
-	st := decoders.Get().(*decoder)
-	st.r.Reset(data)
-	st.dec.Reset(&st.r)
-	err = st.dec.Decode(v)
-	st.r.Reset(nil)
-	st.dec.Reset(nil)
-	decoders.Put(st)
-	if err != nil {
+	if err := decode(data, v); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
 	return nil
+}
+
+// decode decodes data into v with a pooled decoder. A panic in the library
+// (it has panicked on input no type check can foresee, such as a list as
+// the key of a map[any]int) becomes an error; the decoder is then dropped.
+func decode(data []byte, v any) (err error) {
+	st := decoders.Get().(*decoder)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("decoding failed: %v", p)
+			return
+		}
+		st.r.Reset(nil)
+		st.dec.Reset(nil)
+		decoders.Put(st)
+	}()
+	st.r.Reset(data)
+	st.dec.Reset(&st.r)
+	return st.dec.Decode(v)
 }
 
 // An encoder is a reusable encoder writing to a slice; Reset gives it the

@@ -35,9 +35,12 @@ func (Serializer) Marshal(v any) ([]byte, error) {
 		return nil, check.Errorf(name, "marshal", nil, "nil value has no XML representation")
 	}
 	t := rv.Type()
-	for rv.Kind() == reflect.Pointer {
+	for depth := 0; rv.Kind() == reflect.Pointer; depth++ {
 		if rv.IsNil() {
 			return nil, check.Errorf(name, "marshal", t, "nil pointer has no XML representation")
+		}
+		if depth == maxIndirect {
+			return nil, check.Errorf(name, "marshal", t, "more than %d pointers to a value (a pointer cycle?)", maxIndirect)
 		}
 		rv = rv.Elem()
 	}
@@ -258,3 +261,7 @@ func legalChar(r rune) bool {
 		(r >= 0xE000 && r <= 0xFFFD) ||
 		(r >= 0x10000 && r <= 0x10FFFF)
 }
+
+// maxIndirect bounds the pointers Marshal follows to reach a value, so that
+// a pointer to itself (type P *P) fails instead of looping.
+const maxIndirect = 16
