@@ -25,7 +25,10 @@ func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
 		netmessage.WithSerializer(ser),
 		netmessage.OnSessionOpened(func(s *netmessage.Session) {
 			out.printf("server: session %d opened from %s", s.ID(), s.RemoteAddr())
-			opened <- s
+			select {
+			case opened <- s: // the demo's one client
+			default:
+			}
 		}),
 		netmessage.OnSessionClosed(func(s *netmessage.Session, reason base.CloseReason) {
 			out.printf("server: session %d closed: %s", s.ID(), reason.String())
@@ -95,7 +98,7 @@ func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
 		return err
 	}
 	// A handler's error reaches the caller as a typed remote error.
-	_, err = netmessage.Request(ctx, client, packets.WeatherRequest{})
+	_, err = netmessage.Request(ctx, client, packets.WeatherRequest{Date: time.Now()})
 	var re *netmessage.RemoteError
 	if !errors.As(err, &re) {
 		return fmt.Errorf("empty city: want a remote error, got %v", err)

@@ -38,12 +38,12 @@ func forecast(r packets.WeatherRequest) packets.WeatherResponse {
 // answer weather and time requests. who names the end in the output.
 func register[P netmessage.Peer](r netmessage.Router[P], out *printer, who string) error {
 	if err := netmessage.HandleMessage(r, func(_ context.Context, _ P, m packets.ChatMessage) {
-		out.printf("%s: message from %s #%d: %q", who, m.From, m.Seq, m.Text)
+		out.printf("%s: received message #%d from %s: %q", who, m.Seq, m.From, m.Text)
 	}); err != nil {
 		return err
 	}
 	if err := netmessage.HandleRequest(r, func(_ context.Context, _ P, req packets.WeatherRequest) (packets.WeatherResponse, error) {
-		out.printf("%s: weather request for %s on %s", who, req.City, req.Date.Format(time.DateOnly))
+		out.printf("%s: received a weather request for %q on %s", who, req.City, req.Date.Format(time.DateOnly))
 		if req.City == "" {
 			return packets.WeatherResponse{}, fmt.Errorf("no city given")
 		}
@@ -52,7 +52,7 @@ func register[P netmessage.Peer](r netmessage.Router[P], out *printer, who strin
 		return err
 	}
 	return netmessage.HandleRequest(r, func(_ context.Context, _ P, _ packets.TimeRequest) (packets.TimeResponse, error) {
-		out.printf("%s: time request", who)
+		out.printf("%s: received a time request", who)
 		return packets.TimeResponse{Now: time.Now()}, nil
 	})
 }

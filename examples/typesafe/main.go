@@ -20,12 +20,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,6 +85,8 @@ func serializer(name string) (netmessage.Serializer, error) {
 // commands reads lines from in and sends each to do until in ends, ctx ends,
 // or do returns false.
 func commands(ctx context.Context, in io.Reader, do func(cmd, arg string) bool) {
+	ctx, cancel := context.WithCancel(ctx) // ends the reader when we return
+	defer cancel()
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -130,9 +135,13 @@ func runServer(ctx context.Context, addr string, ser netmessage.Serializer, in i
 	if err := register(srv, out, "server"); err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.ListenAndServe(addr) }()
-	out.printf("listening on %s; %s", addr, help)
+	go func() { served <- srv.Serve(ln) }()
+	out.printf("listening on %s; %s", ln.Addr(), help)
 
 	seq := 0
 	commands(ctx, in, func(cmd, arg string) bool {
@@ -167,8 +176,8 @@ func runServer(ctx context.Context, addr string, ser netmessage.Serializer, in i
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	if serr := <-served; serr != base.ErrServerClosed {
-		return serr
+	if serr := <-served; !errors.Is(serr, base.ErrServerClosed) {
+		return errors.Join(serr, err)
 	}
 	out.printf("server shut down")
 	return err
@@ -177,12 +186,13 @@ func runServer(ctx context.Context, addr string, ser netmessage.Serializer, in i
 func runClient(ctx context.Context, addr string, ser netmessage.Serializer, in io.Reader, w io.Writer) error {
 	out := &printer{w: w}
 	closed := make(chan struct{})
+	var closeOnce sync.Once
 	client, err := netmessage.NewClient(
 		netmessage.WithSerializer(ser),
 		netmessage.OnConnected(func(*netmessage.Client) { out.printf("connected to %s; %s", addr, help) }),
 		netmessage.OnDisconnected(func(_ *netmessage.Client, reason base.CloseReason) {
 			out.printf("disconnected: %s", reason.String())
-			close(closed)
+			closeOnce.Do(func() { close(closed) })
 		}),
 		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("error: %v", err) }),
 	)
@@ -229,9 +239,11 @@ func runClient(ctx context.Context, addr string, ser netmessage.Serializer, in i
 	})
 	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer dcancel()
-	if err := client.Disconnect(dctx); err != nil && client.Base().Session().Err() == nil {
-		return err
-	}
+	open := client.Base().Session().Err() == nil // else the server closed it, as printed
+	err = client.Disconnect(dctx)
 	<-closed
+	if open {
+		return err // nil for a graceful disconnect
+	}
 	return nil
 }

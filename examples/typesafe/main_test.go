@@ -31,13 +31,13 @@ func TestDemo(t *testing.T) {
 			for _, want := range []string{
 				"server: session 1 opened",
 				"client: connected",
-				`server: message from client #1: "hello, server"`,
-				"server: weather request for Bonn",
+				`server: received message #1 from client: "hello, server"`,
+				`server: received a weather request for "Bonn"`,
 				"client: weather in Bonn: ",
-				`client: message from server #1: "hello, client"`,
-				"client: weather request for Redmond",
+				`client: received message #1 from server: "hello, client"`,
+				`client: received a weather request for "Redmond"`,
 				"server: weather in Redmond: ",
-				"client: time request",
+				"client: received a time request",
 				"server: peer's clock says",
 				"remote handler error: no city given",
 				"client: disconnected: graceful shutdown",
@@ -79,11 +79,11 @@ func TestServerAndClientProcesses(t *testing.T) {
 	waitFor(t, &srvOut, "session 1 opened")
 
 	io.WriteString(cliInW, "m hi there\nw Bonn\nt\n")
-	waitFor(t, &srvOut, `message from client #1: "hi there"`)
+	waitFor(t, &srvOut, `received message #1 from client: "hi there"`)
 	waitFor(t, &cliOut, "client: weather in Bonn")
 	waitFor(t, &cliOut, "peer's clock says")
 	io.WriteString(srvInW, "m hello all\nw Oslo\n")
-	waitFor(t, &cliOut, `message from server #1: "hello all"`)
+	waitFor(t, &cliOut, `received message #1 from server: "hello all"`)
 	waitFor(t, &srvOut, "session 1: weather in Oslo")
 
 	io.WriteString(cliInW, "q\n")
@@ -123,5 +123,27 @@ func waitFor(t *testing.T, b *syncBuffer, want string) {
 			t.Fatalf("output lacks %q:\n%s", want, b.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServerPortTaken: a server whose address is taken fails at once with
+// the listen error instead of taking commands it cannot serve.
+func TestServerPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	in, typing := net.Pipe() // input that never ends by itself
+	defer typing.Close()
+	defer in.Close()
+	ser, err := serializer("msgpack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err = runServer(context.Background(), ln.Addr().String(), ser, in, &out)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("runServer: %v, want the listen error", err)
 	}
 }
