@@ -86,5 +86,8 @@
 // functions and complex numbers have no mapping and are refused. A nil
 // item in a list of pointers is refused (XmlSerializer would need the xsi
 // namespace to mark it). Values that do not fit their .NET type (an int
-// over 32 bits, a date past year 9999) are refused rather than truncated.
+// over 32 bits, a date past year 9999) are refused rather than truncated,
+// by Marshal and by Unmarshal. Unmarshal's error messages longer than 512
+// bytes are shortened in the middle, as the other serializers' are, so a
+// huge bad value is not quoted whole.
 package dotnetxml
