@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -16,7 +17,7 @@ import (
 // demo runs a server and a client in this process: they exchange messages
 // and requests both ways, then the client disconnects gracefully.
 func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
-	out := &printer{w: w}
+	out := &printer{w: w, lines: make(chan string, 64)}
 	srvClosed := make(chan base.CloseReason, 1)
 	cliClosed := make(chan base.CloseReason, 1)
 	opened := make(chan *netmessage.Session, 1)
@@ -81,14 +82,22 @@ func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
 		return ctx.Err()
 	}
 
-	// Client to server, then server to client.
+	// Client to server, then server to client. Requests are handled
+	// concurrently with messages, so the demo waits for each message to
+	// be printed before it asks, to keep its output in order.
 	if err := client.Send(ctx, packets.ChatMessage{From: "client", Text: "hello, server", Seq: 1}); err != nil {
+		return err
+	}
+	if err := waitLine(ctx, out, "server: received message"); err != nil {
 		return err
 	}
 	if err := askWeather(ctx, client, out, "client", "Bonn"); err != nil {
 		return err
 	}
 	if err := sess.Send(ctx, packets.ChatMessage{From: "server", Text: "hello, client", Seq: 1}); err != nil {
+		return err
+	}
+	if err := waitLine(ctx, out, "client: received message"); err != nil {
 		return err
 	}
 	if err := askWeather(ctx, sess, out, "server", "Redmond"); err != nil {
@@ -126,4 +135,18 @@ func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
 	}
 	out.printf("server: shut down")
 	return nil
+}
+
+// waitLine waits until out prints a line starting with prefix.
+func waitLine(ctx context.Context, out *printer, prefix string) error {
+	for {
+		select {
+		case line := <-out.lines:
+			if strings.HasPrefix(line, prefix) {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

@@ -16,12 +16,19 @@ import (
 type printer struct {
 	mu sync.Mutex
 	w  io.Writer
+	// lines, if set, gets each line printed, when it has room.
+	lines chan string
 }
 
 func (p *printer) printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, format+"\n", args...)
+	line := fmt.Sprintf(format, args...)
+	fmt.Fprintln(p.w, line)
+	select {
+	case p.lines <- line:
+	default:
+	}
 }
 
 var forecasts = []string{"sunny", "cloudy", "rainy", "windy", "snowy"}
