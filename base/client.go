@@ -17,12 +17,11 @@ type Client struct {
 	cfg      clientConfig
 	recfg    config // cfg.config, with the reconnected hook after the connected hook
 
-	mu         sync.Mutex
-	sess       *Session
-	cur        atomic.Pointer[Session] // sess, for reading without mu
-	addr       string                  // of the last successful Connect
-	connecting bool
-	// stopConnect ends the Connect under way (set while connecting);
+	mu   sync.Mutex
+	sess *Session
+	cur  atomic.Pointer[Session] // sess, for reading without mu
+	addr string                  // of the last successful Connect
+	// stopConnect ends the Connect under way (nil when none is);
 	// connectStopped tells it Close or Disconnect did so.
 	stopConnect    context.CancelFunc
 	connectStopped bool
@@ -63,11 +62,10 @@ func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 // so a new Connect, waiting until it returns).
 func (c *Client) Connect(ctx context.Context, addr string) error {
 	c.mu.Lock()
-	if c.connecting || c.reconnecting() || (c.sess != nil && c.sess.Err() == nil) {
+	if c.connecting() || c.reconnecting() || (c.sess != nil && c.sess.Err() == nil) {
 		c.mu.Unlock()
 		return ErrAlreadyConnected
 	}
-	c.connecting = true
 	c.connectStopped = false
 	ctx, c.stopConnect = context.WithCancel(ctx)
 	c.mu.Unlock()
@@ -75,7 +73,6 @@ func (c *Client) Connect(ctx context.Context, addr string) error {
 	conn, err := c.dial(ctx, addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.connecting = false
 	c.stopConnect() // release ctx's resources
 	c.stopConnect = nil
 	if c.connectStopped {
@@ -213,10 +210,13 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// connecting reports whether a Connect is under way. c.mu is held.
+func (c *Client) connecting() bool { return c.stopConnect != nil }
+
 // abortConnect stops the Connect under way, if any, and reports whether
 // there was one. c.mu is held.
 func (c *Client) abortConnect() bool {
-	if c.stopConnect == nil {
+	if !c.connecting() {
 		return false
 	}
 	c.connectStopped = true

@@ -46,14 +46,14 @@ type config struct {
 	disconnectTimeout time.Duration
 	writeTimeout      time.Duration
 	maxPacketSize     int
+	maxRequests       int
+	maxQueuedBytes    int
+	maxWriteBuffer    int
+	tls               *tls.Config
+	handshakeTimeout  time.Duration
 	// skipUnknown: a response to an unknown id is an error event, not a
 	// protocol error.
-	skipUnknown      bool
-	maxRequests      int
-	maxQueuedBytes   int
-	maxWriteBuffer   int
-	tls              *tls.Config
-	handshakeTimeout time.Duration
+	skipUnknown bool
 
 	onOpened  func(*Session)
 	onClosed  func(*Session, CloseReason)

@@ -179,7 +179,7 @@ func (c *Client) ended(s *Session) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sess != s || s.local.Load() || c.connecting || c.reconnecting() {
+	if c.sess != s || s.local.Load() || c.connecting() || c.reconnecting() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -48,20 +48,22 @@ func (ep *endpoint) report(p Peer, err error) {
 	}
 }
 
-// unhandled raises an unhandled event. A panic in the hook is raised as an
-// error event, so that the refusal still reaches a request's caller.
+// unhandled raises an unhandled event, or without the hook, for a message,
+// an error event. A panic in the hook is raised as an error event, so that
+// the refusal still reaches a request's caller.
 func (ep *endpoint) unhandled(p Peer, kind base.Kind, id string) {
-	if ep.onUnhandled == nil && kind == base.KindMessage {
-		ep.report(p, fmt.Errorf("%w: message %q dropped", ErrUnhandled, id))
+	if ep.onUnhandled == nil {
+		if kind == base.KindMessage {
+			ep.report(p, fmt.Errorf("%w: message %q dropped", ErrUnhandled, id))
+		}
+		return
 	}
-	if ep.onUnhandled != nil {
-		defer func() {
-			if v := recover(); v != nil {
-				ep.report(p, &base.PanicError{Value: v, Stack: debug.Stack()})
-			}
-		}()
-		ep.onUnhandled(p, kind, id)
-	}
+	defer func() {
+		if v := recover(); v != nil {
+			ep.report(p, &base.PanicError{Value: v, Stack: debug.Stack()})
+		}
+	}()
+	ep.onUnhandled(p, kind, id)
 }
 
 // appendValue appends the message or request payload for v to dst.

@@ -150,9 +150,10 @@ func (srv *Server) Sessions() []*Session {
 
 // Broadcast sends msg to every open session. It encodes msg once and
 // returns the errors of the sessions it could not queue msg on, joined,
-// each naming its session ("session 3: ..."). A session whose write buffer is full (a peer that reads slowly) does not
-// hold up the others: msg is queued on every session with room first, and
-// Broadcast then waits, bounded by ctx, for room on the full ones together.
+// each naming its session ("session 3: ..."). A session whose write buffer
+// is full (a peer that reads slowly) does not hold up the others: msg is
+// queued on every session with room first, and Broadcast then waits,
+// bounded by ctx, for room on the full ones together.
 func (srv *Server) Broadcast(ctx context.Context, msg any) error {
 	buf := getBuffer()
 	payload, err := srv.ep.appendValue(*buf, msg)
