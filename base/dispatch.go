@@ -132,13 +132,13 @@ func (s *Session) dispatch() {
 func (s *Session) deliver(it inbound) {
 	if it.err != nil {
 		s.report(it.err)
-		s.release(0) // see pushErr
+		s.release(itemOverhead) // see pushErr
 		return
 	}
 	payload := *it.buf
 	defer func() {
 		putBuf(it.buf)
-		s.release(len(payload))
+		s.release(s.cfg.payloadCost(len(payload)))
 	}()
 	s.callHook(func() { s.cfg.onMessage(s, payload) })
 }
@@ -187,7 +187,7 @@ func (s *Session) startJob(j job) {
 		s.imu.Unlock()
 		n := len(*j.buf)
 		putBuf(j.buf)
-		s.release(n)
+		s.release(s.cfg.payloadCost(n))
 		return
 	}
 	s.backlog.push(j)
@@ -261,7 +261,7 @@ func (s *Session) runHandler(j job) {
 	returned := false
 	defer func() {
 		putBuf(j.buf)
-		s.release(len(payload))
+		s.release(s.cfg.payloadCost(len(payload)))
 		if r := recover(); r != nil {
 			s.report(&PanicError{Value: r, Stack: debug.Stack()})
 		} else if !returned {

@@ -34,6 +34,12 @@ var (
 	// size. Received, it closes the connection with ReasonProtocolError.
 	ErrPacketTooLarge = errors.New("netmessage: packet too large")
 
+	// ErrInflightLimit is the error of a session closed (with
+	// ReasonConnectionLost) because the server's bound on bytes held for
+	// input (WithMaxInflightBytes) left no room for its partly received
+	// packet within its receive timeout.
+	ErrInflightLimit = errors.New("netmessage: server's in-flight byte limit reached")
+
 	// ErrWriteBufferFull is returned by Session.TrySendMessage while the
 	// write buffer is full (see WithMaxWriteBuffer).
 	ErrWriteBufferFull = errors.New("netmessage: write buffer full")

@@ -54,6 +54,13 @@ type config struct {
 	// skipUnknown: a response to an unknown id is an error event, not a
 	// protocol error.
 	skipUnknown bool
+	// decodePerByte and decodeFixed: what decoding a received payload may
+	// take besides its bytes (WithDecodeCost).
+	decodePerByte int64
+	decodeFixed   int64
+	// budget is the server's bound on bytes held for input across its
+	// sessions (WithMaxInflightBytes); nil on a client.
+	budget *budget
 
 	onOpened  func(*Session)
 	onClosed  func(*Session, CloseReason)
@@ -85,6 +92,7 @@ type serverConfig struct {
 	config
 	verify      func(net.Conn) error
 	maxSessions int
+	maxInflight int64 // 0: the default, see WithMaxInflightBytes
 }
 
 type clientConfig struct {
@@ -229,6 +237,22 @@ func WithMaxWriteBuffer(n int) Option {
 	})
 }
 
+// WithDecodeCost tells the session what handling a received payload may
+// take besides its own bytes: perByte bytes for each payload byte plus fixed
+// bytes per payload (what the layer above needs to decode it, heap and
+// stack). Each message and request payload of n bytes is then counted as
+// n + perByte*n + fixed bytes (plus a small bookkeeping cost) against
+// WithMaxQueuedBytes and the server's WithMaxInflightBytes, from its
+// arrival until its hook or handler returns. The default is 0, 0: a
+// payload counts as its size. netmessage sets it from its serializer's
+// decode bound. Negative values are taken as 0.
+func WithDecodeCost(perByte, fixed int) Option {
+	return option(func(c *config) {
+		c.decodePerByte = int64(max(perByte, 0))
+		c.decodeFixed = int64(max(fixed, 0))
+	})
+}
+
 // OnMessage sets the hook called for each message received, in the order
 // sent, one at a time. payload is valid only during the call. Without it,
 // each message raises an error event matching ErrNoHandler. A panic in
@@ -304,6 +328,30 @@ func WithVerifier(f func(conn net.Conn) error) ServerOption {
 // ErrTooManySessions is raised.
 func WithMaxSessions(n int) ServerOption {
 	return serverOption(func(c *serverConfig) { c.maxSessions = max(n, 0) })
+}
+
+// WithMaxInflightBytes bounds the bytes all the server's sessions together
+// hold for received input: packets received and not yet handled, counted
+// as for WithMaxQueuedBytes (with their decode cost, see WithDecodeCost),
+// and the read buffers of packets larger than 64 KiB still arriving. The
+// default is the larger of 8 times WithMaxQueuedBytes and twice the count
+// of one largest packet (64 MiB with the base defaults). When it is
+// reached, sessions that need more pause reading until others give back;
+// waits are served in order. Two exceptions keep quiet peers going: each
+// session may hold up to 256 KiB without waiting, and a packet larger than
+// the whole bound is let in alone. A session that waits for room for a
+// partly received packet longer than its receive timeout is closed with
+// ReasonConnectionLost and an error matching ErrInflightLimit. n < 0 means
+// no bound; 0 keeps the default.
+func WithMaxInflightBytes(n int) ServerOption {
+	return serverOption(func(c *serverConfig) {
+		switch {
+		case n < 0:
+			c.maxInflight = -1
+		case n > 0:
+			c.maxInflight = int64(n)
+		}
+	})
 }
 
 // OnConnected sets the hook called when the client's connection opens.

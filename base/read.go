@@ -16,6 +16,10 @@ const (
 	maxIdleReadBuffer = 64 << 10 // a larger empty read buffer is dropped
 	frameOverhead     = 1 << 10  // bytes a frame may add to its payload
 	itemOverhead      = 64       // bytes charged per held packet besides its payload
+	// sessionAllowance is what a session may hold for hooks and handlers
+	// without waiting for the server's budget (WithMaxInflightBytes), so
+	// that one peer's quiet traffic is not held up by others that fill it.
+	sessionAllowance = 256 << 10
 )
 
 // errStop ends the read loop because the session is closing.
@@ -40,9 +44,9 @@ func (s *Session) readLoop() {
 var readPool = sync.Pool{New: func() any { b := make([]byte, 0, readBufferSize); return &b }}
 
 func (s *Session) read() (CloseReason, error) {
-	r := reader{conn: s.conn}
+	r := reader{conn: s.conn, budget: s.cfg.budget}
 	r.raw = newRawRead(s.conn, &r)
-	defer r.release()
+	defer r.close()
 	var deadline time.Time // the read deadline set, zero for none
 	for {
 		if t := s.cfg.receiveTimeout; t > 0 {
@@ -57,7 +61,14 @@ func (s *Session) read() (CloseReason, error) {
 				}
 			}
 		}
+		if err := s.readRoom(&r); err != nil {
+			if err == errStop {
+				return ReasonClosedLocally, nil
+			}
+			return ReasonConnectionLost, err
+		}
 		rerr := r.fill()
+		s.readOwn = r.charged
 		buf := r.buf
 		off := 0
 		for off < len(buf) {
@@ -138,6 +149,9 @@ type reader struct {
 	buf   []byte
 	space int // the spare capacity offered to the last read
 	want  int // spare capacity to offer: grows while reads fill it
+
+	budget  *budget // the server's, or nil
+	charged int64   // taken from budget for buf's capacity past maxIdleReadBuffer
 }
 
 // maxReadSpace bounds the spare capacity a read is offered.
@@ -150,10 +164,53 @@ func (r *reader) room() {
 		r.held = readPool.Get().(*[]byte)
 		r.buf = (*r.held)[:0]
 	}
-	if free := cap(r.buf) - len(r.buf); free == 0 || free < r.want {
-		r.buf = slices.Grow(r.buf, max(r.want, cap(r.buf)))
+	if n := r.grown(); n > 0 {
+		r.buf = slices.Grow(r.buf, n-len(r.buf))
 	}
 	r.space = cap(r.buf) - len(r.buf)
+}
+
+// grown returns the capacity room gives a held buffer that lacks spare
+// capacity, or 0 when it has enough.
+func (r *reader) grown() int {
+	if free := cap(r.buf) - len(r.buf); free > 0 && free >= r.want {
+		return 0
+	}
+	return len(r.buf) + max(r.want, cap(r.buf))
+}
+
+// readRoom grows the read buffer, when the next read needs it to grow past
+// maxIdleReadBuffer (a packet larger than that is arriving), after taking
+// the growth from the server's budget. While the budget has no room the
+// reader waits, for at most the receive timeout: then ErrInflightLimit.
+// It returns errStop when the session closes meanwhile.
+func (s *Session) readRoom(r *reader) error {
+	if r.budget == nil || r.held == nil {
+		return nil // a buffer from the pool is within maxIdleReadBuffer
+	}
+	n := r.grown()
+	// A packet larger than the whole budget is let in alone: its buffer
+	// takes all of it.
+	need := r.budget.clip(int64(n - maxIdleReadBuffer))
+	if n == 0 || need <= r.charged {
+		return nil
+	}
+	wait := s.cfg.receiveTimeout
+	if wait <= 0 {
+		wait = DefaultReceiveTimeout
+	}
+	t := time.NewTimer(wait)
+	err := r.budget.take(need-r.charged, 0, false, s.closing, t.C)
+	t.Stop()
+	if err == errExpired {
+		return fmt.Errorf("%w: no room within %v for a packet of more than %d bytes", ErrInflightLimit, wait, len(r.buf))
+	}
+	if err != nil {
+		return err
+	}
+	r.charged = need
+	r.buf = slices.Grow(r.buf, n-len(r.buf))
+	return nil
 }
 
 // filled notes a read of n bytes: one that filled its space means more is
@@ -180,10 +237,28 @@ func (r *reader) release() {
 		readPool.Put(r.held)
 	}
 	r.held, r.buf = nil, nil
+	r.uncharge()
 }
 
 // drop forgets an empty buffer, so the next read starts with a small one.
-func (r *reader) drop() { r.held, r.buf = nil, nil }
+func (r *reader) drop() {
+	r.held, r.buf = nil, nil
+	r.uncharge()
+}
+
+// close ends reading: an empty buffer goes back to the pool, and what the
+// buffer took from the budget is given back.
+func (r *reader) close() {
+	r.release()
+	r.uncharge()
+}
+
+func (r *reader) uncharge() {
+	if r.charged > 0 {
+		r.budget.give(r.charged)
+		r.charged = 0
+	}
+}
 
 // fill reads once, appending to buf.
 func (r *reader) fill() error {
@@ -209,7 +284,7 @@ func (s *Session) handle(p Packet) error {
 			}
 			return nil
 		}
-		if !s.acquire(len(p.Payload)) {
+		if !s.acquire(s.cfg.payloadCost(len(p.Payload))) {
 			return errStop
 		}
 		s.push(inbound{buf: getBuf(p.Payload)})
@@ -224,7 +299,7 @@ func (s *Session) handle(p Packet) error {
 			}
 			return nil
 		}
-		if !s.acquire(len(p.Payload)) {
+		if !s.acquire(s.cfg.payloadCost(len(p.Payload))) {
 			return errStop
 		}
 		s.startJob(job{id: p.ID, buf: getBuf(p.Payload)})
@@ -247,22 +322,32 @@ func (s *Session) handle(p Packet) error {
 // make this end queue error events without bound. It reports false when
 // the session is closing.
 func (s *Session) pushErr(err error) bool {
-	if !s.acquire(0) {
+	if !s.acquire(itemOverhead) {
 		return false
 	}
 	s.push(inbound{err: err})
 	return true
 }
 
-// acquire reserves room for n payload bytes among those held for hooks and
-// handlers, waiting while the limit is reached. One packet always fits.
-func (s *Session) acquire(n int) bool {
-	cost := int64(n + itemOverhead)
+// payloadCost is what a received payload of n bytes counts as among the
+// bytes held for hooks and handlers, from its arrival until its hook or
+// handler returns: its copy, what decoding it may take (WithDecodeCost) and
+// the bookkeeping.
+func (c *config) payloadCost(n int) int64 {
+	return addSat(addSat(int64(n), mulSat(int64(n), c.decodePerByte)), c.decodeFixed+itemOverhead)
+}
+
+// acquire reserves cost bytes among those held for hooks and handlers,
+// waiting while the session's limit is reached (one packet always fits),
+// then while the server's budget is (a session holding less than
+// sessionAllowance need not wait for it). It reports false when the session
+// is closing.
+func (s *Session) acquire(cost int64) bool {
+	limit := int64(s.cfg.maxQueuedBytes)
 	for {
 		q := s.queued.Load()
-		if q == 0 || q+cost <= int64(s.cfg.maxQueuedBytes) {
-			s.queued.Add(cost)
-			return true
+		if q == 0 || cost <= limit-q {
+			break
 		}
 		select {
 		case <-s.unblock:
@@ -270,10 +355,23 @@ func (s *Session) acquire(n int) bool {
 			return false
 		}
 	}
+	if b := s.cfg.budget; b != nil {
+		// Only the reader acquires, so queued cannot grow meanwhile.
+		q := s.queued.Load()
+		if b.take(cost, s.readOwn, cost <= sessionAllowance-q, s.closing, nil) != nil {
+			return false
+		}
+	}
+	s.queued.Add(cost)
+	return true
 }
 
-func (s *Session) release(n int) {
-	s.queued.Add(-int64(n + itemOverhead))
+// release gives back what acquire reserved.
+func (s *Session) release(cost int64) {
+	s.queued.Add(-cost)
+	if b := s.cfg.budget; b != nil {
+		b.give(b.clip(cost))
+	}
 	select {
 	case s.unblock <- struct{}{}:
 	default:

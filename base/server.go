@@ -44,7 +44,22 @@ func NewServer(newProto func() Protocol, opts ...ServerOption) *Server {
 	for _, o := range opts {
 		o.applyServer(&srv.cfg)
 	}
+	if n := srv.cfg.inflightLimit(); n > 0 {
+		srv.cfg.budget = newBudget(n)
+	}
 	return srv
+}
+
+// inflightLimit returns the server's budget for input (see
+// WithMaxInflightBytes), or 0 for none.
+func (c *serverConfig) inflightLimit() int64 {
+	switch {
+	case c.maxInflight < 0:
+		return 0
+	case c.maxInflight > 0:
+		return c.maxInflight
+	}
+	return max(mulSat(int64(c.maxQueuedBytes), 8), mulSat(c.payloadCost(c.maxPacketSize), 2))
 }
 
 // ListenAndServe listens on the TCP address addr and serves it; see Serve.

@@ -53,6 +53,7 @@ type Session struct {
 	idleCh   chan struct{} // closed when active drops to 0; made on demand
 	notify   chan struct{} // capacity 1: inbox has items
 	queued   atomic.Int64  // bytes held for hooks and handlers
+	readOwn  int64         // the read buffer's take from the server's budget (reader only)
 	unblock  chan struct{} // capacity 1: queued went down
 	draining atomic.Bool   // a graceful disconnect has begun
 	handlers handlerState  // handler goroutines (dispatch.go)

@@ -30,6 +30,9 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 	c := &Client{ep: ep}
 	c.rt = newRouter[*Client](ep)
 	bopts := make([]base.ClientOption, 0, len(cfg.transport)+len(cfg.config.transport)+8)
+	if o := decodeCost(cfg.ser); o != nil {
+		bopts = append(bopts, o) // first: a transport option may override it
+	}
 	for _, o := range cfg.config.transport {
 		bopts = append(bopts, o)
 	}

@@ -49,6 +49,18 @@ type Serializer interface {
 	Name() string
 }
 
+// A DecodeBounder is a Serializer that bounds the memory Unmarshal takes:
+// at most perByte*len(data) + fixed bytes, heap and decoder stack together,
+// whatever data holds (refusing, before decoding, what would take more).
+// Servers and clients then count each received payload as that much
+// against their input limits (base.WithDecodeCost, base.WithMaxQueuedBytes,
+// base.WithMaxInflightBytes) until its handler returns, so hostile payloads
+// cannot grow memory past those limits. A serializer without it is counted
+// its payload size only. The SDK's serializers have it.
+type DecodeBounder interface {
+	DecodeBound() (perByte, fixed int)
+}
+
 // A MarshalAppender is a Serializer that can append an encoding to a
 // buffer, returning the extended buffer (or dst unchanged, with an error).
 // The typed layer then encodes packets straight into its reused buffers

@@ -38,6 +38,16 @@ func newEndpoint(c *config) (*endpoint, error) {
 	return ep, nil
 }
 
+// decodeCost returns the transport option that counts received payloads
+// with ser's decode bound, or nil when ser has none.
+func decodeCost(ser Serializer) base.Option {
+	if b, ok := ser.(DecodeBounder); ok {
+		perByte, fixed := b.DecodeBound()
+		return base.WithDecodeCost(perByte, fixed)
+	}
+	return nil
+}
+
 // report raises an error event. A panic in the error hook is dropped, as
 // base drops it: the typed layer reports from paths that must go on to
 // answer a request.

@@ -40,6 +40,9 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 	srv := &Server{ep: ep}
 	srv.rt = newRouter[*Session](ep)
 	bopts := make([]base.ServerOption, 0, len(cfg.transport)+len(cfg.config.transport)+6)
+	if o := decodeCost(cfg.ser); o != nil {
+		bopts = append(bopts, o) // first: a transport option may override it
+	}
 	for _, o := range cfg.config.transport {
 		bopts = append(bopts, o)
 	}

@@ -1,0 +1,166 @@
+package base
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// taken runs take in a goroutine and returns a channel for its result.
+func taken(b *budget, n, own int64, stop <-chan struct{}) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- b.take(n, own, false, stop, nil) }()
+	return ch
+}
+
+// waiting waits until the budget has n takes waiting.
+func waiting(t *testing.T, b *budget, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b.mu.Lock()
+		got := len(b.waiters)
+		b.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d takes waiting, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func granted(t *testing.T, ch <-chan error, want error) {
+	t.Helper()
+	select {
+	case err := <-ch:
+		if err != want {
+			t.Fatalf("take: %v, want %v", err, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("take not granted")
+	}
+}
+
+func pendingTake(t *testing.T, ch <-chan error) {
+	t.Helper()
+	select {
+	case err := <-ch:
+		t.Fatalf("take returned %v while it should wait", err)
+	default:
+	}
+}
+
+func TestBudgetServesInOrder(t *testing.T) {
+	b := newBudget(10)
+	if err := b.take(8, 0, false, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	big := taken(b, 5, 0, nil)
+	waiting(t, b, 1)
+	small := taken(b, 1, 0, nil) // would fit, but waits behind big
+	waiting(t, b, 2)
+	pendingTake(t, small)
+	b.give(8)
+	granted(t, big, nil)
+	granted(t, small, nil)
+	if got := b.inUse(); got != 6 {
+		t.Fatalf("in use %d, want 6", got)
+	}
+	b.give(5)
+	b.give(1)
+	if got := b.inUse(); got != 0 {
+		t.Fatalf("in use %d, want 0", got)
+	}
+}
+
+func TestBudgetClipsToLimit(t *testing.T) {
+	b := newBudget(10)
+	if err := b.take(1, 0, false, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	huge := taken(b, math.MaxInt64, 0, nil)
+	waiting(t, b, 1)
+	b.give(1)
+	granted(t, huge, nil)
+	if got := b.inUse(); got != 10 {
+		t.Fatalf("in use %d, want the whole budget", got)
+	}
+	b.give(b.clip(math.MaxInt64))
+	if got := b.inUse(); got != 0 {
+		t.Fatalf("in use %d after give", got)
+	}
+}
+
+func TestBudgetNowAndOwn(t *testing.T) {
+	b := newBudget(10)
+	if err := b.take(10, 0, false, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.take(4, 0, true, nil, nil); err != nil { // now: past the limit
+		t.Fatal(err)
+	}
+	// A take that counts 9 of the 14 in use as its own: 14-9+6 > 10.
+	own := taken(b, 6, 9, nil)
+	waiting(t, b, 1)
+	pendingTake(t, own)
+	b.give(4)
+	granted(t, own, nil)
+	b.give(10)
+	b.give(6)
+	if got := b.inUse(); got != 0 {
+		t.Fatalf("in use %d", got)
+	}
+}
+
+func TestBudgetStopAndExpire(t *testing.T) {
+	b := newBudget(10)
+	if err := b.take(9, 0, false, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	first := taken(b, 5, 0, stop)
+	waiting(t, b, 1)
+	second := taken(b, 1, 0, nil)
+	waiting(t, b, 2)
+	close(stop)
+	granted(t, first, errStop)
+	granted(t, second, nil) // the stopped take no longer holds it up
+	expire := make(chan time.Time, 1)
+	expire <- time.Now()
+	if err := b.take(5, 0, false, nil, expire); err != errExpired {
+		t.Fatalf("take: %v, want errExpired", err)
+	}
+	b.give(9)
+	b.give(1)
+	if got := b.inUse(); got != 0 {
+		t.Fatalf("in use %d", got)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.waiters) != 0 {
+		t.Fatalf("%d waiters left", len(b.waiters))
+	}
+}
+
+func TestSaturatingArithmetic(t *testing.T) {
+	if got := addSat(math.MaxInt64-1, 5); got != math.MaxInt64 {
+		t.Errorf("addSat = %d", got)
+	}
+	if got := mulSat(math.MaxInt64/2, 3); got != math.MaxInt64 {
+		t.Errorf("mulSat = %d", got)
+	}
+	if got := mulSat(0, math.MaxInt64); got != 0 {
+		t.Errorf("mulSat(0, max) = %d", got)
+	}
+	c := defaultConfig()
+	c.decodePerByte, c.decodeFixed = 16, 1000
+	if got, want := c.payloadCost(100), int64(100+1600+1000+itemOverhead); got != want {
+		t.Errorf("payloadCost(100) = %d, want %d", got, want)
+	}
+	c.decodePerByte = math.MaxInt64
+	if got := c.payloadCost(math.MaxInt); got != math.MaxInt64 {
+		t.Errorf("payloadCost saturates at %d", got)
+	}
+}

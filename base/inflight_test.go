@@ -1,0 +1,200 @@
+package base_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/base/native"
+)
+
+// until polls cond until it holds, failing the test after waitTime.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTime)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// gate is a request handler that holds every request until opened, and
+// counts how many it holds at once.
+type gate struct {
+	open    chan struct{}
+	running atomic.Int64
+	peak    atomic.Int64
+}
+
+func newGate() *gate { return &gate{open: make(chan struct{})} }
+
+func (g *gate) handler(ctx context.Context, _ *base.Session, payload []byte) []byte {
+	n := g.running.Add(1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+	}
+	g.running.Add(-1)
+	return []byte("ok")
+}
+
+// steady checks that the gate holds exactly n requests, and still does a
+// little later (when the limits work, no further request gets through).
+func (g *gate) steady(t *testing.T, n int64) {
+	t.Helper()
+	until(t, "requests in handlers", func() bool { return g.running.Load() == n })
+	time.Sleep(200 * time.Millisecond)
+	if got := g.peak.Load(); got != n {
+		t.Fatalf("%d requests in handlers at once, want %d", got, n)
+	}
+}
+
+// request sends n concurrent requests of size bytes on c and returns a
+// function that waits for their answers.
+func request(t *testing.T, c *base.Client, n, size int) func() {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			if _, err := c.Request(ctxT(t), make([]byte, size)); err != nil {
+				errs <- err
+			}
+		})
+	}
+	return func() {
+		t.Helper()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
+}
+
+func TestDecodeCostCountsAgainstSessionLimit(t *testing.T) {
+	g := newGate()
+	p := newPair(t, []base.ServerOption{
+		base.OnRequest(g.handler),
+		base.WithMaxQueuedBytes(1 << 20),
+		base.WithDecodeCost(16, 0), // 100 KiB counts as 1.7 MiB: one at a time
+	}, nil)
+	wait := request(t, p.client, 5, 100<<10)
+	g.steady(t, 1)
+	close(g.open)
+	wait()
+}
+
+func TestInflightBudgetAcrossSessions(t *testing.T) {
+	g := newGate()
+	srv := base.NewServer(native.New,
+		base.OnRequest(g.handler),
+		// Each request counts about 100 KiB: a session holds 2 within its
+		// 256 KiB allowance, and past that the 300 KiB budget is full.
+		base.WithDecodeCost(0, 100<<10),
+		base.WithMaxInflightBytes(300<<10))
+	addr := serve(t, srv)
+	var waits []func()
+	for range 4 {
+		c := base.NewClient(native.New)
+		if err := c.Connect(ctxT(t), addr); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		waits = append(waits, request(t, c, 5, 10))
+	}
+	g.steady(t, 8)
+	close(g.open)
+	for _, w := range waits {
+		w()
+	}
+	until(t, "the budget to empty", func() bool { used, _ := base.InflightState(srv); return used == 0 })
+}
+
+// partial returns the first n bytes of a request frame of size bytes.
+func partial(t *testing.T, size, n int) []byte {
+	return frame(t, base.KindRequest, 1, strings.Repeat("x", size))[:n]
+}
+
+func TestInflightBudgetPausesLargePackets(t *testing.T) {
+	rec := newRecorder()
+	srv := base.NewServer(native.New, rec.server(
+		base.OnRequest(func(context.Context, *base.Session, []byte) []byte { return []byte("ok") }),
+		base.WithMaxInflightBytes(256<<10))...)
+	addr := serve(t, srv)
+
+	// The first peer holds a part of a 1 MiB packet: its buffer takes
+	// most of the budget.
+	holder := dialRaw(t, addr)
+	holder.send(preface, partial(t, 1<<20, 200<<10))
+	held := receive(t, rec.opened, "holder's session")
+	until(t, "the holder's buffer to take from the budget", func() bool { used, _ := base.InflightState(srv); return used > 64<<10 })
+
+	// The second sends a whole 1 MiB request: it waits for room.
+	sender := dialRaw(t, addr)
+	whole := frame(t, base.KindRequest, 7, strings.Repeat("y", 1<<20))
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := sender.conn.Write(append(append([]byte{}, preface...), whole...))
+		wrote <- err
+	}()
+	receive(t, rec.opened, "sender's session")
+	until(t, "the sender to wait for room", func() bool { _, w := base.InflightState(srv); return w == 1 })
+
+	held.Close()
+	if err := receive(t, wrote, "the sender's write"); err != nil {
+		t.Fatal(err)
+	}
+	sender.expect(base.KindResponse, "ok")
+	until(t, "the budget to empty", func() bool { used, w := base.InflightState(srv); return used == 0 && w == 0 })
+}
+
+func TestInflightWaitEndsAtReceiveTimeout(t *testing.T) {
+	rec := newRecorder()
+	srv := base.NewServer(native.New, rec.server(
+		base.OnRequest(func(context.Context, *base.Session, []byte) []byte { return []byte("ok") }),
+		base.WithHeartbeat(100*time.Millisecond, 400*time.Millisecond),
+		base.WithMaxInflightBytes(256<<10))...)
+	addr := serve(t, srv)
+
+	// The holder keeps its partial packet alive with a byte now and then.
+	holder := dialRaw(t, addr)
+	holder.send(preface, partial(t, 1<<20, 200<<10))
+	receive(t, rec.opened, "holder's session")
+	stop := make(chan struct{})
+	trickled := make(chan struct{})
+	go func() {
+		defer close(trickled)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := holder.conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	defer func() { close(stop); <-trickled }()
+	until(t, "the holder's buffer to take from the budget", func() bool { used, _ := base.InflightState(srv); return used > 64<<10 })
+
+	sender := dialRaw(t, addr)
+	go func() { _, _ = sender.conn.Write(append(append([]byte{}, preface...), partial(t, 1<<20, 300<<10)...)) }()
+	s := receive(t, rec.opened, "sender's session")
+	<-s.Done()
+	var ce *base.CloseError
+	if !errors.As(s.Err(), &ce) || ce.Reason != base.ReasonConnectionLost || !errors.Is(ce, base.ErrInflightLimit) {
+		t.Fatalf("sender's session closed with %v, want connection lost and ErrInflightLimit", s.Err())
+	}
+}
