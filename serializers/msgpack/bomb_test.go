@@ -40,19 +40,15 @@ func TestBombs(t *testing.T) {
 		{Name: "array32 nested in an array", Data: raw("\x92\x01\xdd\x7f\xff\xff\xff"), New: newOf[any](),
 			Want: []string{"*interface {}", eof, "array at offset 2 declares 2147483647 elements"}},
 		{Name: "1M nested arrays", Data: deep("\x91", 1_000_000), New: newOf[any](),
-			Want: []string{"*interface {}", "containers nested deeper than 10000"}},
+			Want: []string{"*interface {}", "containers nested deeper than 64"}},
 		{Name: "1M nested maps", Data: deep("\x81\xa1a", 1_000_000), New: newOf[sertest.Envelope](),
-			Want: []string{"*sertest.Envelope", "containers nested deeper than 10000"}},
-		{Name: "10000 nested arrays (accepted)", Data: deep("\x91", 10000), New: newOf[any]()},
+			Want: []string{"*sertest.Envelope", "containers nested deeper than 64"}},
 		{Name: "baseline: 20000 items", Data: func() []byte {
 			b, err := vmsgpack.Marshal(sertest.Envelope{Items: sertest.Items(20000)})
 			if err != nil {
 				panic(err)
 			}
 			return b
-		}, New: newOf[sertest.Envelope]()},
-		{Name: "baseline: 1M nil items", Data: func() []byte {
-			return append([]byte("\x81\xa5Items\xdd\x00\x0f\x42\x40"), bytes.Repeat([]byte{0xc0}, 1_000_000)...)
 		}, New: newOf[sertest.Envelope]()},
 	})
 }

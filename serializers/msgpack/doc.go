@@ -29,15 +29,31 @@
 // numbers, unsafe pointers and uintptr (which the library would panic on).
 // Marshal rejects values containing a reference cycle.
 //
+// # Hostile input
+//
 // Before decoding, Unmarshal validates the framing of data: exactly one
-// value, nested at most 10000 deep, whose declared lengths fit in the
-// remaining input. Without this, a few bytes declaring a huge array make
-// the library allocate gigabytes and crash the process. The error names
-// the target type, the kind of value, its offset and the declared length.
-// Input that passes costs memory in proportion to its size and to the size
-// of the Go values it fills: a slice element can be encoded in one byte
-// (nil), so n such bytes allocate about twice n times the element type's
-// size. Keep element types small or the packet size limit low for peers
-// you do not trust. Error messages longer than 512 bytes are shortened in
-// the middle.
+// value, containers nested at most 64 deep, whose declared lengths fit in
+// the remaining input. Without this, a few bytes declaring a huge array
+// make the library allocate gigabytes and crash the process. The error
+// names the target type, the kind of value, its offset and the declared
+// length.
+//
+// The same pass estimates, from the wire values and the Go types they
+// land in, what decoding will allocate: maps (Go's swiss tables, sized
+// from the declared length), slices (the library allocates a typed slice
+// twice: 2 x n x the element size), pointers, strings, boxed numbers, and
+// for interface values the map[string]any, []any and boxed scalars the
+// library chooses. Input whose estimate is over 16 bytes per input byte
+// plus 8 KiB is refused with [ErrDecodeLimit] before anything is decoded:
+// a run of tiny maps, nil elements of a slice of large structs, one-entry
+// typed maps. Ordinary payloads allocate 2 to 12 bytes per input byte;
+// a []int64 of 1-byte numbers exactly 16, a []any inside an interface
+// about 16, but a typed []any of 1-byte numbers 32, which is refused.
+// Types that decode themselves (Unmarshaler, BinaryUnmarshaler,
+// TextUnmarshaler, time.Time) cannot be predicted: they are charged as an
+// interface value holding the same data plus twice their wire size.
+//
+// At 64 levels the decoder's goroutine stack is 32 KiB (8 KiB for a flat
+// value): [Serializer.DecodeBound] returns 16 and 40 KiB. Error messages
+// longer than 512 bytes are shortened in the middle.
 package msgpack

@@ -60,7 +60,11 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err := policy.Type(rv.Type()); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
-	if err := validate(data); err != nil {
+	cost, err := scan(data, planFor(rv.Type().Elem()))
+	if err == nil && cost > check.Limit(len(data), fixedHeap) {
+		err = check.OverLimit(len(data), cost, fixedHeap)
+	}
+	if err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
 	if err := decode(data, v); err != nil {

@@ -3,46 +3,84 @@ package msgpack
 import (
 	"fmt"
 	"io"
+
+	"github.com/netmessage-go/netmessage/serializers/internal/check"
 )
 
-// maxDepth bounds container nesting; deeper input would exhaust the
-// decoder's stack, which is a fatal error rather than a panic.
-const maxDepth = 10000
+// maxDepth bounds container nesting, and with it the decoder's stack:
+// vmihailenco/msgpack recurses for each level, using up to about 500
+// bytes of stack per level.
+const maxDepth = 64
 
-// validate checks, without decoding, that data holds exactly one
-// MessagePack value whose declared lengths fit in the input and whose
-// nesting is at most maxDepth. vmihailenco/msgpack v5.4.1 sizes slices from
-// the declared length before reading the elements, so an unchecked 5-byte
-// array header can request gigabytes.
-func validate(data []byte) error {
-	var small [32]int64
-	open := append(small[:0], 1) // values still expected at each open level
-	pending := int64(1)          // sum of open: values still expected
+// A frame is an open container during scan: what its remaining values
+// are decoded into.
+type frame struct {
+	left    int64 // values still expected
+	key     *plan // maps: the plan of keys
+	elem    *plan // arrays: of elements; maps: of values
+	st      *plan // structs, read from a map (by key) or an array (in field order)
+	next    *plan // structs read from a map: the plan of the value after a key
+	i       int   // values read so far
+	byIndex bool  // st is read as an array
+}
+
+// scan checks, without decoding, that data holds exactly one MessagePack
+// value whose declared lengths fit in the input and whose nesting is at
+// most maxDepth, and returns an upper bound on what decoding it into a
+// value of plan root allocates (see plan). vmihailenco/msgpack v5.4.1
+// sizes slices and maps from the declared length before reading the
+// elements, so an unchecked 5-byte array header can request gigabytes.
+func scan(data []byte, root *plan) (int64, error) {
+	var frames [maxDepth + 1]frame // on the stack: depth is checked before a push
+	open := append(frames[:0], frame{left: 1, elem: root})
+	pending := int64(1) // values still expected at all open levels
+	var cost int64
 	pos := 0
 	for len(open) > 0 {
-		top := len(open) - 1
-		if open[top] == 0 {
-			open = open[:top]
+		f := &open[len(open)-1]
+		if f.left == 0 {
+			open = open[:len(open)-1]
 			continue
 		}
-		open[top]--
+		p, isKey := f.child()
+		f.left--
+		f.i++
 		pending--
 		if pos >= len(data) {
-			return io.ErrUnexpectedEOF
+			return 0, io.ErrUnexpectedEOF
 		}
 		start := pos
 		c := data[pos]
 		pos++
 		skip, children, err := header(data, &pos, c)
 		if err != nil {
-			return fmt.Errorf("value at offset %d: %w", start, err)
+			return 0, fmt.Errorf("value at offset %d: %w", start, err)
 		}
 		remaining := int64(len(data) - pos)
 		if skip > remaining {
-			return fmt.Errorf("%w: %s at offset %d declares %d bytes, only %d remain",
+			return 0, fmt.Errorf("%w: %s at offset %d declares %d bytes, only %d remain",
 				io.ErrUnexpectedEOF, kindName(c), start, skip, remaining)
 		}
+		if isKey {
+			f.next = skipPlan
+			if fd := f.st.fields[string(data[pos:pos+int(skip)])]; fd != nil && isString(c) {
+				f.next = fd.plan
+				cost += fd.alloc
+			}
+		}
 		pos += int(skip)
+		for p.kind == ptrKind && c != 0xc0 {
+			cost += check.Alloc(p.elem.size)
+			p = p.elem
+		}
+		if p.kind == mapKind && kindName(c) == "extension" {
+			// The library would read a map header inside the extension.
+			return 0, fmt.Errorf("extension at offset %d where a map is expected", start)
+		}
+		cost += valueCost(p, c, skip, children)
+		if p.kind == opaqueKind {
+			cost += 2 * int64(pos-start)
+		}
 		if children > 0 {
 			pending += children
 			if pending > remaining {
@@ -50,20 +88,129 @@ func validate(data []byte) error {
 				if kindName(c) == "map" {
 					n, unit = children/2, "entries"
 				}
-				return fmt.Errorf("%w: %s at offset %d declares %d %s, only %d bytes remain",
+				return 0, fmt.Errorf("%w: %s at offset %d declares %d %s, only %d bytes remain",
 					io.ErrUnexpectedEOF, kindName(c), start, n, unit, remaining)
 			}
 			if len(open) > maxDepth {
-				return fmt.Errorf("containers nested deeper than %d", maxDepth)
+				return 0, check.TooDeep("containers", maxDepth, start)
 			}
-			open = append(open, children)
+			open = append(open, childFrame(p, c, children))
 		}
 	}
 	if pos != len(data) {
-		return fmt.Errorf("%d bytes of trailing data after the value", len(data)-pos)
+		return 0, fmt.Errorf("%d bytes of trailing data after the value", len(data)-pos)
 	}
-	return nil
+	return cost, nil
 }
+
+// child returns the plan of the next value in f, and whether it is the
+// key of a struct field.
+func (f *frame) child() (*plan, bool) {
+	switch {
+	case f.st == nil && f.key != nil && f.i%2 == 0:
+		return f.key, false
+	case f.st == nil:
+		return f.elem, false
+	case f.byIndex:
+		return f.st.list[f.i].plan, false
+	case f.i%2 == 0:
+		return keyPlan, true
+	}
+	return f.next, false
+}
+
+// childFrame returns the frame for the n values inside the container
+// whose format byte is c, decoded into p.
+func childFrame(p *plan, c byte, n int64) frame {
+	isMap := kindName(c) == "map"
+	f := frame{left: n, elem: skipPlan}
+	if isMap {
+		f.key = skipPlan
+	}
+	switch p.kind {
+	case anyKind:
+		if isMap {
+			f.key = keyPlan
+		}
+		f.elem = anyPlan
+	case opaqueKind:
+		f.elem = p
+		if isMap {
+			f.key = p
+		}
+	case sliceKind, arrayKind:
+		if !isMap {
+			f.elem = p.elem
+		}
+	case mapKind:
+		if isMap {
+			f.key, f.elem = p.key, p.elem
+		}
+	case structKind:
+		switch {
+		case isMap:
+			f.st = p
+		case n == int64(len(p.list)): // otherwise the library fails
+			f.st, f.byIndex = p, true
+		}
+	}
+	return f
+}
+
+// valueCost is what the library allocates for the value whose format
+// byte is c, decoded into p (not a pointer), apart from what is inside it:
+// skip is the length of a string, binary or extension, n the number of
+// values in an array, or keys and values in a map.
+func valueCost(p *plan, c byte, skip, n int64) int64 {
+	kind := kindName(c)
+	switch p.kind {
+	case anyKind, opaqueKind:
+		switch {
+		case kind == "map":
+			return check.MapCost(n/2, 16, 8, 16, 8, true)
+		case kind == "array":
+			return check.Alloc(24) + check.Alloc(16*n)
+		case kind == "string":
+			return 16 + stringCost(skip, true)
+		case kind == "binary":
+			return check.Alloc(24) + check.Alloc(skip)
+		case kind == "extension":
+			return 64 + 2*check.Alloc(skip)
+		case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3, c == 0xcc, c == 0xd0:
+			return 0 // stored in the interface word
+		}
+		return 16 // a boxed number
+	case stringKind:
+		if kind == "string" || kind == "binary" {
+			return stringCost(skip, true)
+		}
+	case bytesKind:
+		if kind == "string" || kind == "binary" {
+			return 2 * check.Alloc(skip)
+		}
+	case sliceKind:
+		switch {
+		case kind != "array":
+		case p.stringSlice:
+			return check.Alloc(16 * n)
+		default:
+			return 2 * check.Alloc(n*p.elem.size) // made, then appended to a nil slice
+		}
+	case mapKind:
+		if kind != "map" {
+			break
+		}
+		n /= 2
+		c := check.MapCost(n, p.key.size, p.key.align, p.elem.size, p.elem.align, p.sized)
+		if p.newPerEntry {
+			c += n * (check.Alloc(p.key.size) + check.Alloc(p.elem.size))
+		}
+		return c
+	}
+	return 0
+}
+
+func isString(c byte) bool { return kindName(c) == "string" }
 
 // header decodes the format byte c (and any length field after it,
 // advancing *pos) into the number of payload bytes to skip and the number

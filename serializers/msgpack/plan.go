@@ -1,0 +1,226 @@
+package msgpack
+
+import (
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netmessage-go/netmessage/serializers/internal/check"
+)
+
+// pkind is how vmihailenco/msgpack decodes into a Go type, as far as the
+// memory it allocates is concerned.
+type pkind uint8
+
+const (
+	skipKind   pkind = iota // nothing is allocated: the value is skipped, or the library fails on it
+	scalarKind              // bool and numbers: stored in place
+	anyKind                 // interface: the library chooses map[string]any, []any, boxed scalars
+	opaqueKind              // the type decodes itself: charged as anyKind plus twice its wire size
+	stringKind
+	bytesKind // []byte
+	sliceKind
+	arrayKind
+	mapKind
+	ptrKind
+	structKind
+)
+
+// plan is the decoding cost model of one Go type, built once per type.
+type plan struct {
+	kind  pkind
+	size  int64 // the type's size
+	align int64
+	elem  *plan // slices, arrays, pointers, map values
+	key   *plan // maps
+	// sized maps are made with the entry count as a hint; mapSlot maps
+	// allocate each key and value with reflect.New before inserting it.
+	sized, newPerEntry bool
+	// stringSlice: []string is made once with its length as capacity;
+	// other slices are made and then appended to (twice the size).
+	stringSlice bool
+	fields      map[string]*field // structs: by the names the library matches
+	list        []*field          // structs: in the order of the array form
+}
+
+// field is a struct field as the library resolves it; alloc is what
+// decoding it allocates besides its value: embedded struct pointers on its
+// path, allocated when nil.
+type field struct {
+	plan  *plan
+	alloc int64
+}
+
+var (
+	plans    sync.Map // reflect.Type -> *plan
+	skipPlan = &plan{kind: skipKind}
+	anyPlan  = &plan{kind: anyKind, size: 16, align: 8}
+	// keyPlan is a map key the library decodes with DecodeString.
+	keyPlan = &plan{kind: stringKind, size: 16, align: 8}
+)
+
+func planFor(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	b := planBuilder{seen: make(map[reflect.Type]*plan)}
+	p := b.build(t)
+	actual, _ := plans.LoadOrStore(t, p)
+	return actual.(*plan)
+}
+
+type planBuilder struct {
+	seen map[reflect.Type]*plan
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func (b *planBuilder) build(t reflect.Type) *plan {
+	if p, ok := b.seen[t]; ok {
+		return p
+	}
+	p := &plan{size: int64(t.Size()), align: int64(t.Align())}
+	b.seen[t] = p
+	switch {
+	case t.Kind() == reflect.Pointer && t.Elem() != timeType && !policy.Opaque(t.Elem()):
+		// The library checks a pointer's element for its own decoding only
+		// after the pointer type itself.
+		p.kind = ptrKind
+		p.elem = b.build(t.Elem())
+		return p
+	case policy.Opaque(t):
+		p.kind = opaqueKind
+		return p
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		p.kind = scalarKind
+	case reflect.Interface:
+		p.kind = anyKind
+	case reflect.String:
+		p.kind = stringKind
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			p.kind = bytesKind
+			break
+		}
+		p.kind, p.elem = sliceKind, b.build(t.Elem())
+		p.stringSlice = t.Elem() == reflect.TypeFor[string]()
+	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			p.kind = bytesKind // read through a buffer, then copied in place
+			break
+		}
+		p.kind, p.elem = arrayKind, b.build(t.Elem())
+	case reflect.Map:
+		p.kind, p.key, p.elem, p.sized = mapKind, b.build(t.Key()), b.build(t.Elem()), true
+		if t.Key().Kind() == reflect.String && t.Key().Name() == "string" {
+			switch {
+			case t.Elem() == reflect.TypeFor[string]():
+				p.key = keyPlan // decodeMapStringString: no reflect.New per entry
+				return p
+			case t.Elem().Kind() == reflect.Interface && t.Elem().NumMethod() == 0:
+				p.key, p.elem = keyPlan, anyPlan // DecodeMap, as for an interface
+				return p
+			}
+		}
+		p.newPerEntry = true
+	case reflect.Struct:
+		p.kind = structKind
+		p.fields = make(map[string]*field)
+		b.addFields(p, t, 0, false)
+	default:
+		p.kind = skipKind // refused by policy.Type before decoding
+	}
+	return p
+}
+
+// addFields resolves t's fields as vmihailenco/msgpack v5.4.1's getFields
+// does with the default "msgpack" tag: a field is named by its tag or its
+// Go name; an embedded struct (or pointer to one) is inlined unless tagged
+// noinline, and unless one of its names is already taken (without the
+// inline option, a shadowed field is left out), and stays reachable under its own name too; an "alias"
+// option adds a second name. alloc is the size of embedded pointers on
+// the way.
+func (b *planBuilder) addFields(p *plan, t reflect.Type, alloc int64, inlined bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("msgpack"), ",")
+		if name == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fd := &field{plan: b.build(f.Type), alloc: alloc}
+		if f.Anonymous && !hasOption(opts, "noinline") {
+			et, ealloc := f.Type, alloc
+			for et.Kind() == reflect.Pointer {
+				ealloc += int64(et.Elem().Size())
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct && (hasOption(opts, "inline") || b.inlinable(p, et)) && !policy.Opaque(et) {
+				b.addFields(p, et, ealloc, true)
+				if _, dup := p.fields[name]; !dup || !inlined {
+					p.fields[name] = fd
+				}
+				continue
+			}
+		}
+		if _, dup := p.fields[name]; dup && inlined {
+			continue // shadowed by a field of the outer struct
+		}
+		p.list = append(p.list, fd)
+		p.fields[name] = fd
+		if alias, ok := option(opts, "alias"); ok {
+			p.fields[alias] = fd
+		}
+	}
+}
+
+// inlinable reports whether none of t's field names is taken in p yet.
+func (b *planBuilder) inlinable(p *plan, t reflect.Type) bool {
+	probe := &plan{fields: make(map[string]*field)}
+	b.addFields(probe, t, 0, false)
+	for name := range probe.fields {
+		if _, ok := p.fields[name]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+func hasOption(opts, name string) bool {
+	for o := range strings.SplitSeq(opts, ",") {
+		if k, _, _ := strings.Cut(o, ":"); k == name {
+			return true
+		}
+	}
+	return false
+}
+
+func option(opts, name string) (string, bool) {
+	for o := range strings.SplitSeq(opts, ",") {
+		if k, v, ok := strings.Cut(o, ":"); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// stringCost is what reading a string or key of n bytes allocates: the
+// string itself when keep is set, and the growth of the decoder's read
+// buffer, which starts at 64 bytes (charged in fixedHeap).
+func stringCost(n int64, keep bool) int64 {
+	var c int64
+	if keep {
+		c = check.Alloc(n)
+	}
+	if n > 64 {
+		c += check.Alloc(n) + check.Alloc(2*n)
+	}
+	return c
+}
