@@ -87,7 +87,11 @@
 // item in a list of pointers is refused (XmlSerializer would need the xsi
 // namespace to mark it). Values that do not fit their .NET type (an int
 // over 32 bits, a date past year 9999) are refused rather than truncated,
-// by Marshal and by Unmarshal. Unmarshal's error messages longer than 512
+// by Marshal and by Unmarshal. Unmarshal refuses documents whose elements
+// nest deeper than 32 before decoding, as the xml serializer does (the
+// same check): encoding/xml's tokenizer keeps every open element, even a
+// skipped one, on its stack. The decoded size is not bounded by a factor
+// of the input, so there is no DecodeBound method. Unmarshal's error messages longer than 512
 // bytes are shortened in the middle, as the other serializers' are, so a
 // huge bad value is not quoted whole.
 package dotnetxml

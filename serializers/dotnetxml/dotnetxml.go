@@ -9,6 +9,7 @@ import (
 	"reflect"
 
 	"github.com/netmessage-go/netmessage/serializers/internal/check"
+	"github.com/netmessage-go/netmessage/serializers/internal/xmldepth"
 )
 
 const name = "dotnetxml"
@@ -68,6 +69,9 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	t := rv.Type().Elem()
 	p, err := rootPlan(t)
 	if err != nil {
+		return check.Wrap(name, "unmarshal", t, err)
+	}
+	if err := xmldepth.Check(data, maxReadDepth); err != nil {
 		return check.Wrap(name, "unmarshal", t, err)
 	}
 	if err := decodeDocument(data, p, rv.Elem()); err != nil {
@@ -165,6 +169,12 @@ func ClassName(t reflect.Type) string {
 	}
 	return t.Name()
 }
+
+// maxReadDepth bounds the element nesting Unmarshal reads, checked before
+// decoding: encoding/xml's tokenizer keeps each open element on its
+// stack, even inside elements that are skipped, and the decoder recurses
+// for each level.
+const maxReadDepth = 32
 
 // maxIndirect bounds the pointers followed to reach a value or type, so
 // that a pointer to itself (type P *P) fails instead of looping.

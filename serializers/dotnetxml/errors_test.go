@@ -90,7 +90,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"<Everything><Id>xyz</Id></Everything>", &Everything{}, `invalid Guid "xyz"`},
 		{"<Everything><Flag>yes</Flag></Everything>", &Everything{}, `invalid boolean "yes"`},
 		{"<OnlyMarshal>x</OnlyMarshal>", new(OnlyMarshal), "does not implement encoding.TextUnmarshaler"},
-		{"<Node>" + strings.Repeat("<Next>", 1001), &Node{}, "nested deeper than 1000 elements"},
+		{"<Node>" + strings.Repeat("<Next>", 1001), &Node{}, "elements nested deeper than 32 (at byte offset 192)"},
 		{"<string>\x01</string>", new(string), "illegal character"},
 	} {
 		err := dotnetxml.New().Unmarshal([]byte(c.in), c.into)

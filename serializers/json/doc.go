@@ -37,11 +37,15 @@
 //
 // # Hostile input
 //
-// JSON declares no lengths, and encoding/json checks the whole input,
-// nesting at most 10000 deep, before it allocates any value, so hostile
-// input costs memory in proportion to its size and to the size of the Go
-// values it fills: "{}," is enough for one slice element of a struct type
-// (ordinary documents allocate 20 to 60 bytes per input byte). Error messages
+// JSON declares no lengths. Unmarshal refuses arrays and objects nested
+// more than 64 deep before decoding (at 64 levels encoding/json's stack is
+// 16 KiB for values in an interface, 64 KiB for a chain of struct
+// pointers), and encoding/json checks the whole input before it allocates
+// any value, so hostile input costs memory in proportion to its size and
+// to the size of the Go values it fills: "{}," is enough for one slice
+// element of a struct type (ordinary documents allocate 20 to 60 bytes per
+// input byte). That size is not bounded by a factor of the input, so the
+// serializer has no DecodeBound method. Error messages
 // longer than 512 bytes are shortened in the middle: encoding/json quotes
 // a whole number literal that does not fit its field.
 package json

@@ -47,6 +47,9 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err := policy.Type(rv.Type()); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
+	if err := checkDepth(data); err != nil {
+		return check.Wrap(name, "unmarshal", rv.Type(), err)
+	}
 	if err := stdjson.Unmarshal(data, v); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}

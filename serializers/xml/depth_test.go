@@ -81,7 +81,7 @@ func TestCheckDepth(t *testing.T) {
 		t.Errorf("wide document: %v", err)
 	}
 	err := checkDepth(deep(maxDepth + 1))
-	if want := "elements nested deeper than 10000 (at byte offset 30000)"; err == nil || err.Error() != want {
+	if want := "elements nested deeper than 32 (at byte offset 96)"; err == nil || err.Error() != want {
 		t.Errorf("%d levels: %v, want %q", maxDepth+1, err, want)
 	}
 }

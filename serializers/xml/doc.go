@@ -56,14 +56,17 @@
 //
 // # Hostile input
 //
-// Unmarshal rejects documents whose elements nest deeper than 10000 before
+// Unmarshal rejects documents whose elements nest deeper than 32 before
 // decoding: encoding/xml bounds only the depth of the values it fills, and
-// keeps every open element it skips on its stack. Entities are never
+// keeps every open element it skips on its stack; it recurses for each
+// level it decodes, with about 2 KiB of goroutine stack per level. Entities are never
 // expanded beyond the five predefined ones and character references, so a
 // DOCTYPE declaring entities (the "billion laughs") or an external entity
 // fails at the first reference as an unknown entity; nothing is fetched.
 // Other inputs cost memory in proportion to their size and to the size of
 // the Go values they fill (ordinary documents allocate 20 to 60 bytes per
-// input byte). Error messages longer than 512 bytes are shortened in the
-// middle.
+// input byte); the decoded size is not bounded by a factor of the input
+// (an empty element fills one element of a slice of large structs), so
+// the serializer has no DecodeBound method. Error messages longer than 512
+// bytes are shortened in the middle.
 package xml

@@ -1,0 +1,50 @@
+package json
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestStackAtMaxDepth measures the decoder's goroutine stack at the
+// nesting limit: the growth of MemStats.StackInuse while goroutines that
+// decoded the document wait.
+func TestStackAtMaxDepth(t *testing.T) {
+	stackOf := func(doc string, newV func() any) uint64 {
+		const n = 64
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ready, release := make(chan error), make(chan struct{})
+		for range n {
+			go func() {
+				ready <- Serializer{}.Unmarshal([]byte(doc), newV())
+				<-release
+			}()
+		}
+		for range n {
+			if err := <-ready; err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		close(release)
+		return (after.StackInuse - before.StackInuse) / n
+	}
+	type node struct{ Next *node }
+	for _, c := range []struct {
+		name, open, inner, close string
+		newV                     func() any
+	}{
+		{"arrays into any", "[", "null", "]", func() any { return new(any) }},
+		{"objects into any", `{"a":`, "null", "}", func() any { return new(any) }},
+		{"structs", `{"Next":`, "null", "}", func() any { return new(node) }},
+	} {
+		flat := stackOf("null", c.newV)
+		deep := stackOf(strings.Repeat(c.open, maxDepth)+c.inner+strings.Repeat(c.close, maxDepth), c.newV)
+		t.Logf("%s: %d bytes of stack at depth %d (%d for a flat value)", c.name, deep, maxDepth, flat)
+		if deep > 64<<10 {
+			t.Errorf("%s: %d bytes of stack", c.name, deep)
+		}
+	}
+}
