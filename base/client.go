@@ -26,6 +26,7 @@ type Client struct {
 	stopConnect    context.CancelFunc
 	connectStopped bool
 	loop           *redial // the reconnect loop, until its goroutine ends
+	attempt        int     // the reconnect attempt that opened sess; 0 for Connect
 }
 
 // NewClient returns a client that speaks the protocol newProto creates, one
@@ -85,6 +86,7 @@ func (c *Client) Connect(ctx context.Context, addr string) error {
 		return err
 	}
 	c.addr = addr
+	c.attempt = 0
 	c.open(conn, &c.cfg.config)
 	return nil
 }

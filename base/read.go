@@ -68,6 +68,9 @@ func (s *Session) read() (CloseReason, error) {
 			return ReasonConnectionLost, err
 		}
 		rerr := r.fill()
+		if len(r.buf) > 0 && !s.heard.Load() {
+			s.heard.Store(true)
+		}
 		s.readOwn = r.charged
 		buf := r.buf
 		off := 0

@@ -23,6 +23,10 @@ const (
 // by a random amount of up to ±Jitter of itself, so that many clients that
 // lost one server do not come back all at once. The zero value means the
 // defaults: 100 ms, 200 ms, 400 ms ... up to 10 s, ±20 %, forever.
+//
+// A connection that closes before the server sent a single byte (a server
+// that accepts connections and never answers) does not start the count
+// again: the attempts after it go on from the one that opened it.
 type Backoff struct {
 	// Initial is the delay before the first attempt (default 100 ms; <= 0
 	// means the default).
@@ -116,9 +120,11 @@ func WithReconnect(b Backoff) ClientOption {
 }
 
 // OnReconnecting sets the hook called before each reconnect attempt, with
-// its number (from 1), the delay the client waits before it, and the error
-// that led to it: for attempt 1 the lost connection's *CloseError, then the
-// previous attempt's error. It runs on the reconnect goroutine.
+// its number (from 1, or following the attempt that opened a connection
+// over which the server sent nothing; see Backoff), the delay the client
+// waits before it, and the error that led to it: the lost connection's
+// *CloseError for the first attempt after a loss, then the previous
+// attempt's error. It runs on the reconnect goroutine.
 func OnReconnecting(f func(attempt int, delay time.Duration, err error)) ClientOption {
 	return clientOption(func(c *clientConfig) { c.onReconnecting = f })
 }
@@ -182,14 +188,21 @@ func (c *Client) ended(s *Session) {
 	if c.sess != s || s.local.Load() || c.connecting() || c.reconnecting() {
 		return
 	}
+	// A connection over which the server sent nothing does not count as
+	// a success: the attempts go on from the one that opened it.
+	first := 1
+	if !s.heard.Load() {
+		first = c.attempt + 1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &redial{cancel: cancel, done: make(chan struct{}), prev: c.loop, active: true}
 	c.loop = r
-	go c.reconnect(ctx, r, *b, c.addr, s.Err())
+	go c.reconnect(ctx, r, *b, c.addr, s.Err(), first)
 }
 
-// reconnect is the reconnect loop's goroutine.
-func (c *Client) reconnect(ctx context.Context, r *redial, b Backoff, addr string, last error) {
+// reconnect is the reconnect loop's goroutine; its first attempt is
+// numbered first.
+func (c *Client) reconnect(ctx context.Context, r *redial, b Backoff, addr string, last error, first int) {
 	defer func() {
 		c.mu.Lock()
 		if c.loop == r {
@@ -210,7 +223,7 @@ func (c *Client) reconnect(ctx context.Context, r *redial, b Backoff, addr strin
 		r.prev = nil
 		c.mu.Unlock()
 	}
-	for n := 1; b.MaxAttempts == 0 || n <= b.MaxAttempts; n++ {
+	for n := first; b.MaxAttempts == 0 || n <= b.MaxAttempts; n++ {
 		delay := b.delay(n)
 		if f := c.cfg.onReconnecting; f != nil {
 			if !c.runHook(ctx, r, false, func() { f(n, delay, last) }) {
@@ -228,7 +241,7 @@ func (c *Client) reconnect(ctx context.Context, r *redial, b Backoff, addr strin
 		conn, err := c.dial(actx, addr)
 		cancel()
 		if err == nil {
-			c.adopt(ctx, r, conn)
+			c.adopt(ctx, r, conn, n)
 			return
 		}
 		last = err
@@ -241,9 +254,9 @@ func (c *Client) reconnect(ctx context.Context, r *redial, b Backoff, addr strin
 	c.runHook(ctx, r, true, func() { f(err) })
 }
 
-// adopt makes conn, from a successful attempt, the client's connection,
+// adopt makes conn, from successful attempt n, the client's connection,
 // unless the loop was stopped meanwhile.
-func (c *Client) adopt(ctx context.Context, r *redial, conn net.Conn) {
+func (c *Client) adopt(ctx context.Context, r *redial, conn net.Conn, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ctx.Err() != nil {
@@ -251,6 +264,7 @@ func (c *Client) adopt(ctx context.Context, r *redial, conn net.Conn) {
 		return
 	}
 	r.active = false
+	c.attempt = n
 	c.open(conn, &c.recfg)
 }
 

@@ -28,6 +28,7 @@ type Session struct {
 	cancel context.CancelFunc
 	tls    *tls.ConnectionState // nil when the connection is not TLS
 	local  atomic.Bool          // Close or Disconnect was called on this end
+	heard  atomic.Bool          // the peer has sent at least one byte
 
 	// Write side (write.go).
 	wmu    sync.Mutex
