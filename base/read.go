@@ -44,7 +44,7 @@ func (s *Session) readLoop() {
 var readPool = sync.Pool{New: func() any { b := make([]byte, 0, readBufferSize); return &b }}
 
 func (s *Session) read() (CloseReason, error) {
-	r := reader{conn: s.conn, budget: s.cfg.budget}
+	r := reader{conn: s.conn, budget: s.cfg.budget, most: int(addSat(int64(s.cfg.maxPacketSize), frameOverhead+1))}
 	r.raw = newRawRead(s.conn, &r)
 	defer r.close()
 	var deadline time.Time // the read deadline set, zero for none
@@ -155,6 +155,7 @@ type reader struct {
 
 	budget  *budget // the server's, or nil
 	charged int64   // taken from budget for buf's capacity past maxIdleReadBuffer
+	most    int     // the bytes of the largest packet's frame; the buffer grows no further
 }
 
 // maxReadSpace bounds the spare capacity a read is offered.
@@ -179,7 +180,11 @@ func (r *reader) grown() int {
 	if free := cap(r.buf) - len(r.buf); free > 0 && free >= r.want {
 		return 0
 	}
-	return len(r.buf) + max(r.want, cap(r.buf))
+	n := len(r.buf) + max(r.want, cap(r.buf))
+	if r.most > len(r.buf) {
+		n = min(n, r.most) // no more than the largest packet needs
+	}
+	return n
 }
 
 // readRoom grows the read buffer, when the next read needs it to grow past
