@@ -166,9 +166,14 @@ func (s *Session) writeLoop() {
 	var out []byte
 	var deadline time.Time // the write deadline set
 	lastWrite := time.Now()
+	g := newGatherer(s)
+	defer g.stop()
 	for {
 		beat := false
 		select {
+		case <-g.done:
+			g.busy = false // a gather given up on has finished
+			continue
 		case <-s.kick:
 		case now := <-tick:
 			if now.Sub(lastWrite) < s.cfg.heartbeat/2 {
@@ -185,8 +190,8 @@ func (s *Session) writeLoop() {
 		}
 		tidy := beat || tick == nil
 		for {
-			if !beat {
-				s.gather()
+			if !beat && !g.gather() {
+				return // closing
 			}
 			beat = false
 			s.wmu.Lock()
@@ -252,29 +257,109 @@ func (s *Session) halfClose() {
 }
 
 // maxGather is the size of queued bytes past which the writer writes
-// without yielding first.
+// without waiting for more.
 const maxGather = 64 << 10
 
-// gather lets other goroutines run before the writer takes the queued
-// bytes, so that senders made runnable by the same event (callers woken
-// by responses, handlers started by requests read together) queue their
-// packets first and one write carries them all. It yields while the
-// queued bytes grow, up to four times; with nothing else to run, a yield
+// maxGatherWait bounds how long the writer waits for more bytes before a
+// write: however busy the scheduler, queued packets and heartbeats go out
+// this soon after they were queued (once the writer runs).
+const maxGatherWait = 2 * time.Millisecond
+
+// gatherer lets the goroutines made runnable by the same event as a sender
+// (callers woken by responses, handlers started by requests read together)
+// queue their packets before the writer takes the queued bytes, so that one
+// write carries them all.
+//
+// The yielding is done by a short-lived goroutine, not by the writer: a
+// goroutine that calls runtime.Gosched goes to the back of the global run
+// queue, where on a saturated machine it may wait for seconds, and a writer
+// that waited there would send nothing, heartbeats included, until the
+// peer's receive timeout closed the connection. The writer waits for the
+// goroutine at most maxGatherWait; while a goroutine it gave up on has not
+// finished, it writes without waiting, so a starved scheduler turns
+// gathering off instead of silencing the connection.
+type gatherer struct {
+	s     *Session
+	done  chan struct{} // capacity 1: the yielding goroutine has finished
+	busy  bool          // a yielding goroutine has not finished
+	grew  bool          // the last yield saw the queued bytes grow (set by it before done)
+	skip  int           // rounds still to write without yielding
+	vain  int           // yields in a row in which nothing grew
+	timer *time.Timer
+	yield func() // made once: a go statement with arguments allocates
+}
+
+func newGatherer(s *Session) *gatherer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	g := &gatherer{s: s, done: make(chan struct{}, 1), timer: t}
+	g.yield = func() {
+		g.grew = s.yield()
+		g.done <- struct{}{}
+	}
+	return g
+}
+
+func (g *gatherer) stop() { g.timer.Stop() }
+
+// gather waits, at most maxGatherWait, while the queued bytes grow. It
+// returns false if the session began to close meanwhile.
+func (g *gatherer) gather() bool {
+	if g.busy {
+		return true
+	}
+	if g.skip > 0 {
+		g.skip--
+		return true
+	}
+	if n := g.s.queuedLen(); n == 0 || n >= maxGather {
+		return true
+	}
+	g.busy = true
+	go g.yield()
+	g.timer.Reset(maxGatherWait)
+	select {
+	case <-g.done:
+		g.busy = false
+		g.timer.Stop()
+		// A yield costs a goroutine switch or two. When yields keep
+		// finding no other sender (one packet at a time), the next
+		// rounds write at once, more of them after each yield in vain.
+		if g.grew {
+			g.vain = 0
+		} else if g.vain = min(g.vain+1, 10); g.vain > 3 {
+			g.skip = min(1<<(g.vain-4), maxGatherSkip)
+		}
+	case <-g.timer.C:
+	case <-g.s.closing:
+		return false
+	}
+	return true
+}
+
+// maxGatherSkip is the most rounds the writer writes without yielding
+// after yields in which no other sender queued bytes.
+const maxGatherSkip = 64
+
+// yield lets other goroutines run while the queued bytes grow, up to four
+// times, and reports whether they grew. With nothing else to run, a yield
 // returns at once, so a lone packet waits only for one look at the run
 // queue.
-func (s *Session) gather() {
+func (s *Session) yield() (grew bool) {
 	n := s.queuedLen()
 	for range 4 {
-		if n == 0 || n >= maxGather {
-			return
-		}
 		runtime.Gosched()
 		m := s.queuedLen()
 		if m == n {
-			return
+			break
+		}
+		grew = true
+		if m >= maxGather {
+			break
 		}
 		n = m
 	}
+	return grew
 }
 
 func (s *Session) queuedLen() int {
