@@ -5,9 +5,10 @@
 package json
 
 import (
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/netmessage-go/netmessage/serializers/internal/sertest"
 )
 
 // TestStackAtMaxDepth measures the decoder's goroutine stack at the
@@ -15,25 +16,7 @@ import (
 // decoded the document wait.
 func TestStackAtMaxDepth(t *testing.T) {
 	stackOf := func(doc string, newV func() any) uint64 {
-		const n = 64
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		ready, release := make(chan error), make(chan struct{})
-		for range n {
-			go func() {
-				ready <- Serializer{}.Unmarshal([]byte(doc), newV())
-				<-release
-			}()
-		}
-		for range n {
-			if err := <-ready; err != nil {
-				t.Fatal(err)
-			}
-		}
-		runtime.ReadMemStats(&after)
-		close(release)
-		return (after.StackInuse - before.StackInuse) / n
+		return sertest.StackOf(t, Serializer{}.Unmarshal, []byte(doc), newV)
 	}
 	type node struct{ Next *node }
 	for _, c := range []struct {

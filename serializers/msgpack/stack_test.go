@@ -6,34 +6,13 @@ package msgpack
 
 import (
 	"bytes"
-	"runtime"
 	"testing"
+
+	"github.com/netmessage-go/netmessage/serializers/internal/sertest"
 )
 
-// stackOf returns the goroutine stack, in bytes, that decoding data into
-// a value from newV takes: the growth of MemStats.StackInuse while 64
-// goroutines that decoded it wait.
 func stackOf(t *testing.T, data []byte, newV func() any) uint64 {
-	const n = 64
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	ready, release := make(chan error), make(chan struct{})
-	for range n {
-		go func() {
-			err := Serializer{}.Unmarshal(data, newV())
-			ready <- err
-			<-release
-		}()
-	}
-	for range n {
-		if err := <-ready; err != nil {
-			t.Fatal(err)
-		}
-	}
-	runtime.ReadMemStats(&after)
-	close(release)
-	return (after.StackInuse - before.StackInuse) / n
+	return sertest.StackOf(t, Serializer{}.Unmarshal, data, newV)
 }
 
 // TestStackAtMaxDepth measures the decoder's stack at the nesting limit

@@ -1,0 +1,36 @@
+package sertest
+
+import (
+	"runtime"
+	"testing"
+)
+
+// StackOf returns the goroutine stack, in bytes, that unmarshal takes to
+// decode data into a value from newV: the growth of MemStats.StackInuse
+// while 64 goroutines that decoded it wait, per goroutine.
+func StackOf(t *testing.T, unmarshal func([]byte, any) error, data []byte, newV func() any) uint64 {
+	t.Helper()
+	const n = 64
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ready, release := make(chan error), make(chan struct{})
+	for range n {
+		go func() {
+			ready <- unmarshal(data, newV())
+			<-release
+		}()
+	}
+	var err error
+	for range n {
+		if e := <-ready; e != nil && err == nil {
+			err = e
+		}
+	}
+	runtime.ReadMemStats(&after)
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return (after.StackInuse - before.StackInuse) / n
+}
