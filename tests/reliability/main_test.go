@@ -7,7 +7,9 @@
 //
 // The suite is fast by default. The soak runs 10 s (2 s with -short);
 // set its length with -soak=5m or the environment variable
-// NETMESSAGE_SOAK=5m (and a -timeout to match).
+// NETMESSAGE_SOAK=5m (and a -timeout to match). The soak beside busy
+// processes runs 3 s (1 s with -short); set its length with
+// -soak-load=20s or NETMESSAGE_SOAK_LOAD=20s.
 package reliability
 
 import (
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -30,7 +33,13 @@ import (
 
 var soakFlag = flag.Duration("soak", 0, "how long TestSoakNoLoss runs (default 10s, 2s with -short; also env NETMESSAGE_SOAK)")
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(spinEnv) != "" {
+		runtime.GOMAXPROCS(1)
+		spin()
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // tolerance is how late an event timed by a timeout may come on a busy
 // 2-core machine running the race detector.

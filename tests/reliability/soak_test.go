@@ -98,6 +98,7 @@ type soakPair struct {
 	c        *typedClient
 	sess     *netmessage.Session
 	up, down *flow // client to server, server to client
+	bcast    *flow // the server's broadcasts to this client
 	leaving  atomic.Bool
 }
 
@@ -112,11 +113,10 @@ type soakPair struct {
 // The write buffer and queue limits are small so that backpressure is
 // part of the run. The duration is 10 s by default; see the package doc.
 func TestSoakNoLoss(t *testing.T) {
-	const conns = 100
-	d := soakDuration(t)
 	// The soak checks that nothing is lost or duplicated; liveness has
-	// tests of its own. Generous timeouts keep a machine too busy to run
-	// every goroutine in time from closing connections.
+	// tests of its own (TestSoakUnderLoad among them). Generous timeouts
+	// keep a machine too busy to run every goroutine in time from closing
+	// connections.
 	transport := netmessage.WithTransport(
 		base.WithMaxWriteBuffer(32<<10),
 		base.WithMaxQueuedBytes(64<<10),
@@ -125,7 +125,37 @@ func TestSoakNoLoss(t *testing.T) {
 		base.WithDisconnectTimeout(time.Minute),
 		base.WithResponseTimeout(time.Minute), // a wait is a slow answer, not a lost one
 	)
+	r := soak(t, 100, soakDuration(t), false, transport)
+	t.Log(r)
+}
 
+// soakResult sums up a soak.
+type soakResult struct {
+	conns    int
+	took     time.Duration
+	msgs     uint64 // messages received, broadcasts included
+	answered uint64
+	failed   uint64 // requests failed with ErrClosed during the disconnect
+	slowest  time.Duration
+}
+
+func (r soakResult) String() string {
+	return fmt.Sprintf("soak of %v, %d connections: %d messages (%.0f/s) and %d requests answered (%.0f/s), none lost or duplicated; %d requests failed with ErrClosed during the disconnect; slowest answer %v",
+		round(r.took), r.conns, r.msgs, float64(r.msgs)/r.took.Seconds(), r.answered, float64(r.answered)/r.took.Seconds(),
+		r.failed, round(r.slowest))
+}
+
+// soak runs conns connections with the given options for d, as
+// TestSoakNoLoss describes, and checks its promises. With broadcast, the
+// server also broadcasts numbered messages, which every client must
+// receive all of, in order.
+func soak(t *testing.T, conns int, d time.Duration, broadcast bool, opts ...netmessage.Option) soakResult {
+	t.Helper()
+	var srvOpts []netmessage.ServerOption
+	var clOpts []netmessage.ClientOption
+	for _, o := range opts {
+		srvOpts, clOpts = append(srvOpts, o), append(clOpts, o)
+	}
 	// Sessions are told apart by ID: a handler that runs after its
 	// session's closed event gets a *netmessage.Session of its own.
 	var pairs sync.Map // session ID -> *soakPair
@@ -150,18 +180,22 @@ func TestSoakNoLoss(t *testing.T) {
 			}
 			return p.up.handle(t, p.i, e), nil
 		}))
-	}, transport)
+	}, srvOpts...)
 
 	list := make([]*soakPair, conns)
 	for i := range list {
 		p := &soakPair{i: i, up: newFlow(fmt.Sprintf("connection %d client to server", i)),
-			down: newFlow(fmt.Sprintf("connection %d server to client", i))}
+			down:  newFlow(fmt.Sprintf("connection %d server to client", i)),
+			bcast: newFlow(fmt.Sprintf("connection %d broadcasts", i))}
 		p.c = newTypedClient(t, func(cl *netmessage.Client) {
 			testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { p.down.deliver(t, i, m) }))
+			testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Tick) {
+				p.bcast.deliver(t, i, Seq{Conn: i, N: m.N})
+			}))
 			testutil.Must(t, netmessage.HandleRequest(cl, func(_ context.Context, _ *netmessage.Client, e Echo) (EchoReply, error) {
 				return p.down.handle(t, i, e), nil
 			}))
-		}, transport)
+		}, clOpts...)
 		p.sess = p.c.connect(t, s, s.addr)
 		pairs.Store(p.sess.ID(), p)
 		list[i] = p
@@ -215,9 +249,39 @@ func TestSoakNoLoss(t *testing.T) {
 			}()
 		}
 	}
+	// One broadcaster, paced by the slowest client: a broadcast whose
+	// Broadcast returned nil is counted as sent to every client.
+	stopBroadcast, broadcastDone := make(chan struct{}), make(chan struct{})
+	if !broadcast {
+		close(broadcastDone)
+	} else {
+		go func() {
+			defer close(broadcastDone)
+			<-start
+			for n := uint64(0); ; n++ {
+				for _, p := range list {
+					p.bcast.await(p.sess.Done())
+				}
+				select {
+				case <-stopBroadcast:
+					return
+				default:
+				}
+				if err := s.srv.Broadcast(context.Background(), Tick{N: n}); err != nil {
+					t.Errorf("Broadcast of message %d: %v", n, err)
+					return
+				}
+				for _, p := range list {
+					p.bcast.sent.Add(1)
+				}
+			}
+		}()
+	}
 	began := time.Now()
 	close(start)
 	time.Sleep(d) // the soak runs
+	close(stopBroadcast)
+	testutil.Recv(t, broadcastDone, "the broadcaster to stop")
 
 	// Disconnect every client gracefully while its senders still send.
 	disconnected := make(chan error, conns)
@@ -251,6 +315,12 @@ func TestSoakNoLoss(t *testing.T) {
 	var msgs, answered, failed uint64
 	var slowest time.Duration
 	for _, p := range list {
+		if broadcast {
+			if sent, got := p.bcast.sent.Load(), p.bcast.received.Load(); got != sent || sent == 0 {
+				p.bcast.problem(t, "%d broadcasts sent, %d received", sent, got)
+			}
+			msgs += p.bcast.received.Load()
+		}
 		for _, f := range []*flow{p.up, p.down} {
 			sent, got := f.sent.Load(), f.received.Load()
 			if got != sent {
@@ -280,7 +350,5 @@ func TestSoakNoLoss(t *testing.T) {
 			t.Errorf("client %d error event: %v", p.i, <-p.c.errs)
 		}
 	}
-	t.Logf("soak of %v, %d connections: %d messages (%.0f/s) and %d requests answered (%.0f/s), none lost or duplicated; %d requests failed with ErrClosed during the disconnect; slowest answer %v",
-		round(took), conns, msgs, float64(msgs)/took.Seconds(), answered, float64(answered)/took.Seconds(),
-		failed, round(slowest))
+	return soakResult{conns: conns, took: took, msgs: msgs, answered: answered, failed: failed, slowest: slowest}
 }

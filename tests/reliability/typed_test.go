@@ -19,6 +19,10 @@ type (
 		N    uint64
 		Pad  []byte
 	}
+	// Tick is a message the server broadcasts, numbered.
+	Tick struct {
+		N uint64
+	}
 	// Echo asks for its numbers back.
 	Echo struct {
 		netmessage.Returns[EchoReply]
