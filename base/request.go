@@ -40,13 +40,17 @@ var callPool = sync.Pool{New: func() any { return &call{done: make(chan result, 
 // timeout, in the order sent. Every such request has the same timeout, so
 // rather than a timer each, the list has one timer that ticks while the
 // list is not empty, every step: a sixteenth of the timeout (at least a
-// millisecond). A request sent at tick k fails at tick k+n+1, n steps
-// making the timeout, so between the timeout and a step after it. A
-// request costs a link and an unlink, and no clock reading. The list is
-// guarded by the session's pmu.
+// millisecond). The ticks keep to a schedule fixed when they start (tick k
+// is due at start + k steps), so the timer's own lateness does not add up
+// from tick to tick. A request sent during tick k (by the clock) fails at
+// tick k+n+1, n steps making the timeout, so between the timeout and a
+// step after it; the request that starts the ticks fails at tick n, on its
+// timeout. A request costs a clock reading, a link and an unlink. The list
+// is guarded by the session's pmu.
 type timeoutList struct {
 	head, tail *call
 	tick       uint64      // ticks so far
+	start      time.Time   // when the ticks started: tick k is due at start + k steps
 	timer      *time.Timer // runs Session.expire; made on first use
 	armed      bool
 }
@@ -61,7 +65,15 @@ func timeoutStep(timeout time.Duration) (time.Duration, uint64) {
 // add links c at the tail and starts the ticks if they are stopped.
 func (l *timeoutList) add(s *Session, c *call) {
 	step, n := timeoutStep(s.cfg.responseTimeout)
-	c.expiry = l.tick + n + 1
+	if !l.armed {
+		// The list is empty: the ticks start now, with c.
+		l.tick, l.start = 0, time.Now()
+		c.expiry = n
+	} else {
+		// The tick under way is the one the clock says, which may be
+		// ahead of l.tick while the timer is late.
+		c.expiry = max(l.tick, uint64(time.Since(l.start)/step)) + n + 1
+	}
 	c.prev, c.next, c.linked = l.tail, nil, true
 	if l.tail != nil {
 		l.tail.next = c
@@ -250,8 +262,10 @@ func (s *Session) expire() {
 		l.armed = false
 		return
 	}
+	// The next tick is due l.tick+1 steps after the start, however late
+	// this one ran (a past time fires at once).
 	step, _ := timeoutStep(s.cfg.responseTimeout)
-	l.timer.Reset(step)
+	l.timer.Reset(time.Until(l.start.Add(time.Duration(l.tick+1) * step)))
 }
 
 // resolve hands a response to its caller. A response to an id never sent,
