@@ -35,7 +35,7 @@ func newBenchPair(tb testing.TB, resp []byte) *benchPair {
 	p := &benchPair{signal: make(chan struct{}, 1)}
 	p.srv = base.NewServer(native.New,
 		base.OnRequest(func(context.Context, *base.Session, []byte) []byte { return resp }),
-		base.OnMessage(func(*base.Session, []byte) {
+		base.OnMessage(func(context.Context, *base.Session, []byte) {
 			p.received.Add(1)
 			if p.armed.Load() {
 				p.signal <- struct{}{}

@@ -140,7 +140,7 @@ func (s *Session) deliver(it inbound) {
 		putBuf(it.buf)
 		s.release(s.cfg.payloadCost(len(payload)))
 	}()
-	s.callHook(func() { s.cfg.onMessage(s, payload) })
+	s.callHook(func() { s.cfg.onMessage(s.ctx, s, payload) })
 }
 
 // callHook runs a user hook, turning a panic into an error event.

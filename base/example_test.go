@@ -66,7 +66,7 @@ func ExampleClient() {
 	messages := make(chan string, 1)
 	closed := make(chan base.CloseReason, 1)
 	client := base.NewClient(native.New,
-		base.OnMessage(func(s *base.Session, payload []byte) { messages <- string(payload) }),
+		base.OnMessage(func(_ context.Context, s *base.Session, payload []byte) { messages <- string(payload) }),
 		base.OnDisconnected(func(s *base.Session, reason base.CloseReason) { closed <- reason }))
 
 	ctx := context.Background()

@@ -57,7 +57,7 @@ func newRecorder() *recorder {
 func (r *recorder) common() []base.Option {
 	return []base.Option{
 		base.OnError(func(_ *base.Session, err error) { r.log("error:%v", err); r.errs <- err }),
-		base.OnMessage(func(_ *base.Session, p []byte) { r.log("message:%s", p); r.messages <- string(p) }),
+		base.OnMessage(func(_ context.Context, _ *base.Session, p []byte) { r.log("message:%s", p); r.messages <- string(p) }),
 	}
 }
 

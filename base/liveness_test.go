@@ -161,7 +161,7 @@ func TestSlowMessageHookDoesNotBlockHeartbeats(t *testing.T) {
 		got := make(chan string, 4)
 		p := newPair(t, []base.ServerOption{hb,
 			base.OnRequest(echo),
-			base.OnMessage(func(_ *base.Session, m []byte) {
+			base.OnMessage(func(_ context.Context, _ *base.Session, m []byte) {
 				if string(m) == "slow" {
 					time.Sleep(slow)
 				}
@@ -238,7 +238,7 @@ func TestBackpressureLosesNothing(t *testing.T) {
 		got := make(chan int, 1<<14)
 		p := newPair(t,
 			[]base.ServerOption{hb, base.WithMaxQueuedBytes(64 << 10), base.OnRequest(echo),
-				base.OnMessage(func(_ *base.Session, m []byte) {
+				base.OnMessage(func(_ context.Context, _ *base.Session, m []byte) {
 					<-release
 					got <- int(binary.BigEndian.Uint32(m))
 				})},

@@ -65,7 +65,7 @@ type config struct {
 	onOpened  func(*Session)
 	onClosed  func(*Session, CloseReason)
 	onError   func(*Session, error)
-	onMessage func(*Session, []byte)
+	onMessage func(context.Context, *Session, []byte)
 	onRequest func(context.Context, *Session, []byte) []byte
 	// onUnsendable replaces a response send refused.
 	onUnsendable func(*Session, error) []byte
@@ -254,11 +254,13 @@ func WithDecodeCost(perByte, fixed int) Option {
 }
 
 // OnMessage sets the hook called for each message received, in the order
-// sent, one at a time. payload is valid only during the call. Without it,
+// sent, one at a time. ctx carries the message's metadata (see
+// IncomingMetadata) and ends when the connection closes. payload is valid
+// only during the call. Without it,
 // each message raises an error event matching ErrNoHandler. A panic in
 // this or any other event hook is reported as an error event; a hook must
 // not call runtime.Goexit, which would stop the session's events for good.
-func OnMessage(f func(s *Session, payload []byte)) Option {
+func OnMessage(f func(ctx context.Context, s *Session, payload []byte)) Option {
 	return option(func(c *config) { c.onMessage = f })
 }
 

@@ -249,7 +249,7 @@ func TestSkipUnknownResponses(t *testing.T) {
 
 func TestHookPanics(t *testing.T) {
 	p := newPair(t, []base.ServerOption{
-		base.OnMessage(func(_ *base.Session, m []byte) {
+		base.OnMessage(func(_ context.Context, _ *base.Session, m []byte) {
 			if string(m) == "panic" {
 				panic("boom")
 			}

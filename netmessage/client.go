@@ -64,8 +64,8 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 			}
 		}),
 		base.OnError(func(_ *base.Session, err error) { ep.report(c, err) }),
-		base.OnMessage(func(b *base.Session, payload []byte) {
-			c.rt.onMessage(b.Context(), c, payload)
+		base.OnMessage(func(ctx context.Context, _ *base.Session, payload []byte) {
+			c.rt.onMessage(ctx, c, payload)
 		}),
 		base.OnRequest(func(ctx context.Context, _ *base.Session, payload []byte) []byte {
 			return c.rt.onRequest(ctx, c, payload)

@@ -75,8 +75,8 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 				srv.sessions.Delete(b)
 			}
 		}),
-		base.OnMessage(func(b *base.Session, payload []byte) {
-			srv.rt.onMessage(b.Context(), srv.session(b), payload)
+		base.OnMessage(func(ctx context.Context, b *base.Session, payload []byte) {
+			srv.rt.onMessage(ctx, srv.session(b), payload)
 		}),
 		base.OnRequest(func(ctx context.Context, b *base.Session, payload []byte) []byte {
 			return srv.rt.onRequest(ctx, srv.session(b), payload)

@@ -92,7 +92,7 @@ func (e *events) onClosed(s *base.Session, reason base.CloseReason) {
 	}
 }
 
-func (e *events) onMessage(s *base.Session, payload []byte) {
+func (e *events) onMessage(_ context.Context, s *base.Session, payload []byte) {
 	e.out.printf("%s: message from %s: %q", e.name, e.peer(s), payload)
 	notify(e.received)
 }

@@ -72,7 +72,7 @@ func serveBase(ln net.Listener, hb base.Option) (Server, error) {
 			}
 			return rawPayloads[Small]
 		}),
-		base.OnMessage(func(*base.Session, []byte) { s.received.Add(1) }),
+		base.OnMessage(func(context.Context, *base.Session, []byte) { s.received.Add(1) }),
 	)
 	go func() { s.served <- s.srv.Serve(ln) }()
 	return s, nil

@@ -31,7 +31,7 @@ func TestRequestHeldWhileDisconnectStarts(t *testing.T) {
 	events := make(chan error, 4)
 	c := newBaseClient(t,
 		base.WithMaxQueuedBytes(1), // one packet at a time
-		base.OnMessage(func(*base.Session, []byte) {
+		base.OnMessage(func(context.Context, *base.Session, []byte) {
 			inHook <- struct{}{}
 			<-gate
 		}),

@@ -156,7 +156,7 @@ func TestNonReadingPeersDoNotSlowOthers(t *testing.T) {
 	s := startBaseServer(t, hb,
 		base.WithWriteTimeout(writeTimeout),
 		base.WithMaxWriteBuffer(256<<10))
-	healthy := newBaseClient(t, hb, base.OnMessage(func(*base.Session, []byte) { got.Add(1) }))
+	healthy := newBaseClient(t, hb, base.OnMessage(func(context.Context, *base.Session, []byte) { got.Add(1) }))
 	healthy.connect(t, s.addr)
 	hsess := s.sessionFor(t, healthy.sess.LocalAddr().String())
 

@@ -87,7 +87,7 @@ func (s *server) connect(t *testing.T, opts ...base.ClientOption) *client {
 		base.OnConnected(func(sess *base.Session) { connected <- sess }),
 		base.OnDisconnected(func(_ *base.Session, r base.CloseReason) { c.closed <- r }),
 		base.OnError(func(_ *base.Session, err error) { c.errs <- err }),
-		base.OnMessage(func(_ *base.Session, p []byte) { c.msgs <- string(p) }),
+		base.OnMessage(func(_ context.Context, _ *base.Session, p []byte) { c.msgs <- string(p) }),
 		base.OnRequest(func(_ context.Context, _ *base.Session, p []byte) []byte {
 			return append([]byte("pong:"), p...)
 		}),

@@ -33,7 +33,7 @@ func TestOverBase(t *testing.T) {
 	closed := make(chan base.CloseReason, 2)
 	errs := make(chan error, 4)
 	srv := base.NewServer(strproto.New,
-		base.OnMessage(func(_ *base.Session, p []byte) { messages <- string(p) }),
+		base.OnMessage(func(_ context.Context, _ *base.Session, p []byte) { messages <- string(p) }),
 		base.OnRequest(func(_ context.Context, _ *base.Session, p []byte) []byte { return bytes.ToUpper(p) }),
 		base.OnSessionClosed(func(_ *base.Session, r base.CloseReason) { closed <- r }),
 		base.OnError(func(_ *base.Session, err error) { errs <- err }),
