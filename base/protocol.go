@@ -1,6 +1,9 @@
 package base
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // Kind says what a Packet is.
 type Kind uint8
@@ -12,6 +15,9 @@ const (
 	KindMessage
 	KindRequest
 	KindResponse
+	// KindCancel tells the peer that the caller of request ID gave up, so
+	// its handler's context ends. Only a CallInfoProtocol carries it.
+	KindCancel
 )
 
 // String returns the kind's name.
@@ -25,6 +31,8 @@ func (k Kind) String() string {
 		return "request"
 	case KindResponse:
 		return "response"
+	case KindCancel:
+		return "cancel"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -39,7 +47,22 @@ type Packet struct {
 	Kind    Kind
 	ID      uint32
 	Payload []byte
+
+	// The call information of a request or a message, carried only by a
+	// CallInfoProtocol; zero values mean none, and cost nothing on the wire.
+
+	// Meta is the call metadata (requests and messages).
+	Meta Metadata
+	// Timeout is the time the caller of a request waits for its response,
+	// from when it was sent; 0 for no deadline.
+	Timeout time.Duration
+	// Cancelable says that the caller of a request may cancel it (send a
+	// KindCancel packet); requests without it cannot be cancelled.
+	Cancelable bool
 }
+
+// hasCallInfo reports whether p carries call information.
+func (p *Packet) hasCallInfo() bool { return p.Meta != nil || p.Timeout > 0 || p.Cancelable }
 
 // Protocol is a wire protocol: it frames packets as bytes and back. A
 // connection creates its own Protocol with the function given to NewServer or
@@ -76,4 +99,23 @@ type Protocol interface {
 	// raises the error as an error event (in order with the packets around
 	// it) and goes on decoding.
 	Decode(buf []byte, limit int) (p Packet, n int, err error)
+}
+
+// A CallInfoProtocol is a Protocol that carries the call information of a
+// Packet (Meta, Timeout, Cancelable) and KindCancel packets: Append encodes
+// them and Decode returns them. Over a Protocol that is not one, a send
+// with metadata fails with ErrNoCallInfo, deadlines reach no further than
+// the caller, and a cancel is local only.
+type CallInfoProtocol interface {
+	Protocol
+	// CarriesCallInfo reports whether the protocol carries call
+	// information (on this connection).
+	CarriesCallInfo() bool
+}
+
+// carriesCallInfo reports whether proto is a CallInfoProtocol that carries
+// call information.
+func carriesCallInfo(proto Protocol) bool {
+	c, ok := proto.(CallInfoProtocol)
+	return ok && c.CarriesCallInfo()
 }
