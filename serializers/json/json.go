@@ -38,7 +38,9 @@ func (Serializer) Marshal(v any) ([]byte, error) {
 }
 
 // Unmarshal decodes the JSON value in data into v, which must be a non-nil
-// pointer.
+// pointer. It first estimates what decoding data into v allocates and
+// refuses, with [ErrDecodeLimit], input that could cost more than
+// [Serializer.DecodeBound] allows.
 func (Serializer) Unmarshal(data []byte, v any) error {
 	rv, err := check.Target(name, v)
 	if err != nil {
@@ -47,7 +49,11 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err := policy.Type(rv.Type()); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
-	if err := checkDepth(data); err != nil {
+	cost, ok, err := estimate(data, planFor(rv.Type().Elem()))
+	if err == nil && ok && cost > check.Limit(len(data), fixedHeap) {
+		err = check.OverLimit(len(data), cost, fixedHeap)
+	}
+	if err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
 	if err := stdjson.Unmarshal(data, v); err != nil {
