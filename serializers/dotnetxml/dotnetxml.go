@@ -9,7 +9,6 @@ import (
 	"reflect"
 
 	"github.com/netmessage-go/netmessage/serializers/internal/check"
-	"github.com/netmessage-go/netmessage/serializers/internal/xmldepth"
 )
 
 const name = "dotnetxml"
@@ -71,7 +70,7 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err != nil {
 		return check.Wrap(name, "unmarshal", t, err)
 	}
-	if err := xmldepth.Check(data, maxReadDepth); err != nil {
+	if err := checkCost(data, p); err != nil {
 		return check.Wrap(name, "unmarshal", t, err)
 	}
 	if err := decodeDocument(data, p, rv.Elem()); err != nil {

@@ -30,6 +30,7 @@ type plan struct {
 
 	format func(dst []byte, v reflect.Value) ([]byte, error) // textKind: appends the escaped text
 	parse  func(s string, v reflect.Value) error             // textKind: sets v from the text
+	cost   parseCost                                         // textKind: what parse allocates
 
 	fields []field        // structKind, in declaration order
 	byName map[string]int // structKind: element name -> index in fields

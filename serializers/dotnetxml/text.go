@@ -47,21 +47,21 @@ func textPlan(t reflect.Type) *plan {
 	p := &plan{kind: textKind, typ: t}
 	switch {
 	case t == timeType:
-		p.name, p.format, p.parse = "dateTime", formatTime, parseTime
+		p.name, p.format, p.parse, p.cost = "dateTime", formatTime, parseTime, timeCost
 	case t == guidType:
-		p.name, p.format, p.parse = "guid", formatText, parseText
+		p.name, p.format, p.parse, p.cost = "guid", formatText, parseText, guidCost
 	case hasMethod(t, textMarshalerType):
-		p.name, p.format, p.parse = ClassName(t), formatText, parseText
+		p.name, p.format, p.parse, p.cost = ClassName(t), formatText, parseText, opaqueCost
 	case isEnum(t):
-		p.name, p.format, p.parse = ClassName(t), formatEnum, parseText
+		p.name, p.format, p.parse, p.cost = ClassName(t), formatEnum, parseText, opaqueCost
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && !hasMethod(t.Elem(), textMarshalerType) && !isEnum(t.Elem()):
-		p.name, p.format, p.parse, p.null = "base64Binary", formatBase64, parseBase64, isNil
+		p.name, p.format, p.parse, p.null, p.cost = "base64Binary", formatBase64, parseBase64, isNil, base64Cost
 	case isInteger(t.Kind()):
-		p.name, p.format, p.parse = xsdNames[t.Kind()], formatInt, parseInt
+		p.name, p.format, p.parse, p.cost = xsdNames[t.Kind()], formatInt, parseInt, numberCost
 	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
-		p.name, p.format, p.parse = xsdNames[t.Kind()], formatFloat, parseFloat
+		p.name, p.format, p.parse, p.cost = xsdNames[t.Kind()], formatFloat, parseFloat, numberCost
 	case t.Kind() == reflect.Bool:
-		p.name, p.format, p.parse = "boolean", formatBool, parseBool
+		p.name, p.format, p.parse, p.cost = "boolean", formatBool, parseBool, numberCost
 	case t.Kind() == reflect.String:
 		p.name, p.format, p.parse, p.null = "string", formatString, parseString, emptyString
 	default:

@@ -60,6 +60,7 @@ func laughs(inAttr bool) func() []byte {
 func TestBombs(t *testing.T) {
 	deep := "elements nested deeper than 32"
 	entity := "invalid character entity"
+	limit := "decoded size limit exceeded"
 	sertest.RunBombs(t, xml.New().Unmarshal, []sertest.Bomb{
 		{Name: "1M nested elements", Data: text("<Envelope>", strings.Repeat("<a>", 1_000_000)), New: newOf[sertest.Envelope](),
 			Want: []string{"*sertest.Envelope", deep, "at byte offset 103"}},
@@ -77,7 +78,8 @@ func TestBombs(t *testing.T) {
 			New: newOf[sertest.Envelope]()},
 		{Name: "1 MB DOCTYPE (accepted)", Data: numbered("<!DOCTYPE Envelope [", `<!ENTITY e# "x">`, 50_000, "]><Envelope/>"),
 			New: newOf[sertest.Envelope]()},
-		{Name: "100k attributes (accepted)", Data: numbered("<Envelope", ` a#="v"`, 100_000, "/>"), New: newOf[sertest.Envelope]()},
+		{Name: "100k attributes (over the decode limit)", Data: numbered("<Envelope", ` a#="v"`, 100_000, "/>"), New: newOf[sertest.Envelope](),
+			Want: []string{"*sertest.Envelope", limit}},
 		{Name: "100k namespace declarations (accepted)", Data: numbered("<Envelope", ` xmlns:p#="urn:#"`, 100_000, "/>"),
 			New: newOf[sertest.Envelope]()},
 		{Name: "baseline: 20000 items", Data: func() []byte {
@@ -87,7 +89,8 @@ func TestBombs(t *testing.T) {
 			}
 			return b
 		}, New: newOf[sertest.Envelope]()},
-		{Name: "baseline: 200k empty items", Data: text("<Envelope>", strings.Repeat("<Items/>", 200_000), "</Envelope>"), New: newOf[sertest.Envelope]()},
+		{Name: "200k empty items (over the decode limit)", Data: text("<Envelope>", strings.Repeat("<Items/>", 200_000), "</Envelope>"),
+			New: newOf[sertest.Envelope](), Want: []string{"*sertest.Envelope", limit}},
 	})
 }
 

@@ -80,6 +80,9 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err := checkRoot(elem); err != nil {
 		return check.Wrap(name, "unmarshal", t, err)
 	}
+	if err := checkCost(data, elem, elem != t.Elem()); err != nil {
+		return check.Wrap(name, "unmarshal", t, err)
+	}
 	if err := decode(data, v, elem); err != nil {
 		return check.Wrap(name, "unmarshal", t, err)
 	}
@@ -87,9 +90,6 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 }
 
 func decode(data []byte, v any, t reflect.Type) error {
-	if err := checkDepth(data); err != nil {
-		return err
-	}
 	d := stdxml.NewDecoder(bytes.NewReader(data))
 	start, err := rootElement(d)
 	if err != nil {

@@ -16,9 +16,17 @@ func Check(data []byte, limit int) error {
 		return nil // each open element needs its own '<'
 	}
 	if off := Offset(data, limit); off >= 0 {
-		return fmt.Errorf("elements nested deeper than %d (at byte offset %d)", limit, off)
+		return tooDeepError(limit, off)
 	}
 	return nil
+}
+
+// depthError is the error of Check and Scan for a document nested too
+// deep.
+type depthError struct{ limit, off int }
+
+func (e *depthError) Error() string {
+	return fmt.Sprintf("elements nested deeper than %d (at byte offset %d)", e.limit, e.off)
 }
 
 // Offset returns the offset of the first element of data nested deeper
