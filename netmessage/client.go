@@ -23,6 +23,7 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 	for _, o := range opts {
 		o.applyClient(&cfg)
 	}
+	cfg.logHooks()
 	ep, err := newEndpoint(&cfg.config)
 	if err != nil {
 		return nil, err
@@ -85,13 +86,7 @@ func (c *Client) Connect(ctx context.Context, addr string) error { return c.c.Co
 
 // Send sends a one-way message to the server; see base.Session.SendMessage
 // for what a nil error promises.
-func (c *Client) Send(ctx context.Context, msg any) error {
-	s, _, err := c.conn()
-	if err != nil {
-		return err
-	}
-	return c.ep.send(ctx, s, msg)
-}
+func (c *Client) Send(ctx context.Context, msg any) error { return c.ep.send(ctx, c, msg) }
 
 // Disconnect closes the connection gracefully and stops reconnecting; see
 // base.Client.Disconnect.
@@ -116,11 +111,8 @@ func (c *Client) Base() *base.Client { return c.c }
 
 // conn returns the open connection, or the error of base.Client's
 // ActiveSession: base.ErrNotConnected, with the close error of the last
-// connection if there was one.
+// connection if there was one. The endpoint is there either way.
 func (c *Client) conn() (*base.Session, *endpoint, error) {
 	s, err := c.c.ActiveSession()
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, c.ep, nil
+	return s, c.ep, err
 }

@@ -17,6 +17,10 @@ type endpoint struct {
 	types       *registry
 	onError     func(Peer, error)
 	onUnhandled func(Peer, base.Kind, string)
+	// inbound and outbound are the interceptor chains, nil without
+	// interceptors: the paths without them do not box values.
+	inbound  Interceptor
+	outbound Interceptor
 }
 
 func newEndpoint(c *config) (*endpoint, error) {
@@ -29,7 +33,21 @@ func newEndpoint(c *config) (*endpoint, error) {
 	if c.proto == nil {
 		return nil, fmt.Errorf("netmessage: nil protocol")
 	}
-	ep := &endpoint{ser: c.ser, types: newRegistry(), onError: c.onError, onUnhandled: c.onUnhandled}
+	inbound, outbound, onError := c.inbound, c.outbound, c.onError
+	if c.logger != nil {
+		// Outermost, to time the whole call and log what the caller sees.
+		inbound = append([]Interceptor{logCalls(c.logger, "in")}, inbound...)
+		outbound = append([]Interceptor{logCalls(c.logger, "out")}, outbound...)
+		onError = logErrors(c.logger, onError)
+	}
+	ep := &endpoint{
+		ser:         c.ser,
+		types:       newRegistry(),
+		onError:     onError,
+		onUnhandled: c.onUnhandled,
+		inbound:     chain(inbound),
+		outbound:    chain(outbound),
+	}
 	for _, e := range c.ids {
 		if err := ep.types.setExplicit(e.t, e.id); err != nil {
 			return nil, err
@@ -56,6 +74,19 @@ func (ep *endpoint) report(p Peer, err error) {
 		defer func() { _ = recover() }()
 		ep.onError(p, err)
 	}
+}
+
+// panicked raises an error event for the panic value v of a handler and
+// returns the error its caller gets.
+func (ep *endpoint) panicked(p Peer, v any) error {
+	ep.report(p, &base.PanicError{Value: v, Stack: debug.Stack()})
+	return &RemoteError{Code: CodePanic, Message: fmt.Sprint(v)}
+}
+
+// isPanic reports whether err is the error of panicked.
+func isPanic(err error) bool {
+	re, ok := err.(*RemoteError)
+	return ok && re.Code == CodePanic
 }
 
 // unhandled raises an unhandled event, or without the hook, for a message,
@@ -89,8 +120,59 @@ func (ep *endpoint) appendValue(dst []byte, v any) ([]byte, error) {
 	return appendPayload(dst, ep.ser, id, v)
 }
 
-// send sends msg as a message on s.
-func (ep *endpoint) send(ctx context.Context, s *base.Session, msg any) error {
+// typeID returns the type id of v, a value to send.
+func (ep *endpoint) typeID(v any) (string, error) {
+	t, err := packetType(v)
+	if err != nil {
+		return "", err
+	}
+	return ep.types.id(t)
+}
+
+// encodeAny returns a success response payload for v.
+func (ep *endpoint) encodeAny(v any) ([]byte, error) {
+	id, err := ep.typeID(v)
+	if err != nil {
+		return nil, fmt.Errorf("response not sent: %w", err)
+	}
+	out, err := encodeOK(ep.ser, id, v)
+	if err != nil {
+		return nil, fmt.Errorf("response not sent: %w", err)
+	}
+	return out, nil
+}
+
+// send sends msg as a message to p, through the outbound interceptors.
+func (ep *endpoint) send(ctx context.Context, p Peer, msg any) error {
+	if ep.outbound != nil {
+		return ep.intercept(ctx, base.KindMessage, p, msg, func(ctx context.Context, v any) (any, error) {
+			s, _, err := p.conn()
+			if err != nil {
+				return nil, err
+			}
+			return nil, ep.sendOn(ctx, s, v)
+		})
+	}
+	s, _, err := p.conn()
+	if err != nil {
+		return err
+	}
+	return ep.sendOn(ctx, s, msg)
+}
+
+// intercept runs the outbound interceptors for a message (or broadcast)
+// with the last step next.
+func (ep *endpoint) intercept(ctx context.Context, kind base.Kind, p Peer, v any, next Invoker) error {
+	id, err := ep.typeID(v)
+	if err != nil {
+		return err
+	}
+	_, err = ep.outbound(ctx, &Call{Kind: kind, TypeID: id, Peer: p}, v, next)
+	return err
+}
+
+// sendOn sends msg as a message on s.
+func (ep *endpoint) sendOn(ctx context.Context, s *base.Session, msg any) error {
 	b := getBuffer()
 	payload, err := ep.appendValue(*b, msg)
 	if err == nil {
@@ -110,10 +192,14 @@ func (ep *endpoint) send(ctx context.Context, s *base.Session, msg any) error {
 // the response timeout, with ctx's error, or with the connection's
 // *base.CloseError when it closes first (base.ErrClosed when a graceful
 // disconnect had already begun: nothing was sent). A response type without
-// a usable id fails it with ErrTypeID before anything is sent.
+// a usable id fails it with ErrTypeID before anything is sent. The outbound
+// interceptors (WithOutbound) wrap the call.
 func Request[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, req Req) (Resp, error) {
 	var resp Resp
 	s, ep, err := p.conn()
+	if ep != nil && ep.outbound != nil {
+		return interceptRequest[Req](ctx, p, ep, req)
+	}
 	if err != nil {
 		return resp, err
 	}
@@ -123,11 +209,50 @@ func Request[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, req R
 	if err != nil {
 		return resp, err
 	}
+	err = ep.roundTrip(ctx, s, req, &resp, want)
+	return resp, err
+}
+
+// interceptRequest is Request through the outbound interceptors.
+func interceptRequest[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, ep *endpoint, req Req) (Resp, error) {
+	var zero Resp
+	want, err := ep.types.id(reflect.TypeFor[Resp]())
+	if err != nil {
+		return zero, err
+	}
+	id, err := ep.typeID(req)
+	if err != nil {
+		return zero, err
+	}
+	out, err := ep.outbound(ctx, &Call{Kind: base.KindRequest, TypeID: id, Peer: p}, req, func(ctx context.Context, v any) (any, error) {
+		s, _, err := p.conn()
+		if err != nil {
+			return nil, err
+		}
+		var resp Resp
+		if err := ep.roundTrip(ctx, s, v, &resp, want); err != nil {
+			return nil, err
+		}
+		return resp, nil
+	})
+	if err != nil {
+		return zero, err
+	}
+	resp, ok := out.(Resp)
+	if !ok {
+		return zero, fmt.Errorf("netmessage: an interceptor returned a %T for %s, want %T", out, id, zero)
+	}
+	return resp, nil
+}
+
+// roundTrip sends req on s and decodes its response, whose type id must be
+// want, into resp.
+func (ep *endpoint) roundTrip(ctx context.Context, s *base.Session, req, resp any, want string) error {
 	b := getBuffer()
 	payload, err := ep.appendValue(*b, req)
 	if err != nil {
 		putBuffer(b, payload)
-		return resp, err
+		return err
 	}
 	// The response gets a buffer of its own: a peer may answer (wrongly)
 	// before base has copied the request, and that must not touch it.
@@ -135,10 +260,10 @@ func Request[Req RequestType[Resp], Resp any](ctx context.Context, p Peer, req R
 	raw, err := s.RequestAppend(ctx, *rb, payload)
 	putBuffer(b, payload)
 	if err == nil {
-		err = ep.decodeResponse(raw, &resp, want)
+		err = ep.decodeResponse(raw, resp, want)
 	}
 	putBuffer(rb, raw)
-	return resp, err
+	return err
 }
 
 // decodeResponse decodes a response payload whose type id must be want

@@ -231,7 +231,7 @@ func checkResponse(t *testing.T, ser Serializer, payload []byte) {
 		if !errors.As(err, &re) && !errors.Is(err, ErrMalformed) {
 			t.Fatalf("decodeResponse(%q): %v", payload, err)
 		}
-		if re != nil && (re.Code < CodeHandler || re.Code > CodePanic || re.Message != string(payload[1:])) {
+		if re != nil && (re.Code == 0 || re.Code != ErrorCode(payload[0]) || re.Message != string(payload[1:])) {
 			t.Fatalf("decodeResponse(%q) = %#v", payload, re)
 		}
 		return

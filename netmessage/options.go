@@ -2,6 +2,7 @@ package netmessage
 
 import (
 	"fmt"
+	"log/slog"
 	"reflect"
 	"time"
 
@@ -29,6 +30,9 @@ type config struct {
 	transport   []base.Option
 	onError     func(Peer, error)
 	onUnhandled func(Peer, base.Kind, string)
+	inbound     []Interceptor
+	outbound    []Interceptor
+	logger      *slog.Logger
 	errs        []error // option errors, reported by NewServer and NewClient
 }
 

@@ -33,6 +33,7 @@ func NewServer(opts ...ServerOption) (*Server, error) {
 	for _, o := range opts {
 		o.applyServer(&cfg)
 	}
+	cfg.logHooks()
 	ep, err := newEndpoint(&cfg.config)
 	if err != nil {
 		return nil, err
@@ -156,8 +157,18 @@ func (srv *Server) Sessions() []*Session {
 // each naming its session ("session 3: ..."). A session whose write buffer
 // is full (a peer that reads slowly) does not hold up the others: msg is
 // queued on every session with room first, and Broadcast then waits,
-// bounded by ctx, for room on the full ones together.
+// bounded by ctx, for room on the full ones together. The outbound
+// interceptors run once around it all, with a nil Peer.
 func (srv *Server) Broadcast(ctx context.Context, msg any) error {
+	if srv.ep.outbound != nil {
+		return srv.ep.intercept(ctx, base.KindMessage, nil, msg, func(ctx context.Context, v any) (any, error) {
+			return nil, srv.broadcast(ctx, v)
+		})
+	}
+	return srv.broadcast(ctx, msg)
+}
+
+func (srv *Server) broadcast(ctx context.Context, msg any) error {
 	buf := getBuffer()
 	payload, err := srv.ep.appendValue(*buf, msg)
 	defer putBuffer(buf, payload)
@@ -211,7 +222,7 @@ func (s *Session) TLS() *tls.ConnectionState { return s.s.TLS() }
 
 // Send sends a one-way message to the client; see base.Session.SendMessage
 // for what a nil error promises.
-func (s *Session) Send(ctx context.Context, msg any) error { return s.srv.ep.send(ctx, s.s, msg) }
+func (s *Session) Send(ctx context.Context, msg any) error { return s.srv.ep.send(ctx, s, msg) }
 
 // Disconnect closes the session gracefully; see base.Session.Disconnect.
 func (s *Session) Disconnect(ctx context.Context) error { return s.s.Disconnect(ctx) }

@@ -15,13 +15,14 @@ import (
 //
 //	message, request: uvarint(len(typeID)) typeID body
 //	response:         status, then for statusOK: uvarint(len(typeID)) typeID body
-//	                  and for the error statuses: the UTF-8 error text
+//	                  and for any other status, an ErrorCode: the UTF-8 error text
 //
 // body is the serializer's encoding of the value.
 
 const maxTypeIDLen = 1024
 
-// Response statuses.
+// Response statuses: statusOK, or a failure's ErrorCode (these four and
+// the codes of Errorf).
 const (
 	statusOK byte = iota
 	statusError
@@ -137,56 +138,6 @@ func unsendable(_ *base.Session, err error) []byte {
 // maxFailureText bounds the text of a failure answer.
 const maxFailureText = 1024
 
-// RemoteError is the error a request fails with when the peer could not
-// answer it: its handler returned an error or panicked, it has no handler
-// for the request's type, or it could not decode the request.
-type RemoteError struct {
-	Code    ErrorCode
-	Message string
-}
-
-// ErrorCode says why the peer could not answer a request.
-type ErrorCode uint8
-
-// The error codes.
-const (
-	CodeHandler    ErrorCode = ErrorCode(statusError)      // the handler returned an error
-	CodeUnhandled  ErrorCode = ErrorCode(statusUnhandled)  // no handler for the request's type
-	CodeBadRequest ErrorCode = ErrorCode(statusBadRequest) // the request could not be decoded
-	CodePanic      ErrorCode = ErrorCode(statusPanic)      // the handler panicked
-)
-
-// String returns the code's name.
-func (c ErrorCode) String() string {
-	switch c {
-	case CodeHandler:
-		return "handler error"
-	case CodeUnhandled:
-		return "unhandled request"
-	case CodeBadRequest:
-		return "bad request"
-	case CodePanic:
-		return "handler panic"
-	}
-	return fmt.Sprintf("ErrorCode(%d)", uint8(c))
-}
-
-// Error describes the remote failure.
-func (e *RemoteError) Error() string {
-	return "netmessage: remote " + e.Code.String() + ": " + e.Message
-}
-
-// Is makes errors.Is(err, ErrUnhandled) true for CodeUnhandled.
-func (e *RemoteError) Is(target error) bool {
-	return target == ErrUnhandled && e.Code == CodeUnhandled
-}
-
-// ErrUnhandled is about a packet whose type has no handler: it matches the
-// *RemoteError of a request the peer had no handler for, and the error
-// event for a message this end had no handler for (raised when no
-// OnUnhandled hook is set, so that no message is dropped unnoticed).
-var ErrUnhandled = errors.New("netmessage: no handler for the packet type")
-
 // decodeResponse parses a response payload. For statusOK it returns the type
 // id and body; otherwise a *RemoteError.
 func decodeResponse(p []byte) (id, body []byte, err error) {
@@ -196,8 +147,8 @@ func decodeResponse(p []byte) (id, body []byte, err error) {
 	switch p[0] {
 	case statusOK:
 		return splitHeader(p[1:])
-	case statusError, statusUnhandled, statusBadRequest, statusPanic:
-		return nil, nil, &RemoteError{Code: ErrorCode(p[0]), Message: string(p[1:])}
 	}
-	return nil, nil, fmt.Errorf("%w: unknown response status %d", ErrMalformed, p[0])
+	// Any other status is a failure with that code: codes this end does
+	// not know yet still fail the request with their text.
+	return nil, nil, &RemoteError{Code: ErrorCode(p[0]), Message: string(p[1:])}
 }

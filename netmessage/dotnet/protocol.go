@@ -5,18 +5,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
 )
 
 // Terminator ends every packet of the .NET protocol; alone, it is a
 // heartbeat.
 const Terminator = 0x04
-
-// Response statuses of the typed layer's response payload (see
-// netmessage/wire.go): 0 is success, 1 to 4 are failures.
-var statusNames = [...]string{1: "handler error", 2: "unhandled request", 3: "bad request", 4: "handler panic"}
 
 // Protocol is the .NET NetMessage TypedProtocol for one connection. It
 // translates between the wire text and the typed layer's payload layout,
@@ -91,9 +89,11 @@ func (p *Protocol) Append(dst []byte, pkt base.Packet) ([]byte, error) {
 
 // failure describes a failure response that cannot be sent.
 func failure(id uint32, status byte, text []byte) error {
-	name := "status " + strconv.Itoa(int(status))
-	if int(status) < len(statusNames) && statusNames[status] != "" {
-		name = statusNames[status]
+	// The typed layer's response status: 0 is success, any other is the
+	// failure's netmessage.ErrorCode.
+	name := netmessage.ErrorCode(status).String()
+	if strings.HasPrefix(name, "ErrorCode(") {
+		name = "status " + strconv.Itoa(int(status))
 	}
 	return fmt.Errorf("%w: response to request %d not sent (%s: %s); the .NET caller will time out", ErrErrorResponse, int32(id), name, text)
 }

@@ -1,0 +1,99 @@
+package netmessage
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/netmessage-go/netmessage/base"
+)
+
+// Call describes the call an interceptor wraps.
+type Call struct {
+	// Kind is base.KindRequest or base.KindMessage.
+	Kind base.Kind
+	// TypeID is the type id of the request or message.
+	TypeID string
+	// Peer is the other end: the *Session or *Client the packet came from
+	// (inbound) or goes to (outbound). It is nil for a Server's Broadcast.
+	Peer Peer
+}
+
+// Invoker carries a call on: the next interceptor, or in the end the
+// handler (inbound) or the send (outbound). v is the request or message
+// (an interceptor may pass another value of the same type); for a request,
+// the result is its response.
+type Invoker func(ctx context.Context, v any) (any, error)
+
+// Interceptor wraps calls: received ones (WithInbound) or sent ones
+// (WithOutbound). It may inspect or change ctx and v before calling next,
+// return without calling it (to reject the call), call it more than once
+// (to retry an outbound call), and inspect the result and error after it.
+// For a message, the result is nil.
+//
+// Inbound, v is the decoded value; for a packet whose type has no handler,
+// v is nil and next raises the unhandled event and returns the
+// *RemoteError with CodeUnhandled that the caller gets. A handler's panic
+// reaches the interceptor as a *RemoteError with CodePanic (and an error
+// event with the *base.PanicError, as without interceptors). The error the
+// interceptors return goes to a request's caller as a *RemoteError (with
+// the code of a *RemoteError in its chain, see Errorf, or CodeHandler);
+// for a message it raises an error event, unless it is or wraps the error
+// next returned for a panic or a missing handler, whose events have been
+// raised already.
+//
+// A packet that cannot be decoded is answered (or reported) before the
+// interceptors run, with CodeBadRequest. Inbound interceptors of messages
+// run on the dispatcher, one message at a time, like message handlers.
+type Interceptor func(ctx context.Context, call *Call, v any, next Invoker) (any, error)
+
+// WithInbound adds interceptors around the handling of every received
+// request and message. The first one given (over all WithInbound options,
+// in order) is the outermost: it runs first and sees the others' outcome,
+// as in gRPC's interceptor chains.
+func WithInbound(ics ...Interceptor) Option {
+	return option(func(c *config) { c.inbound = addInterceptors(c, c.inbound, ics) })
+}
+
+// WithOutbound adds interceptors around every Request and Send, and around
+// a Server's Broadcast (once for all its sessions, with a nil Peer). The
+// first one given is the outermost. To add metadata to a call, pass next a
+// context from base.AppendMetadata.
+func WithOutbound(ics ...Interceptor) Option {
+	return option(func(c *config) { c.outbound = addInterceptors(c, c.outbound, ics) })
+}
+
+func addInterceptors(c *config, list, ics []Interceptor) []Interceptor {
+	for _, ic := range ics {
+		if ic == nil {
+			c.errs = append(c.errs, errors.New("netmessage: nil interceptor"))
+			return list
+		}
+	}
+	return append(list, ics...)
+}
+
+// chain returns the interceptor that runs ics in order, the first
+// outermost, or nil for none.
+func chain(ics []Interceptor) Interceptor {
+	switch len(ics) {
+	case 0:
+		return nil
+	case 1:
+		return ics[0]
+	}
+	ics = slices.Clone(ics)
+	return func(ctx context.Context, call *Call, v any, next Invoker) (any, error) {
+		return ics[0](ctx, call, v, link(ics[1:], call, next))
+	}
+}
+
+// link returns the invoker that runs ics, then next.
+func link(ics []Interceptor, call *Call, next Invoker) Invoker {
+	if len(ics) == 0 {
+		return next
+	}
+	return func(ctx context.Context, v any) (any, error) {
+		return ics[0](ctx, call, v, link(ics[1:], call, next))
+	}
+}
