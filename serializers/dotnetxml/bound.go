@@ -19,7 +19,7 @@ var ErrDecodeLimit = check.ErrDecodeLimit
 const (
 	perByte   = 32
 	fixedHeap = 8 << 10
-	maxStack  = 64 << 10
+	maxStack  = 32 << 10
 )
 
 // DecodeBound reports that Unmarshal(data, v) allocates at most
@@ -88,7 +88,7 @@ func estimate(data []byte, root *plan) (int64, error) {
 	for e.depth > 0 {
 		e.pop() // a truncated document: what was appended stays allocated
 	}
-	return e.cost + xmldepth.BufferCost(int64(lx.Longest), e.attrs) + e.errorCost, nil
+	return e.cost + xmldepth.BufferCost(int64(lx.Longest), e.attrs) + e.errCost, nil
 }
 
 // An estimator follows the elements of a document through the plans of
@@ -96,22 +96,26 @@ func estimate(data []byte, root *plan) (int64, error) {
 // most maxReadDepth, unless the document has an end tag without a start,
 // where encoding/xml fails.
 type estimator struct {
-	cost      int64
-	attrs     int64
-	errorCost int64 // the most the error of one value can cost
-	root      *plan
-	started   bool
-	depth     int
-	frames    [maxReadDepth + 1]frame
+	cost    int64
+	attrs   int64
+	errCost int64 // the most the error of one value can cost
+	root    *plan
+	started bool
+	depth   int
+	frames  [maxReadDepth + 1]frame
 }
 
 // A frame is an open element: p is what it decodes into (skipped if nil),
-// text and pieces the text it collects, items the items of a list.
+// text and pieces the text it collects, items the items of a list; name
+// is the length of its name, and prefix the length of the prefixes that
+// the decoder's errors put before an error inside it ("Field: item 3: ").
 type frame struct {
 	p      *plan
 	text   int64
 	pieces int64
 	items  int64
+	name   int64
+	prefix int64
 }
 
 func (e *estimator) token(t *xmldepth.Token) {
@@ -138,6 +142,7 @@ func (e *estimator) token(t *xmldepth.Token) {
 
 func (e *estimator) push(t *xmldepth.Token, parent *frame) {
 	var p *plan
+	var prefix int64
 	switch {
 	case parent == nil && !e.started:
 		p, e.started = e.root, true
@@ -145,10 +150,12 @@ func (e *estimator) push(t *xmldepth.Token, parent *frame) {
 	case parent.p.kind == structKind:
 		if i, ok := parent.p.byName[string(t.Local)]; ok {
 			p = parent.p.fields[i].plan
+			prefix = parent.prefix + int64(len(parent.p.fields[i].name)) + 2
 		}
 	case parent.p.kind == sliceKind:
 		if string(t.Local) == parent.p.elem.name {
 			p = parent.p.elem
+			prefix = parent.prefix + int64(len("item 9223372036854775807: "))
 			parent.items++
 			e.cost += check.Alloc(int64(p.typ.Size())) + 24 // reflect.New, reflect.Append's header
 		}
@@ -161,7 +168,7 @@ func (e *estimator) push(t *xmldepth.Token, parent *frame) {
 		e.cost += 32 // reflect.MakeSlice's header
 	}
 	if e.depth < len(e.frames) {
-		e.frames[e.depth] = frame{p: p}
+		e.frames[e.depth] = frame{p: p, name: int64(len(t.Local)), prefix: prefix}
 		e.depth++
 	}
 }
@@ -190,25 +197,34 @@ func (e *estimator) pop() {
 			e.cost += 5*check.Alloc(n) + opaqueExtra
 		}
 		if f.p.cost != stringCost {
-			e.errorCost = max(e.errorCost, errorCost(n, int64(e.depth)))
+			e.errCost = max(e.errCost, e.errorCost(f, n, f.name))
 		}
 	case sliceKind:
 		e.cost += check.AppendGrowth(f.items, int64(f.p.elem.typ.Size()))
 	}
 }
 
-// errorCost returns an upper bound on what the error for a value of n
-// bytes at depth allocates: its text may quote the value (fmt's %q: up to
-// four bytes per byte), and each level wraps it with a prefix, copying it
-// (a new string and a wrapping error). fmt's pooled buffer grows to twice
-// the text at most, once, or at each level for texts over 64 KiB, which
-// it does not keep.
-func errorCost(n, depth int64) int64 {
-	text := 4*n + 8*depth + 128
-	grow := 2 * check.Alloc(2*text)
-	level := check.Alloc(text) + 64
-	if text > 32<<10 {
-		level += grow
+// errorCost returns an upper bound on what the error for the value of n
+// bytes in the innermost open element (named name bytes) allocates: its
+// text may quote the value (fmt's %q: up to four bytes per byte; a
+// dateTime's error quotes it three times), and each struct or list above
+// wraps it with a prefix, copying it into a new string and a wrapping
+// error. fmt's pooled buffer grows to twice the longest text, once, or at
+// each level for texts over 64 KiB, which it does not keep.
+func (e *estimator) errorCost(f *frame, n, name int64) int64 {
+	inner := 4*n + 128
+	if f.p.cost == timeCost {
+		inner = 12*n + 256
 	}
-	return (depth+2)*level + grow + check.Alloc(text)
+	inner += name + 4 + check.Alloc(n) // "<name>: ", and a copy of the text in strconv's or time's error
+	var c, longest int64
+	for j := e.depth - 1; j >= 0; j-- {
+		text := inner + f.prefix - e.frames[j].prefix
+		c += check.Alloc(text) + 48 // the string, the wrapping error and a boxed argument
+		if text > 32<<10 {
+			c += 2 * check.Alloc(2*text)
+		}
+		longest = max(longest, text)
+	}
+	return c + 2*check.Alloc(2*longest) + check.Alloc(inner)
 }
