@@ -1,0 +1,77 @@
+package netmessage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
+)
+
+func ExampleErrorf() {
+	ctx := context.Background()
+	srv, _ := netmessage.NewServer()
+	netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r GreetRequest) (GreetResponse, error) {
+		if r.Name == "" {
+			return GreetResponse{}, netmessage.Errorf(netmessage.CodeInvalidArgument, "no name given")
+		}
+		return GreetResponse{Text: "hello, " + r.Name}, nil
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	client, _ := netmessage.NewClient()
+	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	_, err := netmessage.Request(ctx, client, GreetRequest{})
+	var re *netmessage.RemoteError
+	if errors.As(err, &re) {
+		fmt.Println(re.Code, "|", re.Message)
+	}
+	// Output: invalid argument | no name given
+}
+
+func ExampleWithLogger() {
+	// Drop what changes from run to run: times, durations, addresses.
+	stable := func(groups []string, a slog.Attr) slog.Attr {
+		switch a.Key {
+		case slog.TimeKey, "duration", "addr":
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: stable}))
+
+	ctx := context.Background()
+	closed := make(chan struct{})
+	srv, _ := netmessage.NewServer(
+		netmessage.WithLogger(logger),
+		netmessage.WithTypeID[Note]("example.Note"),
+		netmessage.OnSessionClosed(func(*netmessage.Session, base.CloseReason) { close(closed) }),
+	)
+	netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, Note) {})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	client, _ := netmessage.NewClient(netmessage.WithTypeID[Note]("example.Note"))
+	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	client.Send(ctx, Note{Text: "hi"})
+	client.Disconnect(ctx)
+	<-closed
+	// Output:
+	// level=INFO msg="netmessage session opened" peer.session=1
+	// level=DEBUG msg="netmessage call" dir=in kind=message type=example.Note peer.session=1 outcome=ok
+	// level=INFO msg="netmessage session closed" peer.session=1 reason="graceful shutdown"
+}
