@@ -1,6 +1,7 @@
 package base
 
 import (
+	"context"
 	"errors"
 	"runtime/debug"
 	"sync"
@@ -9,14 +10,25 @@ import (
 // inbound is an item for the dispatcher: a message payload or an error,
 // each counted in Session.queued (see acquire and pushErr).
 type inbound struct {
-	buf *[]byte
-	err error
+	buf  *[]byte
+	meta Metadata
+	err  error
 }
 
 // job is a received request waiting for or in a handler.
 type job struct {
-	id  uint32
-	buf *[]byte
+	id   uint32
+	buf  *[]byte
+	meta int // the bytes of its metadata, counted with the payload
+	// call is the request's own context, for a request with call
+	// information or with a handler timeout; nil: the session's.
+	call *handlerCall
+}
+
+// handlerCall is the context of one request's handler.
+type handlerCall struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // fifo is a queue that reuses its slice, unless a burst made it large.
@@ -138,9 +150,10 @@ func (s *Session) deliver(it inbound) {
 	payload := *it.buf
 	defer func() {
 		putBuf(it.buf)
-		s.release(s.cfg.payloadCost(len(payload)))
+		s.release(s.cfg.payloadCost(len(payload) + it.meta.Size()))
 	}()
-	s.callHook(func() { s.cfg.onMessage(s.ctx, s, payload) })
+	ctx := withIncoming(s.ctx, it.meta)
+	s.callHook(func() { s.cfg.onMessage(ctx, s, payload) })
 }
 
 // callHook runs a user hook, turning a panic into an error event.
@@ -187,7 +200,8 @@ func (s *Session) startJob(j job) {
 		s.imu.Unlock()
 		n := len(*j.buf)
 		putBuf(j.buf)
-		s.release(s.cfg.payloadCost(n))
+		s.endCall(j)
+		s.release(s.cfg.payloadCost(n + j.meta))
 		return
 	}
 	s.backlog.push(j)
@@ -259,16 +273,21 @@ func (s *Session) endHandlerLocked() {
 func (s *Session) runHandler(j job) {
 	payload := *j.buf
 	returned := false
+	ctx := s.ctx
+	if j.call != nil {
+		ctx = j.call.ctx
+	}
 	defer func() {
 		putBuf(j.buf)
-		s.release(s.cfg.payloadCost(len(payload)))
+		s.endCall(j)
+		s.release(s.cfg.payloadCost(len(payload) + j.meta))
 		if r := recover(); r != nil {
 			s.report(&PanicError{Value: r, Stack: debug.Stack()})
 		} else if !returned {
 			s.report(errGoexit)
 		}
 	}()
-	resp := s.cfg.onRequest(s.ctx, s, payload)
+	resp := s.cfg.onRequest(ctx, s, payload)
 	returned = true
 	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, sendResponse)
 	if err != nil && s.Err() == nil {
@@ -299,4 +318,61 @@ func (s *Session) idle() <-chan struct{} {
 		s.idleCh = make(chan struct{})
 	}
 	return s.idleCh
+}
+
+// startCall gives a received request with call information (or any
+// request, with a handler timeout) a context of its own: the session's,
+// with its metadata, ended by the caller's deadline or the handler timeout,
+// whichever is sooner, and, if the caller may cancel, registered for its
+// cancel. It runs on the reader.
+func (s *Session) startCall(j *job, p *Packet) {
+	if !p.hasCallInfo() && s.cfg.handlerTimeout <= 0 {
+		return
+	}
+	ctx := withIncoming(s.ctx, p.Meta)
+	d := p.Timeout
+	if t := s.cfg.handlerTimeout; t > 0 && (d <= 0 || t < d) {
+		d = t
+	}
+	c := &handlerCall{}
+	if d > 0 {
+		c.ctx, c.cancel = context.WithTimeout(ctx, d)
+	} else {
+		c.ctx, c.cancel = context.WithCancel(ctx)
+	}
+	j.call = c
+	if p.Cancelable {
+		s.imu.Lock()
+		if s.calls == nil {
+			s.calls = make(map[uint32]*handlerCall)
+		}
+		s.calls[j.id] = c
+		s.imu.Unlock()
+	}
+}
+
+// cancelled ends the context of the request id, whose caller gave up.
+func (s *Session) cancelled(id uint32) {
+	s.imu.Lock()
+	c := s.calls[id]
+	delete(s.calls, id)
+	s.imu.Unlock()
+	if c != nil {
+		c.cancel()
+	}
+}
+
+// endCall ends the context of a request whose handler returned (or that
+// was not accepted).
+func (s *Session) endCall(j job) {
+	c := j.call
+	if c == nil {
+		return
+	}
+	s.imu.Lock()
+	if s.calls[j.id] == c {
+		delete(s.calls, j.id)
+	}
+	s.imu.Unlock()
+	c.cancel()
 }

@@ -269,7 +269,7 @@ func TestBackpressureLosesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cs.TrySendMessage(msg); !errors.Is(err, base.ErrWriteBufferFull) {
+		if err := cs.TrySendMessage(ctxT(t), msg); !errors.Is(err, base.ErrWriteBufferFull) {
 			t.Fatalf("TrySendMessage with the write buffer full: %v", err)
 		}
 		// Paused for a while longer than the receive timeout. This sleep is
@@ -287,7 +287,7 @@ func TestBackpressureLosesNothing(t *testing.T) {
 			t.Fatalf("request after backpressure: %q, %v", resp, err)
 		}
 		binary.BigEndian.PutUint32(msg, uint32(sent))
-		if err := cs.TrySendMessage(msg); err != nil {
+		if err := cs.TrySendMessage(ctxT(t), msg); err != nil {
 			t.Fatalf("TrySendMessage with room: %v", err)
 		}
 		if n := receive(t, got, "message"); n != sent {

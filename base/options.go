@@ -54,6 +54,10 @@ type config struct {
 	// skipUnknown: a response to an unknown id is an error event, not a
 	// protocol error.
 	skipUnknown bool
+	// maxMetadata bounds the metadata bytes of a packet sent or received.
+	maxMetadata int
+	// handlerTimeout bounds a request handler's context; 0 for none.
+	handlerTimeout time.Duration
 	// decodePerByte and decodeFixed: what decoding a received payload may
 	// take besides its bytes (WithDecodeCost).
 	decodePerByte int64
@@ -85,6 +89,7 @@ func defaultConfig() config {
 		maxQueuedBytes:    DefaultMaxQueuedBytes,
 		maxWriteBuffer:    DefaultMaxWriteBuffer,
 		handshakeTimeout:  DefaultHandshakeTimeout,
+		maxMetadata:       DefaultMaxMetadataBytes,
 	}
 }
 
@@ -237,6 +242,29 @@ func WithMaxWriteBuffer(n int) Option {
 	})
 }
 
+// WithMaxMetadataBytes bounds the metadata of a request or message (the
+// lengths of its keys and values; default 8 KiB), sent and received. A send
+// over it fails with an error matching ErrMetadata; a packet received over
+// it is dropped with an error event matching ErrMetadata (a request is not
+// answered: its caller waits for its timeout), and the connection goes on.
+// n <= 0 keeps the default.
+func WithMaxMetadataBytes(n int) Option {
+	return option(func(c *config) {
+		if n > 0 {
+			c.maxMetadata = n
+		}
+	})
+}
+
+// WithHandlerTimeout bounds how long a request handler's context lasts
+// (default: no bound of its own). A caller's deadline, carried by a
+// protocol with call information, ends it sooner when it is earlier. The
+// handler is not stopped: its context ends, and what it returns after that
+// is still sent (the caller may have given up). d <= 0 means no bound.
+func WithHandlerTimeout(d time.Duration) Option {
+	return option(func(c *config) { c.handlerTimeout = max(d, 0) })
+}
+
 // WithDecodeCost tells the session what handling a received payload may
 // take besides its own bytes: perByte bytes for each payload byte plus fixed
 // bytes per payload (what the layer above needs to decode it, heap and
@@ -266,7 +294,9 @@ func OnMessage(f func(ctx context.Context, s *Session, payload []byte)) Option {
 
 // OnRequest sets the handler of requests received. Each runs in its own
 // goroutine (at most WithMaxConcurrentRequests at once); what it returns is
-// sent as the response. ctx ends when the connection closes. payload is
+// sent as the response. ctx ends when the connection closes, and, for a
+// request with call information, when the caller's deadline passes or the
+// caller cancels; it carries the request's metadata (IncomingMetadata). payload is
 // valid only during the call. If the handler panics (or calls
 // runtime.Goexit), no response is sent, an error event says why, and the
 // caller's request ends with its timeout (netmessage answers a panic with a

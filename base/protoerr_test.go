@@ -50,7 +50,7 @@ func TestGarbageInput(t *testing.T) {
 		half  bool // half-close after sending
 	}{
 		{"wrong preface", [][]byte{[]byte("GET / HTTP/1.1\r\n\r\n")}, native.ErrPreface, false},
-		{"wrong version", [][]byte{[]byte("NMGO\x02")}, native.ErrPreface, false},
+		{"wrong version", [][]byte{[]byte("NMGO\x03")}, native.ErrPreface, false},
 		{"unknown frame type", [][]byte{preface, {0x7f, 1, 2, 3}}, nil, false},
 		{"message over the size limit", [][]byte{preface, header(0x01, limit+1)}, base.ErrPacketTooLarge, false},
 		{"request over the size limit", [][]byte{preface, header(0x02, 9), {0, 0, 4, 1}}, base.ErrPacketTooLarge, false},

@@ -13,7 +13,7 @@ import (
 )
 
 // preface is the native protocol's connection preface.
-var preface = []byte("NMGO\x01")
+var preface = []byte("NMGO\x02")
 
 // frame encodes one native frame.
 func frame(t *testing.T, kind base.Kind, id uint32, payload string) []byte {
@@ -97,8 +97,8 @@ func (r *rawPeer) send(chunks ...[]byte) {
 	}
 }
 
-// next returns the next packet the peer sent, skipping the preface and
-// heartbeats; at the end of the stream it returns io.EOF.
+// next returns the next packet the peer sent, skipping the preface,
+// heartbeats and cancels; at the end of the stream it returns io.EOF.
 func (r *rawPeer) next() (base.Packet, error) {
 	r.t.Helper()
 	if err := r.conn.SetReadDeadline(time.Now().Add(waitTime)); err != nil {
@@ -111,8 +111,8 @@ func (r *rawPeer) next() (base.Packet, error) {
 		}
 		if n > 0 {
 			r.buf = r.buf[n:]
-			if p.Kind == base.KindNone {
-				continue
+			if p.Kind == base.KindNone || p.Kind == base.KindCancel {
+				continue // cancels are advice the raw peer ignores
 			}
 			p.Payload = bytes.Clone(p.Payload)
 			return p, nil

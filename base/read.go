@@ -96,7 +96,7 @@ func (s *Session) read() (CloseReason, error) {
 				return ReasonProtocolError, fmt.Errorf("netmessage: protocol consumed %d of %d bytes", used, len(buf)-off)
 			}
 			off += used
-			if err := s.handle(p); err != nil {
+			if err := s.handle(p); err != nil && err != errDropped {
 				if err == errStop {
 					return ReasonClosedLocally, nil
 				}
@@ -292,10 +292,13 @@ func (s *Session) handle(p Packet) error {
 			}
 			return nil
 		}
-		if !s.acquire(s.cfg.payloadCost(len(p.Payload))) {
+		if err := s.refuseMeta(p); err != nil {
+			return err
+		}
+		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + p.Meta.Size())) {
 			return errStop
 		}
-		s.push(inbound{buf: getBuf(p.Payload)})
+		s.push(inbound{buf: getBuf(p.Payload), meta: p.Meta})
 		return nil
 	case KindRequest:
 		if s.draining.Load() {
@@ -307,10 +310,19 @@ func (s *Session) handle(p Packet) error {
 			}
 			return nil
 		}
-		if !s.acquire(s.cfg.payloadCost(len(p.Payload))) {
+		if err := s.refuseMeta(p); err != nil {
+			return err
+		}
+		n := p.Meta.Size()
+		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + n)) {
 			return errStop
 		}
-		s.startJob(job{id: p.ID, buf: getBuf(p.Payload)})
+		j := job{id: p.ID, buf: getBuf(p.Payload), meta: n}
+		s.startCall(&j, &p)
+		s.startJob(j)
+		return nil
+	case KindCancel:
+		s.cancelled(p.ID)
 		return nil
 	case KindResponse:
 		err := s.resolve(p.ID, p.Payload)
@@ -324,6 +336,31 @@ func (s *Session) handle(p Packet) error {
 	}
 	return fmt.Errorf("netmessage: unknown packet kind %d", p.Kind)
 }
+
+// refuseMeta checks a received packet's metadata against the limit. Over
+// it, the packet is dropped with an error event (the caller of a request
+// waits for its timeout): errDropped, or errStop when the session is
+// closing.
+func (s *Session) refuseMeta(p Packet) error {
+	if p.Meta == nil {
+		return nil
+	}
+	err := p.Meta.check(s.cfg.maxMetadata, true)
+	if err == nil {
+		return nil
+	}
+	what := "message"
+	if p.Kind == KindRequest {
+		what = fmt.Sprintf("request %d", p.ID)
+	}
+	if !s.pushErr(fmt.Errorf("%s dropped: %w", what, err)) {
+		return errStop
+	}
+	return errDropped
+}
+
+// errDropped: a packet was dropped and the reader goes on.
+var errDropped = errors.New("dropped")
 
 // pushErr queues an error event about the input, counted like a packet
 // without payload among the bytes held for hooks, so that a peer cannot

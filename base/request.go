@@ -127,8 +127,15 @@ func (l *timeoutList) clear() {
 // Request sends a request and waits for its response. It fails with
 // ErrRequestTimeout (a net.Error with Timeout() true) after the response
 // timeout (late by at most a sixteenth of it), with ctx's error when ctx
-// ends first, and at once with the *CloseError when the connection closes.
+// ends first (also for an answer that arrives once ctx's deadline has
+// passed), and at once with the *CloseError when the connection closes.
 // The returned payload belongs to the caller.
+//
+// Over a CallInfoProtocol (the native protocol), the request carries ctx's
+// outgoing metadata (AppendMetadata) and, when ctx has a deadline, the time
+// until this end gives up, so the handler's context ends then too; when ctx
+// can end, giving up (ctx ending, or the response timeout) sends a cancel
+// that ends the handler's context at once.
 func (s *Session) Request(ctx context.Context, payload []byte) ([]byte, error) {
 	return s.request(ctx, nil, false, payload)
 }
@@ -144,10 +151,23 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	if s.draining.Load() {
 		return dst, s.closedErr()
 	}
-	// The response timeout applies unless ctx ends first anyway.
+	// The response timeout applies unless ctx ends first anyway. A
+	// protocol that carries call information tells the peer when this end
+	// gives up (if ctx has a deadline), and whether it may cancel.
+	p := Packet{Kind: KindRequest, Payload: payload}
 	timed := true
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= s.cfg.responseTimeout {
-		timed = false
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		timed = left > s.cfg.responseTimeout
+		if s.callInfo {
+			p.Timeout = max(min(left, s.cfg.responseTimeout), time.Microsecond)
+		}
+	}
+	if s.callInfo {
+		p.Cancelable = ctx.Done() != nil
+	}
+	if err := s.setMeta(ctx, &p); err != nil {
+		return dst, err
 	}
 	c := callPool.Get().(*call)
 	c.dst, c.appendTo = dst, appendTo
@@ -171,7 +191,8 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	}
 	s.pmu.Unlock()
 
-	if err := s.send(ctx, Packet{Kind: KindRequest, ID: id, Payload: payload}, sendUser); err != nil {
+	p.ID = id
+	if err := s.send(ctx, p, sendUser); err != nil {
 		s.forget(id, c, false)
 		return dst, err
 	}
@@ -183,13 +204,31 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		case r = <-c.done:
 		case <-done:
 			s.forget(id, c, true)
+			if p.Cancelable {
+				s.cancelCall(id)
+			}
 			return dst, ctx.Err()
 		}
 	}
 	c.dst = nil
 	callPool.Put(c)
 	if r.err != nil {
+		if r.err == ErrRequestTimeout && p.Cancelable {
+			s.cancelCall(id)
+		}
 		return dst, r.err
+	}
+	if p.Timeout > 0 {
+		// An answer that comes once ctx's deadline has passed (such as
+		// the handler's own "deadline exceeded", its context having the
+		// same deadline) loses to it, whichever of the two the wait saw
+		// first.
+		if err := ctx.Err(); err != nil {
+			return dst, err
+		}
+		if dl, _ := ctx.Deadline(); !time.Now().Before(dl) {
+			return dst, context.DeadlineExceeded
+		}
 	}
 	return r.payload, nil
 }

@@ -17,9 +17,10 @@ import (
 	"github.com/netmessage-go/netmessage/base/native"
 )
 
-// blockUntilDone is a handler that answers only when the session closes.
-func blockUntilDone(ctx context.Context, _ *base.Session, _ []byte) []byte {
-	<-ctx.Done()
+// blockUntilDone is a handler that answers only when the session closes
+// (not when the caller's deadline, carried to its context, passes).
+func blockUntilDone(_ context.Context, s *base.Session, _ []byte) []byte {
+	<-s.Context().Done()
 	return nil
 }
 

@@ -28,7 +28,9 @@ type Session struct {
 	cancel context.CancelFunc
 	tls    *tls.ConnectionState // nil when the connection is not TLS
 	local  atomic.Bool          // Close or Disconnect was called on this end
-	heard  atomic.Bool          // the peer has sent at least one byte
+	// callInfo: proto carries call information (CallInfoProtocol).
+	callInfo bool
+	heard    atomic.Bool // the peer has sent at least one byte
 
 	// Write side (write.go).
 	wmu    sync.Mutex
@@ -50,14 +52,15 @@ type Session struct {
 	imu      sync.Mutex
 	inbox    fifo[inbound]
 	backlog  fifo[job]
-	active   int           // request handlers running
-	idleCh   chan struct{} // closed when active drops to 0; made on demand
-	notify   chan struct{} // capacity 1: inbox has items
-	queued   atomic.Int64  // bytes held for hooks and handlers
-	readOwn  int64         // the read buffer's take from the server's budget (reader only)
-	unblock  chan struct{} // capacity 1: queued went down
-	draining atomic.Bool   // a graceful disconnect has begun
-	handlers handlerState  // handler goroutines (dispatch.go)
+	active   int                     // request handlers running
+	idleCh   chan struct{}           // closed when active drops to 0; made on demand
+	notify   chan struct{}           // capacity 1: inbox has items
+	queued   atomic.Int64            // bytes held for hooks and handlers
+	readOwn  int64                   // the read buffer's take from the server's budget (reader only)
+	unblock  chan struct{}           // capacity 1: queued went down
+	draining atomic.Bool             // a graceful disconnect has begun
+	handlers handlerState            // handler goroutines (dispatch.go)
+	calls    map[uint32]*handlerCall // cancelable requests in handlers, by id
 
 	closeOnce  sync.Once
 	closeErr   atomic.Pointer[CloseError]
@@ -81,6 +84,7 @@ func newSession(id uint64, conn net.Conn, proto Protocol, cfg *config) *Session 
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
+		callInfo:   carriesCallInfo(proto),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if tc, ok := conn.(*tls.Conn); ok {

@@ -48,16 +48,51 @@ func idleWriteBuffer(b []byte) []byte {
 // queued: the writer sends it unless the connection breaks first (a graceful
 // Disconnect sends everything queued). Use a request when the sender must
 // know the peer received it.
+//
+// The message carries ctx's outgoing metadata (see AppendMetadata).
 func (s *Session) SendMessage(ctx context.Context, payload []byte) error {
-	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, sendUser)
+	p := Packet{Kind: KindMessage, Payload: payload}
+	if err := s.setMeta(ctx, &p); err != nil {
+		return err
+	}
+	return s.send(ctx, p, sendUser)
 }
 
 // TrySendMessage queues a one-way message like SendMessage, but never
 // waits: while the write buffer is full it fails at once with
 // ErrWriteBufferFull. It suits a sender that serves many sessions, such as
-// a broadcast, which must not let one slow peer hold up the others.
-func (s *Session) TrySendMessage(payload []byte) error {
-	return s.send(context.Background(), Packet{Kind: KindMessage, Payload: payload}, sendNoWait)
+// a broadcast, which must not let one slow peer hold up the others. The
+// message carries ctx's outgoing metadata; with ctx already ended it fails
+// with ctx's error.
+func (s *Session) TrySendMessage(ctx context.Context, payload []byte) error {
+	p := Packet{Kind: KindMessage, Payload: payload}
+	if err := s.setMeta(ctx, &p); err != nil {
+		return err
+	}
+	return s.send(ctx, p, sendNoWait)
+}
+
+// setMeta gives p ctx's outgoing metadata, if any, after checking it.
+func (s *Session) setMeta(ctx context.Context, p *Packet) error {
+	md := OutgoingMetadata(ctx)
+	if md == nil {
+		return nil
+	}
+	if !s.callInfo {
+		return ErrNoCallInfo
+	}
+	if err := md.check(s.cfg.maxMetadata, false); err != nil {
+		return err
+	}
+	p.Meta = md
+	return nil
+}
+
+// cancelCall tells the peer that the caller of request id gave up: best
+// effort, never waiting (a full write buffer or a closing connection drops
+// it; the peer's handler then runs to its own end).
+func (s *Session) cancelCall(id uint32) {
+	_ = s.send(context.Background(), Packet{Kind: KindCancel, ID: id}, sendNoWait)
 }
 
 // sendMode says who sends a packet and how.

@@ -40,7 +40,7 @@ func TestBroadcastNotHeldUpBySlowPeer(t *testing.T) {
 	raw, err := net.Dial("tcp", ln.Addr().String())
 	must(t, err)
 	defer raw.Close()
-	_, err = raw.Write([]byte("NMGO\x01"))
+	_, err = raw.Write([]byte("NMGO\x02"))
 	must(t, err)
 	stopBeats := make(chan struct{})
 	var beats sync.WaitGroup

@@ -180,7 +180,7 @@ func (srv *Server) broadcast(ctx context.Context, msg any) error {
 		full []*base.Session
 	)
 	for _, b := range srv.srv.Sessions() {
-		switch err := b.TrySendMessage(payload); {
+		switch err := b.TrySendMessage(ctx, payload); {
 		case errors.Is(err, base.ErrWriteBufferFull):
 			full = append(full, b)
 		case err != nil:

@@ -7,6 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
 
 	"github.com/netmessage-go/netmessage/base"
 )
@@ -15,8 +19,10 @@ import (
 // protocol version.
 var preface = [...]byte{'N', 'M', 'G', 'O', Version}
 
-// Version is the protocol version carried in the preface.
-const Version = 1
+// Version is the protocol version carried in the preface. Version 2 added
+// the frames that carry call information (metadata, a request's timeout,
+// cancels); a peer of another version is refused with ErrPreface.
+const Version = 2
 
 // Frame type bytes.
 const (
@@ -24,6 +30,17 @@ const (
 	typeMessage   = 0x01
 	typeRequest   = 0x02
 	typeResponse  = 0x03
+	// Version 2: a request or message with call information, and a cancel.
+	typeRequestInfo = 0x04
+	typeMessageInfo = 0x05
+	typeCancel      = 0x06
+)
+
+// Call information fields, in this order when present.
+const (
+	fieldTimeout    = 0x01 // uvarint: microseconds
+	fieldCancelable = 0x02 // no value
+	fieldMetadata   = 0x03 // uvarint count, then count times uvarint length, key, uvarint length, value
 )
 
 // ErrPreface is the decode error for a peer that does not start with the
@@ -47,24 +64,89 @@ var heartbeat = []byte{typeHeartbeat}
 // Heartbeat returns the one-byte heartbeat frame.
 func (p *Protocol) Heartbeat() []byte { return heartbeat }
 
+// CarriesCallInfo reports true: the native protocol carries metadata,
+// request timeouts and cancels (base.CallInfoProtocol).
+func (p *Protocol) CarriesCallInfo() bool { return true }
+
 // Append appends the frame of pkt to dst.
 func (p *Protocol) Append(dst []byte, pkt base.Packet) ([]byte, error) {
 	if uint64(len(pkt.Payload)) > 0xFFFFFFFF {
 		return dst, fmt.Errorf("native: payload of %d bytes over the 4 GiB frame limit", len(pkt.Payload))
 	}
-	n := uint32(len(pkt.Payload))
-	switch pkt.Kind {
-	case base.KindMessage:
+	info := pkt.Meta != nil || (pkt.Kind == base.KindRequest && (pkt.Timeout > 0 || pkt.Cancelable))
+	switch {
+	case pkt.Kind == base.KindCancel:
+		return binary.BigEndian.AppendUint32(append(dst, typeCancel), pkt.ID), nil
+	case pkt.Kind == base.KindMessage && !info:
 		dst = append(dst, typeMessage)
-	case base.KindRequest:
+	case pkt.Kind == base.KindMessage:
+		dst = appendInfo(append(dst, typeMessageInfo), pkt)
+	case pkt.Kind == base.KindRequest && !info:
 		dst = binary.BigEndian.AppendUint32(append(dst, typeRequest), pkt.ID)
-	case base.KindResponse:
+	case pkt.Kind == base.KindRequest:
+		dst = appendInfo(binary.BigEndian.AppendUint32(append(dst, typeRequestInfo), pkt.ID), pkt)
+	case pkt.Kind == base.KindResponse:
 		dst = binary.BigEndian.AppendUint32(append(dst, typeResponse), pkt.ID)
 	default:
 		return dst, fmt.Errorf("native: cannot encode packet kind %s", pkt.Kind)
 	}
-	dst = binary.BigEndian.AppendUint32(dst, n)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(pkt.Payload)))
 	return append(dst, pkt.Payload...), nil
+}
+
+// appendInfo appends the call information block of pkt: its length, then
+// its fields.
+func appendInfo(dst []byte, pkt base.Packet) []byte {
+	n := 0
+	if pkt.Timeout > 0 {
+		n += 1 + uvarintLen(timeoutMicros(pkt.Timeout))
+	}
+	if pkt.Cancelable {
+		n++
+	}
+	if pkt.Meta != nil {
+		n += 1 + uvarintLen(uint64(len(pkt.Meta)))
+		for k, v := range pkt.Meta {
+			n += uvarintLen(uint64(len(k))) + len(k) + uvarintLen(uint64(len(v))) + len(v)
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(n))
+	if pkt.Timeout > 0 {
+		dst = binary.AppendUvarint(append(dst, fieldTimeout), timeoutMicros(pkt.Timeout))
+	}
+	if pkt.Cancelable {
+		dst = append(dst, fieldCancelable)
+	}
+	if pkt.Meta != nil {
+		dst = binary.AppendUvarint(append(dst, fieldMetadata), uint64(len(pkt.Meta)))
+		for _, k := range slices.Sorted(maps.Keys(pkt.Meta)) {
+			v := pkt.Meta[k]
+			dst = append(binary.AppendUvarint(dst, uint64(len(k))), k...)
+			dst = append(binary.AppendUvarint(dst, uint64(len(v))), v...)
+		}
+	}
+	return dst
+}
+
+// timeoutMicros returns d in whole microseconds, at least 1.
+func timeoutMicros(d time.Duration) uint64 { return uint64(max(d/time.Microsecond, 1)) }
+
+// uvarint is binary.Uvarint that refuses (k < 0) an encoding longer than
+// needed, so that each value has one encoding.
+func uvarint(b []byte) (uint64, int) {
+	v, k := binary.Uvarint(b)
+	if k > 0 && k != uvarintLen(v) {
+		return 0, -1
+	}
+	return v, k
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
 }
 
 // Decode decodes the first frame in buf.
@@ -76,35 +158,124 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 		return base.Packet{}, 0, nil
 	}
 	var pkt base.Packet
-	head := 5
+	pos := 1
 	switch buf[0] {
 	case typeHeartbeat:
 		return base.Packet{}, 1, nil
-	case typeMessage:
+	case typeMessage, typeMessageInfo:
 		pkt.Kind = base.KindMessage
-	case typeRequest:
-		pkt.Kind, head = base.KindRequest, 9
-	case typeResponse:
-		pkt.Kind, head = base.KindResponse, 9
+	case typeRequest, typeRequestInfo, typeResponse, typeCancel:
+		if len(buf) < 5 {
+			return base.Packet{}, 0, nil
+		}
+		pkt.Kind, pkt.ID, pos = base.KindRequest, binary.BigEndian.Uint32(buf[1:5]), 5
+		switch buf[0] {
+		case typeResponse:
+			pkt.Kind = base.KindResponse
+		case typeCancel:
+			pkt.Kind = base.KindCancel
+			return pkt, 5, nil
+		}
 	default:
 		return base.Packet{}, 0, fmt.Errorf("native: unknown frame type 0x%02x", buf[0])
 	}
-	if len(buf) < head {
+	var info []byte
+	hasInfo := buf[0] == typeRequestInfo || buf[0] == typeMessageInfo
+	if hasInfo {
+		n, k := uvarint(buf[pos:])
+		switch {
+		case k == 0:
+			return base.Packet{}, 0, nil
+		case k < 0 || n > uint64(limit):
+			return base.Packet{}, 0, fmt.Errorf("native: call information of %d bytes, limit %d", n, limit)
+		}
+		pos += k
+		if uint64(len(buf)-pos) < n {
+			return base.Packet{}, 0, nil
+		}
+		info, pos = buf[pos:pos+int(n)], pos+int(n)
+	}
+	if len(buf) < pos+4 {
 		return base.Packet{}, 0, nil
 	}
-	if head == 9 {
-		pkt.ID = binary.BigEndian.Uint32(buf[1:5])
-	}
-	n := binary.BigEndian.Uint32(buf[head-4 : head])
+	n := binary.BigEndian.Uint32(buf[pos : pos+4])
+	pos += 4
 	if uint64(n) > uint64(limit) {
 		return base.Packet{}, 0, fmt.Errorf("%w: frame declares %d bytes, limit %d", base.ErrPacketTooLarge, n, limit)
 	}
-	end := head + int(n)
+	end := pos + int(n)
 	if len(buf) < end {
 		return base.Packet{}, 0, nil
 	}
-	pkt.Payload = buf[head:end:end]
+	pkt.Payload = buf[pos:end:end]
+	if hasInfo {
+		err := errors.New("empty call information") // a plain frame has none
+		if len(info) > 0 {
+			err = decodeInfo(info, &pkt)
+		}
+		if err != nil {
+			// The frame is whole: drop it alone.
+			return base.Packet{}, end, fmt.Errorf("native: %s frame: %w", pkt.Kind, err)
+		}
+	}
 	return pkt, end, nil
+}
+
+// decodeInfo decodes a call information block into pkt.
+func decodeInfo(b []byte, pkt *base.Packet) error {
+	last := 0
+	for len(b) > 0 {
+		f := int(b[0])
+		if f <= last || f > fieldMetadata || (f != fieldMetadata && pkt.Kind != base.KindRequest) {
+			return fmt.Errorf("unexpected call information field 0x%02x", f)
+		}
+		last, b = f, b[1:]
+		switch f {
+		case fieldTimeout:
+			us, k := uvarint(b)
+			if k <= 0 || us == 0 || us > math.MaxInt64/uint64(time.Microsecond) {
+				return errors.New("bad timeout")
+			}
+			pkt.Timeout = time.Duration(us) * time.Microsecond
+			b = b[k:]
+		case fieldCancelable:
+			pkt.Cancelable = true
+		case fieldMetadata:
+			count, k := uvarint(b)
+			if k <= 0 || count > uint64(len(b)) {
+				return errors.New("bad metadata count")
+			}
+			b = b[k:]
+			md := make(base.Metadata, count)
+			prev := ""
+			for range count {
+				var key, val []byte
+				var ok bool
+				if key, b, ok = lengthPrefixed(b); !ok {
+					return errors.New("bad metadata key")
+				}
+				if val, b, ok = lengthPrefixed(b); !ok {
+					return errors.New("bad metadata value")
+				}
+				if len(md) > 0 && string(key) <= prev {
+					return errors.New("metadata keys not in ascending order")
+				}
+				prev = string(key)
+				md[prev] = string(val)
+			}
+			pkt.Meta = md
+		}
+	}
+	return nil
+}
+
+// lengthPrefixed splits b into a uvarint-prefixed field and the rest.
+func lengthPrefixed(b []byte) (field, rest []byte, ok bool) {
+	n, k := uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
 }
 
 func (p *Protocol) decodePreface(buf []byte) (base.Packet, int, error) {

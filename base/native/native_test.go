@@ -13,7 +13,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var preface = []byte("NMGO\x01")
+var preface = []byte("NMGO\x02")
 
 // ready returns a Protocol that has decoded the preface.
 func ready(t testing.TB) base.Protocol {
@@ -33,7 +33,7 @@ func TestPrefaceAndHeartbeat(t *testing.T) {
 	if !bytes.Equal(p.Heartbeat(), []byte{0}) {
 		t.Errorf("Heartbeat() = %v, want [0]", p.Heartbeat())
 	}
-	if native.Version != 1 {
+	if native.Version != 2 {
 		t.Errorf("Version = %d", native.Version)
 	}
 
@@ -100,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 	var pkts []base.Packet
 	for _, kind := range []base.Kind{base.KindMessage, base.KindRequest, base.KindResponse} {
 		for _, id := range []uint32{0, 1, 0x7fffffff, 0xffffffff} {
-			for _, payload := range [][]byte{nil, {0}, []byte("NMGO\x01"), all, big} {
+			for _, payload := range [][]byte{nil, {0}, []byte("NMGO\x02"), all, big} {
 				if kind == base.KindMessage {
 					id = 0
 				}
@@ -219,26 +219,28 @@ func TestErrorMessages(t *testing.T) {
 		errMsg string
 	}{
 		{"other protocol", []byte("GET / HTTP/1.1"), 100, native.ErrPreface,
-			"native: bad preface: got 47 45 54 20 2f, want 4e 4d 47 4f 01"},
+			"native: bad preface: got 47 45 54 20 2f, want 4e 4d 47 4f 02"},
 		{"other protocol, short", []byte("NX"), 100, native.ErrPreface,
-			"native: bad preface: got 4e 58, want 4e 4d 47 4f 01"},
+			"native: bad preface: got 4e 58, want 4e 4d 47 4f 02"},
 		{"TLS ClientHello", []byte("\x16\x03\x01\x02\x00\x01"), 100, native.ErrPreface,
 			"native: bad preface: got 16 03 01 02 00, a TLS record: is one end using TLS and the other not?"},
 		{"TLS alert", []byte("\x15\x03\x03\x00\x02"), 100, native.ErrPreface,
 			"native: bad preface: got 15 03 03 00 02, a TLS record: is one end using TLS and the other not?"},
-		{"other version", []byte("NMGO\x02"), 100, native.ErrPreface,
-			"native: bad preface: peer speaks version 2, this end 1"},
+		{"other version", []byte("NMGO\x03"), 100, native.ErrPreface,
+			"native: bad preface: peer speaks version 3, this end 2"},
+		{"version 1", []byte("NMGO\x01"), 100, native.ErrPreface,
+			"native: bad preface: peer speaks version 1, this end 2"},
 		{"version 0", []byte("NMGO\x00\x01"), 100, native.ErrPreface,
-			"native: bad preface: peer speaks version 0, this end 1"},
-		{"unknown frame type", []byte("NMGO\x01\x04"), 100, nil,
-			"native: unknown frame type 0x04"},
-		{"unknown frame type ff", []byte("NMGO\x01\xff\x00\x00"), 100, nil,
+			"native: bad preface: peer speaks version 0, this end 2"},
+		{"unknown frame type", []byte("NMGO\x02\x07"), 100, nil,
+			"native: unknown frame type 0x07"},
+		{"unknown frame type ff", []byte("NMGO\x02\xff\x00\x00"), 100, nil,
 			"native: unknown frame type 0xff"},
-		{"message too large", []byte("NMGO\x01\x01\x00\x00\x00\x0b"), 10, base.ErrPacketTooLarge,
+		{"message too large", []byte("NMGO\x02\x01\x00\x00\x00\x0b"), 10, base.ErrPacketTooLarge,
 			tooLarge("11", "10")},
-		{"request too large", []byte("NMGO\x01\x02\x00\x00\x00\x01\xff\xff\xff\xff"), 4 << 20, base.ErrPacketTooLarge,
+		{"request too large", []byte("NMGO\x02\x02\x00\x00\x00\x01\xff\xff\xff\xff"), 4 << 20, base.ErrPacketTooLarge,
 			tooLarge("4294967295", "4194304")},
-		{"response too large, limit 0", []byte("NMGO\x01\x03\x00\x00\x00\x01\x00\x00\x00\x01"), 0, base.ErrPacketTooLarge,
+		{"response too large, limit 0", []byte("NMGO\x02\x03\x00\x00\x00\x01\x00\x00\x00\x01"), 0, base.ErrPacketTooLarge,
 			tooLarge("1", "0")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -220,7 +220,7 @@ func (r *raw) expectEnd() {
 }
 
 // preface is the native protocol's preface.
-var preface = []byte("NMGO\x01")
+var preface = []byte("NMGO\x02")
 
 // header returns a native frame header: type byte, optional id, length.
 func header(typ byte, id uint32, n uint32, withID bool) []byte {

@@ -17,7 +17,7 @@ import (
 // preface is the native protocol's connection preface, and heartbeat its
 // heartbeat frame.
 var (
-	preface   = []byte("NMGO\x01")
+	preface   = []byte("NMGO\x02")
 	heartbeat = []byte{0}
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
-var preface = []byte("NMGO\x01")
+var preface = []byte("NMGO\x02")
 
 // garbageCases are byte streams a raw peer sends instead of the native
 // protocol, with a test for the cause the server must report.
@@ -33,9 +33,9 @@ var garbageCases = []struct {
 	},
 	{
 		name: "another protocol version",
-		data: []byte("NMGO\x02\x01\x00\x00\x00\x00"),
+		data: []byte("NMGO\x03\x01\x00\x00\x00\x00"),
 		cause: func(err error) bool {
-			return errors.Is(err, native.ErrPreface) && strings.Contains(err.Error(), "version 2")
+			return errors.Is(err, native.ErrPreface) && strings.Contains(err.Error(), "version 3")
 		},
 	},
 	{

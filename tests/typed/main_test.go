@@ -64,7 +64,7 @@ func nativeProfile(name string, newSer func() netmessage.Serializer, maps, utc b
 		errorResponses: true,
 		typeID:         func(t reflect.Type) string { return t.PkgPath() + "." + t.Name() },
 		// A valid preface, then a frame type the native protocol lacks.
-		protocolError: "NMGO\x01\x7f",
+		protocolError: "NMGO\x02\x7f",
 	}
 }
 
