@@ -121,12 +121,7 @@ func roundUp(n, a int64) int64 {
 
 // outLen bounds the length of a string literal once unquoted: an invalid
 // byte becomes the 3 bytes of U+FFFD.
-func outLen(sh strShape) int64 {
-	if sh.invalid {
-		return 3 * sh.n
-	}
-	return sh.n
-}
+func outLen(sh strShape) int64 { return sh.n + 2*sh.invalid }
 
 // unquoteCost is what encoding/json's unquoteBytes allocates for a
 // literal that needs unquoting: a buffer of its length plus 8, doubled
@@ -173,7 +168,7 @@ func stringCost(p *plan, sh strShape) int64 {
 // quoting it.
 func quotedString(p *plan, sh strShape) int64 {
 	out := outLen(sh)
-	inner := strShape{n: out, unquote: true, invalid: true}
+	inner := strShape{n: out, unquote: true, invalid: out}
 	return unquoteCost(sh) + 2*check.Alloc(out) + boxed +
 		max(stringCost(p, inner), numberCost(p, numShape{n: out, frac: true, neg: true, expDigits: 3})) +
 		2*check.Alloc(6*out+256)

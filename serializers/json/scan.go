@@ -33,8 +33,18 @@ type scanner struct {
 	cost    int64
 	maxPath int
 	frames  [maxDepth]frame
-	keyBuf  [64]byte
-	foldBuf [64]byte
+	keyBuf  [256]byte
+	foldBuf [256]byte
+}
+
+// own returns what the pass itself allocated for a key of n bytes built
+// in a buffer of size bytes on the stack: past it, append moves it to the
+// heap, which the estimate must cover too.
+func (s *scanner) own(n, size int) int64 {
+	if n <= size {
+		return 0
+	}
+	return appendGrowth(int64(n), 1, false)
 }
 
 // estimate checks that the arrays and objects of data nest at most
@@ -184,17 +194,25 @@ func (s *scanner) key(f *frame) bool {
 		s.cost += mapKeyCost(f.p.key, sh, raw)
 	case structKind:
 		s.cost += unquoteCost(sh)
-		key := raw
+		// A key longer than 4 times the longest folded field name matches
+		// no field (folding shrinks a rune's encoding at most 4 times).
+		limit := 4 * f.p.maxFold
+		key, ok := raw, len(raw) <= limit
 		if sh.unquote {
-			key = unquoteKey(s.keyBuf[:0], raw)
+			key, ok = unquoteKey(s.keyBuf[:0], raw, limit)
 		}
-		fd := f.p.exact[string(key)]
+		var fd *field
+		if ok {
+			fd = f.p.exact[string(key)]
+		}
 		if fd == nil {
-			if len(key) > 32 {
-				s.cost += appendGrowth(int64(len(key)), 1, false) // encoding/json's foldName buffer
+			if outLen(sh) > 32 {
+				s.cost += appendGrowth(outLen(sh), 1, false) // encoding/json's foldName buffer
 			}
-			if len(key) <= 4*f.p.maxFold {
-				fd = f.p.folded[string(appendFold(s.foldBuf[:0], key))]
+			if ok {
+				folded := appendFold(s.foldBuf[:0], key)
+				s.cost += s.own(len(key), len(s.keyBuf)) + s.own(len(folded), len(s.foldBuf))
+				fd = f.p.folded[string(folded)]
 			}
 		}
 		if fd != nil {
@@ -245,8 +263,8 @@ func deref(p *plan) *plan {
 // or bytes that are not valid UTF-8, each of which becomes U+FFFD).
 type strShape struct {
 	n       int64
+	invalid int64 // bytes that are not valid UTF-8
 	unquote bool
-	invalid bool
 }
 
 // str reads the string literal at s.pos.
@@ -261,7 +279,7 @@ func (s *scanner) str() (strShape, bool) {
 		case c == '"':
 			sh.n = int64(s.pos - start)
 			if high && !utf8.Valid(s.data[start:s.pos]) {
-				sh.unquote, sh.invalid = true, true
+				sh.unquote, sh.invalid = true, invalidBytes(s.data[start:s.pos])
 			}
 			s.pos++
 			return sh, true
@@ -276,6 +294,19 @@ func (s *scanner) str() (strShape, bool) {
 		s.pos++
 	}
 	return sh, false
+}
+
+// invalidBytes counts the bytes of b that are not part of valid UTF-8.
+func invalidBytes(b []byte) int64 {
+	var n int64
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			n++
+		}
+		b = b[size:]
+	}
+	return n
 }
 
 // A numShape says whether a number literal may fail to parse into a
@@ -327,9 +358,13 @@ func (s *scanner) number() (numShape, bool) {
 }
 
 // unquoteKey appends the unquoted bytes of the key raw (without its
-// quotes) to b, as encoding/json's unquoteBytes does.
-func unquoteKey(b, raw []byte) []byte {
+// quotes) to b, as encoding/json's unquoteBytes does, unless they are
+// longer than limit.
+func unquoteKey(b, raw []byte, limit int) ([]byte, bool) {
 	for i := 0; i < len(raw); {
+		if len(b) > limit {
+			return b, false
+		}
 		c := raw[i]
 		switch {
 		case c == '\\' && i+1 < len(raw):
@@ -372,7 +407,7 @@ func unquoteKey(b, raw []byte) []byte {
 			i += size
 		}
 	}
-	return b
+	return b, len(b) <= limit
 }
 
 // appendFold appends the folded form of key (valid UTF-8) to b, as
