@@ -47,9 +47,15 @@ var benchLarge = func() benchPacket {
 
 // benchPair returns a client connected to a typed server over loopback
 // that echoes benchCall and, for a benchNote with Seq 0, closes last.
-func benchPair(b *testing.B, last chan<- struct{}) *netmessage.Client {
+func benchPair(b *testing.B, last chan<- struct{}, opts ...netmessage.Option) *netmessage.Client {
 	b.Helper()
-	srv, err := netmessage.NewServer()
+	var sopts []netmessage.ServerOption
+	var copts []netmessage.ClientOption
+	for _, o := range opts {
+		sopts = append(sopts, o)
+		copts = append(copts, o)
+	}
+	srv, err := netmessage.NewServer(sopts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +79,7 @@ func benchPair(b *testing.B, last chan<- struct{}) *netmessage.Client {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); srv.Serve(ln) }()
-	c, err := netmessage.NewClient()
+	c, err := netmessage.NewClient(copts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,10 +126,37 @@ func BenchmarkRequest(b *testing.B) {
 
 // BenchmarkRequestParallel measures typed requests from 64 callers per
 // core on one connection.
-func BenchmarkRequestParallel(b *testing.B) {
+func BenchmarkRequestParallel(b *testing.B) { benchParallel(b) }
+
+// noop is an interceptor that only carries the call on.
+func noop(ctx context.Context, _ *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	return next(ctx, v)
+}
+
+// BenchmarkRequestIntercepted is BenchmarkRequest with a no-op inbound
+// and outbound interceptor on each end.
+func BenchmarkRequestIntercepted(b *testing.B) {
 	for _, bc := range benchSizes {
 		b.Run(bc.name, func(b *testing.B) {
-			c := benchPair(b, nil)
+			c := benchPair(b, nil, netmessage.WithInbound(noop), netmessage.WithOutbound(noop))
+			b.ReportAllocs()
+			for b.Loop() {
+				benchRequest(b, c, bc.p)
+			}
+		})
+	}
+}
+
+// BenchmarkRequestParallelIntercepted is BenchmarkRequestParallel with a
+// no-op inbound and outbound interceptor on each end.
+func BenchmarkRequestParallelIntercepted(b *testing.B) {
+	benchParallel(b, netmessage.WithInbound(noop), netmessage.WithOutbound(noop))
+}
+
+func benchParallel(b *testing.B, opts ...netmessage.Option) {
+	for _, bc := range benchSizes {
+		b.Run(bc.name, func(b *testing.B) {
+			c := benchPair(b, nil, opts...)
 			b.ReportAllocs()
 			b.SetParallelism(64)
 			b.RunParallel(func(pb *testing.PB) {
