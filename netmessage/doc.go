@@ -26,4 +26,9 @@
 // settings, such as base.WithTLS. A Client with WithReconnect reconnects by
 // itself when it loses its server, keeping its handlers; Session.TLS and
 // Client.TLS tell who is at the other end of a TLS connection.
+//
+// Interceptors (WithInbound, WithOutbound) wrap every call on either end,
+// for authentication, metrics or retries; a handler or interceptor fails a
+// call with a code of its choice using Errorf; WithLogger logs sessions,
+// errors and calls with log/slog.
 package netmessage

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
@@ -74,4 +75,69 @@ func ExampleWithLogger() {
 	// level=INFO msg="netmessage session opened" peer.session=1
 	// level=DEBUG msg="netmessage call" dir=in kind=message type=example.Note peer.session=1 outcome=ok
 	// level=INFO msg="netmessage session closed" peer.session=1 reason="graceful shutdown"
+}
+
+// An inbound interceptor on a server admits only calls that carry a token,
+// and an outbound interceptor on a client adds it to each call.
+func ExampleWithInbound() {
+	ctx := context.Background()
+	auth := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		if base.IncomingMetadata(ctx)["authorization"] != "secret" {
+			return nil, netmessage.Errorf(netmessage.CodeUnauthenticated, "%s needs a token", call.Kind)
+		}
+		return next(ctx, v)
+	}
+	srv, _ := netmessage.NewServer(netmessage.WithInbound(auth))
+	netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r GreetRequest) (GreetResponse, error) {
+		return GreetResponse{Text: "hello, " + r.Name}, nil
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	client, _ := netmessage.NewClient()
+	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	_, err := netmessage.Request(ctx, client, GreetRequest{Name: "Gopher"})
+	fmt.Println(err)
+	resp, err := netmessage.Request(base.AppendMetadata(ctx, "authorization", "secret"), client, GreetRequest{Name: "Gopher"})
+	fmt.Println(resp.Text, err)
+	// Output:
+	// netmessage: remote unauthenticated: request needs a token
+	// hello, Gopher <nil>
+}
+
+// An outbound interceptor adds metadata to every call and times it.
+func ExampleWithOutbound() {
+	ctx := context.Background()
+	srv, _ := netmessage.NewServer()
+	netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, r GreetRequest) (GreetResponse, error) {
+		return GreetResponse{Text: "hello from tenant " + base.IncomingMetadata(ctx)["tenant"]}, nil
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	var took time.Duration
+	tenant := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		return next(base.AppendMetadata(ctx, "tenant", "blue"), v)
+	}
+	timing := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		start := time.Now()
+		resp, err := next(ctx, v)
+		took = time.Since(start)
+		return resp, err
+	}
+	client, _ := netmessage.NewClient(netmessage.WithOutbound(tenant, timing))
+	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	resp, err := netmessage.Request(ctx, client, GreetRequest{})
+	fmt.Println(resp.Text, err, took > 0)
+	// Output: hello from tenant blue <nil> true
 }
