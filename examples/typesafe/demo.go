@@ -16,14 +16,13 @@ import (
 
 // demo runs a server and a client in this process: they exchange messages
 // and requests both ways, then the client disconnects gracefully.
-func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
+func demo(ctx context.Context, w io.Writer, set settings) error {
 	out := &printer{w: w, lines: make(chan string, 64)}
 	srvClosed := make(chan base.CloseReason, 1)
 	cliClosed := make(chan base.CloseReason, 1)
 	opened := make(chan *netmessage.Session, 1)
 
-	srv, err := netmessage.NewServer(
-		netmessage.WithSerializer(ser),
+	srv, err := netmessage.NewServer(set.serverOptions(
 		netmessage.OnSessionOpened(func(s *netmessage.Session) {
 			out.printf("server: session %d opened from %s", s.ID(), s.RemoteAddr())
 			select {
@@ -36,22 +35,21 @@ func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
 			srvClosed <- reason
 		}),
 		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("server: error: %v", err) }),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
 	if err := register(srv, out, "server"); err != nil {
 		return err
 	}
-	client, err := netmessage.NewClient(
-		netmessage.WithSerializer(ser),
+	client, err := netmessage.NewClient(set.clientOptions(
 		netmessage.OnConnected(func(*netmessage.Client) { out.printf("client: connected") }),
 		netmessage.OnDisconnected(func(_ *netmessage.Client, reason base.CloseReason) {
 			out.printf("client: disconnected: %s", reason.String())
 			cliClosed <- reason
 		}),
 		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("client: error: %v", err) }),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -69,7 +67,7 @@ func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
 		srv.Close()
 		<-served
 	}()
-	out.printf("server: listening on %s (serializer %s)", ln.Addr(), ser.Name())
+	out.printf("server: listening on %s (serializer %s)", ln.Addr(), set.ser.Name())
 
 	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
 		return err
@@ -113,6 +111,13 @@ func demo(ctx context.Context, w io.Writer, ser netmessage.Serializer) error {
 		return fmt.Errorf("empty city: want a remote error, got %v", err)
 	}
 	out.printf("client: request without a city failed as expected: %v", err)
+	// Every call carries the shared token (attachToken adds it); a call
+	// with a wrong one is refused before any handler runs.
+	_, err = netmessage.Request(base.AppendMetadata(ctx, tokenKey, "wrong"), client, packets.TimeRequest{})
+	if !errors.As(err, &re) || re.Code != netmessage.CodeUnauthenticated {
+		return fmt.Errorf("wrong token: want an unauthenticated error, got %v", err)
+	}
+	out.printf("client: request with a wrong token refused as expected: %v", err)
 
 	out.printf("client: disconnecting")
 	if err := client.Disconnect(ctx); err != nil {

@@ -52,7 +52,7 @@ func register[P netmessage.Peer](r netmessage.Router[P], out *printer, who strin
 	if err := netmessage.HandleRequest(r, func(_ context.Context, _ P, req packets.WeatherRequest) (packets.WeatherResponse, error) {
 		out.printf("%s: received a weather request for %q on %s", who, req.City, req.Date.Format(time.DateOnly))
 		if req.City == "" {
-			return packets.WeatherResponse{}, fmt.Errorf("no city given")
+			return packets.WeatherResponse{}, netmessage.Errorf(netmessage.CodeInvalidArgument, "no city given")
 		}
 		return forecast(req), nil
 	}); err != nil {

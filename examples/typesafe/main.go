@@ -12,6 +12,11 @@
 //	go run ./examples/typesafe -server -addr 127.0.0.1:7401
 //	go run ./examples/typesafe -client -addr 127.0.0.1:7401
 //
+// Every call carries a shared token (-token) in its metadata, added by an
+// outbound interceptor; each end's inbound interceptor refuses calls
+// without it. -log info or -log debug logs sessions, errors and each call
+// to standard error with log/slog.
+//
 // Commands: "m TEXT" sends a chat message (the server broadcasts it),
 // "w CITY" asks for the weather, "t" asks for the time (the server asks
 // every client), "q" quits gracefully.
@@ -24,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -45,9 +51,16 @@ func main() {
 	client := flag.Bool("client", false, "run a client reading commands from stdin")
 	addr := flag.String("addr", "127.0.0.1:7401", "address to listen on or connect to")
 	serName := flag.String("serializer", "msgpack", "serializer: msgpack, json or xml")
+	token := flag.String("token", "typesafe-demo", "shared secret each call carries; calls without it are refused")
+	logLevel := flag.String("log", "off", "log to standard error with log/slog: off, info or debug (each call)")
 	flag.Parse()
 
 	ser, err := serializer(*serName)
+	var logger *slog.Logger
+	if err == nil {
+		logger, err = newLogger(*logLevel, os.Stderr)
+	}
+	set := settings{ser: ser, token: *token, logger: logger}
 	if err == nil {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -55,12 +68,12 @@ func main() {
 		case *server && *client:
 			err = fmt.Errorf("choose -server or -client, not both")
 		case *server:
-			err = runServer(ctx, *addr, ser, os.Stdin, os.Stdout)
+			err = runServer(ctx, *addr, set, os.Stdin, os.Stdout)
 		case *client:
-			err = runClient(ctx, *addr, ser, os.Stdin, os.Stdout)
+			err = runClient(ctx, *addr, set, os.Stdin, os.Stdout)
 		default:
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err = demo(dctx, os.Stdout, ser)
+			err = demo(dctx, os.Stdout, set)
 			cancel()
 		}
 	}
@@ -68,6 +81,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "typesafe:", err)
 		os.Exit(1)
 	}
+}
+
+// newLogger returns a text logger to w for the level name, or nil for
+// "off".
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	switch level {
+	case "off":
+		return nil, nil
+	case "info":
+		l = slog.LevelInfo
+	case "debug":
+		l = slog.LevelDebug
+	default:
+		return nil, fmt.Errorf("unknown log level %q (want off, info or debug)", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 func serializer(name string) (netmessage.Serializer, error) {
@@ -117,10 +147,9 @@ func commands(ctx context.Context, in io.Reader, do func(cmd, arg string) bool) 
 
 const help = `commands: "m TEXT" message, "w CITY" weather request, "t" time request, "q" quit`
 
-func runServer(ctx context.Context, addr string, ser netmessage.Serializer, in io.Reader, w io.Writer) error {
+func runServer(ctx context.Context, addr string, set settings, in io.Reader, w io.Writer) error {
 	out := &printer{w: w}
-	srv, err := netmessage.NewServer(
-		netmessage.WithSerializer(ser),
+	srv, err := netmessage.NewServer(set.serverOptions(
 		netmessage.OnSessionOpened(func(s *netmessage.Session) {
 			out.printf("session %d opened from %s", s.ID(), s.RemoteAddr())
 		}),
@@ -128,7 +157,7 @@ func runServer(ctx context.Context, addr string, ser netmessage.Serializer, in i
 			out.printf("session %d closed: %s", s.ID(), reason.String())
 		}),
 		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("error: %v", err) }),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -183,19 +212,18 @@ func runServer(ctx context.Context, addr string, ser netmessage.Serializer, in i
 	return err
 }
 
-func runClient(ctx context.Context, addr string, ser netmessage.Serializer, in io.Reader, w io.Writer) error {
+func runClient(ctx context.Context, addr string, set settings, in io.Reader, w io.Writer) error {
 	out := &printer{w: w}
 	closed := make(chan struct{})
 	var closeOnce sync.Once
-	client, err := netmessage.NewClient(
-		netmessage.WithSerializer(ser),
+	client, err := netmessage.NewClient(set.clientOptions(
 		netmessage.OnConnected(func(*netmessage.Client) { out.printf("connected to %s; %s", addr, help) }),
 		netmessage.OnDisconnected(func(_ *netmessage.Client, reason base.CloseReason) {
 			out.printf("disconnected: %s", reason.String())
 			closeOnce.Do(func() { close(closed) })
 		}),
 		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("error: %v", err) }),
-	)
+	)...)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func TestDemo(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			var out bytes.Buffer
-			if err := demo(ctx, &out, ser); err != nil {
+			if err := demo(ctx, &out, settings{ser: ser, token: "t"}); err != nil {
 				t.Fatalf("demo: %v\n%s", err, out.String())
 			}
 			for _, want := range []string{
@@ -39,7 +39,8 @@ func TestDemo(t *testing.T) {
 				"server: weather in Redmond: ",
 				"client: received a time request",
 				"server: peer's clock says",
-				"remote handler error: no city given",
+				"remote invalid argument: no city given",
+				"client: request with a wrong token refused as expected: netmessage: remote unauthenticated: request",
 				"client: disconnected: graceful shutdown",
 				"server: session 1 closed: graceful shutdown",
 				"server: shut down",
@@ -68,13 +69,14 @@ func TestServerAndClientProcesses(t *testing.T) {
 	srvIn, srvInW := io.Pipe()
 	var srvOut syncBuffer
 	srvDone := make(chan error, 1)
-	go func() { srvDone <- runServer(ctx, addr, ser, srvIn, &srvOut) }()
+	set := settings{ser: ser, token: "shared"}
+	go func() { srvDone <- runServer(ctx, addr, set, srvIn, &srvOut) }()
 	waitFor(t, &srvOut, "listening on")
 
 	cliIn, cliInW := io.Pipe()
 	var cliOut syncBuffer
 	cliDone := make(chan error, 1)
-	go func() { cliDone <- runClient(ctx, addr, ser, cliIn, &cliOut) }()
+	go func() { cliDone <- runClient(ctx, addr, set, cliIn, &cliOut) }()
 	waitFor(t, &cliOut, "connected to")
 	waitFor(t, &srvOut, "session 1 opened")
 
@@ -85,6 +87,27 @@ func TestServerAndClientProcesses(t *testing.T) {
 	io.WriteString(srvInW, "m hello all\nw Oslo\n")
 	waitFor(t, &cliOut, `received message #1 from server: "hello all"`)
 	waitFor(t, &srvOut, "session 1: weather in Oslo")
+
+	// A client with another token is refused by the server, and refuses
+	// the server's requests.
+	intruderIn, intruderInW := io.Pipe()
+	var intruderOut syncBuffer
+	intruderDone := make(chan error, 1)
+	go func() {
+		intruderDone <- runClient(ctx, addr, settings{ser: ser, token: "guess"}, intruderIn, &intruderOut)
+	}()
+	waitFor(t, &intruderOut, "connected to")
+	waitFor(t, &srvOut, "session 2 opened")
+	io.WriteString(intruderInW, "w Bonn\n")
+	waitFor(t, &intruderOut, "weather request: netmessage: remote unauthenticated")
+	io.WriteString(srvInW, "t\n")
+	waitFor(t, &srvOut, "time request: netmessage: remote unauthenticated")
+	waitFor(t, &srvOut, "session 1: peer's clock says") // the admitted client answers
+	io.WriteString(intruderInW, "q\n")
+	if err := <-intruderDone; err != nil {
+		t.Fatalf("second client: %v\n%s", err, intruderOut.String())
+	}
+	intruderInW.Close()
 
 	io.WriteString(cliInW, "q\n")
 	if err := <-cliDone; err != nil {
@@ -142,8 +165,41 @@ func TestServerPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	err = runServer(context.Background(), ln.Addr().String(), ser, in, &out)
+	err = runServer(context.Background(), ln.Addr().String(), settings{ser: ser}, in, &out)
 	if err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("runServer: %v, want the listen error", err)
+	}
+}
+
+// TestDemoLogs runs the demo with a debug logger and checks its records.
+func TestDemoLogs(t *testing.T) {
+	ser, _ := serializer("msgpack")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	var log syncBuffer
+	logger, err := newLogger("debug", &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo(ctx, &out, settings{ser: ser, token: "t", logger: logger}); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		`level=INFO msg="netmessage session opened" peer.session=1`,
+		`level=INFO msg="netmessage connected"`,
+		`msg="netmessage call" dir=out kind=request type=github.com/netmessage-go/netmessage/examples/typesafe/packets.WeatherRequest`,
+		`msg="netmessage call" dir=in kind=message type=github.com/netmessage-go/netmessage/examples/typesafe/packets.ChatMessage`,
+		`outcome=unauthenticated`,
+		`outcome="invalid argument"`,
+		`msg="netmessage session closed" peer.session=1`,
+		`reason="graceful shutdown"`,
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if _, err := newLogger("loud", &log); err == nil {
+		t.Error("newLogger accepted an unknown level")
 	}
 }
