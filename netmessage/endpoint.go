@@ -220,11 +220,12 @@ func interceptRequest[Req RequestType[Resp], Resp any](ctx context.Context, p Pe
 	if err != nil {
 		return zero, err
 	}
-	id, err := ep.typeID(req)
+	var v any = req // boxed once
+	id, err := ep.typeID(v)
 	if err != nil {
 		return zero, err
 	}
-	out, err := ep.outbound(ctx, &Call{Kind: base.KindRequest, TypeID: id, Peer: p}, req, func(ctx context.Context, v any) (any, error) {
+	out, err := ep.outbound(ctx, &Call{Kind: base.KindRequest, TypeID: id, Peer: p}, v, func(ctx context.Context, v any) (any, error) {
 		s, _, err := p.conn()
 		if err != nil {
 			return nil, err

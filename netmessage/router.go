@@ -18,6 +18,7 @@ type Router[P Peer] interface {
 
 // messageHandler is a registered message handler.
 type messageHandler[P Peer] struct {
+	id string // the type id
 	// run decodes a message and calls the handler: the path without
 	// inbound interceptors.
 	run func(ctx context.Context, p P, body []byte) error
@@ -28,6 +29,7 @@ type messageHandler[P Peer] struct {
 
 // requestHandler is a registered request handler.
 type requestHandler[P Peer] struct {
+	id string // the type id
 	// run decodes a request, calls the handler and encodes its answer:
 	// the path without inbound interceptors.
 	run func(ctx context.Context, p P, body []byte) []byte
@@ -69,6 +71,7 @@ func HandleMessage[M any, P Peer](r Router[P], f func(ctx context.Context, p P, 
 		return msg, nil
 	}
 	h := &messageHandler[P]{
+		id: id,
 		run: func(ctx context.Context, p P, body []byte) error {
 			msg, err := decode(body)
 			if err != nil {
@@ -133,6 +136,7 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 		return out, nil
 	}
 	h := &requestHandler[P]{
+		id: reqID,
 		run: func(ctx context.Context, p P, body []byte) (out []byte) {
 			// Recovered from decoding too (a serializer, or a type's own
 			// decoding method, may panic on hostile input): the caller
@@ -244,7 +248,7 @@ func (rt *router[P]) onMessage(ctx context.Context, p P, payload []byte) {
 	h := rt.messages[string(id)]
 	rt.mu.RUnlock()
 	if rt.ep.inbound != nil {
-		rt.interceptMessage(ctx, p, string(id), h, body)
+		rt.interceptMessage(ctx, p, id, h, body)
 		return
 	}
 	if h == nil {
@@ -267,7 +271,7 @@ func (rt *router[P]) onRequest(ctx context.Context, p P, payload []byte) []byte 
 	h := rt.requests[string(id)]
 	rt.mu.RUnlock()
 	if rt.ep.inbound != nil {
-		return rt.interceptRequest(ctx, p, string(id), h, body)
+		return rt.interceptRequest(ctx, p, id, h, body)
 	}
 	if h == nil {
 		rt.ep.unhandled(p, base.KindRequest, string(id))
@@ -278,8 +282,14 @@ func (rt *router[P]) onRequest(ctx context.Context, p P, payload []byte) []byte 
 
 // interceptMessage handles a message through the inbound interceptors; h
 // is nil when the type has no handler.
-func (rt *router[P]) interceptMessage(ctx context.Context, p P, id string, h *messageHandler[P], body []byte) {
+func (rt *router[P]) interceptMessage(ctx context.Context, p P, rawID []byte, h *messageHandler[P], body []byte) {
 	ep := rt.ep
+	id := ""
+	if h != nil {
+		id = h.id // no allocation
+	} else {
+		id = string(rawID)
+	}
 	var (
 		v        any
 		raised   error // an error whose event next has raised
@@ -313,8 +323,14 @@ func (rt *router[P]) interceptMessage(ctx context.Context, p P, id string, h *me
 
 // interceptRequest handles a request through the inbound interceptors and
 // returns the response; h is nil when the type has no handler.
-func (rt *router[P]) interceptRequest(ctx context.Context, p P, id string, h *requestHandler[P], body []byte) (out []byte) {
+func (rt *router[P]) interceptRequest(ctx context.Context, p P, rawID []byte, h *requestHandler[P], body []byte) (out []byte) {
 	ep := rt.ep
+	id := ""
+	if h != nil {
+		id = h.id // no allocation
+	} else {
+		id = string(rawID)
+	}
 	// A panic in an interceptor, or in decoding, answers as a handler's
 	// does.
 	defer func() {
