@@ -45,6 +45,9 @@ func marshal(v any) func() []byte {
 // big is a large struct.
 type big struct{ A [32]int64 }
 
+// chain is a linked list.
+type chain struct{ Next *chain }
+
 // record is an ordinary request with a small map and a slice of structs.
 type record struct {
 	ID    int64          `json:"id"`
@@ -134,6 +137,10 @@ func TestDecodeBound(t *testing.T) {
 		{Name: "64 nested arrays", Data: text(strings.Repeat("[", json.MaxDepth), strings.Repeat("]", json.MaxDepth)), New: newOf[any]()},
 		{Name: "64 nested objects", Data: text(strings.Repeat(`{"a":`, json.MaxDepth), "null", strings.Repeat("}", json.MaxDepth)),
 			New: newOf[map[string]any](), Hostile: true},
+		// 64 levels of struct pointers need a 128 KiB stack: 112 KiB over
+		// the 16 KiB that DecodeBound's fixed part allows are charged.
+		{Name: "64 nested struct pointers", Data: text(strings.Repeat(`{"Next":`, json.MaxDepth), "null", strings.Repeat("}", json.MaxDepth)),
+			New: newOf[chain](), Hostile: true},
 		{Name: "65 nested arrays", Data: text(strings.Repeat("[", json.MaxDepth+1), strings.Repeat("]", json.MaxDepth+1)), New: newOf[any](),
 			Hostile: true, Want: []string{"arrays and objects nested deeper than 64 (at byte offset 64)"}},
 		{Name: "ordinary: 20000 items", Data: marshal(sertest.Envelope{Items: sertest.Items(20000)}), New: newOf[sertest.Envelope]()},

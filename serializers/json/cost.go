@@ -188,13 +188,9 @@ func boolCost(p *plan) int64 {
 // numberCost is what a number literal of shape sh decoded into p
 // allocates.
 func numberCost(p *plan, sh numShape) int64 {
-	// Into an interface: string(literal), then a boxed float64. A literal
-	// of up to 8 bytes and the float share a 16-byte tiny block, unless
-	// the literal fit in the previous block.
+	// Into an interface: string(literal), then a boxed float64 (both may
+	// share a 16-byte tiny block, but not with the race detector on).
 	inAny := check.Alloc(sh.n) + boxed
-	if sh.n <= 8 {
-		inAny = boxed
-	}
 	floatFails := sh.expDigits >= 3 || sh.n > 300
 	switch p.kind {
 	case skipKind:
@@ -262,4 +258,42 @@ func mapKeyCost(k *plan, sh strShape, raw []byte) int64 {
 	}
 	// A key type that decodes itself from text.
 	return u + alloc(k.size, k.ptr) + check.Alloc(out) + boxed + opaquePerByte*(sh.n+2)
+}
+
+// The decoder's goroutine stack: encoding/json recurses once per array
+// or object, and the stack doubles when it is outgrown. Measured without
+// the race detector (TestStackAtMaxDepth): a flat value uses about 3 KiB;
+// a level decoded through reflection about 1 KiB for a struct or map and
+// 600 bytes for a slice or array; a level inside an interface value about
+// 160 bytes. DecodeBound's fixed part includes stackAllowance; a deeper
+// stack is charged in the estimate, like heap.
+const (
+	baseStack      = 3 << 10
+	stackAllowance = 16 << 10
+)
+
+// levelStack is the stack one array or object decoded into p takes;
+// inAny is set if it is inside a value decoded into an interface.
+func levelStack(p *plan, inAny bool) int64 {
+	switch p.kind {
+	case skipKind:
+		return 0 // skipped without recursion
+	case anyKind, opaqueKind:
+		if inAny {
+			return 192
+		}
+	case sliceKind, bytesKind, arrayKind:
+		return 640
+	}
+	return 1024
+}
+
+// extraStack is the stack beyond stackAllowance that a nesting whose
+// levels take levels bytes needs: the stack grows in powers of two.
+func extraStack(levels int64) int64 {
+	need := int64(8 << 10)
+	for need < baseStack+levels {
+		need *= 2
+	}
+	return max(need-stackAllowance, 0)
 }

@@ -19,3 +19,5 @@ var Bound = sertest.Bound{
 
 // MaxDepth is the nesting limit.
 const MaxDepth = maxDepth
+
+func reflectTypeOf(v any) reflect.Type { return reflect.TypeOf(v).Elem() }

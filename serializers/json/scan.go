@@ -21,6 +21,7 @@ type frame struct {
 	start  int   // offset of the opening bracket
 	n      int64 // values (arrays) or entries (objects) so far
 	path   int   // entries on encoding/json's field stack inside this container
+	stack  int64 // decoder stack in use inside this container (see levelStack)
 	vpath  int   // the same inside the next value (a struct field adds its own)
 	obj    bool
 	quoted bool // the next value is that of a ",string" field
@@ -28,13 +29,14 @@ type frame struct {
 
 // scanner holds the state of one estimate.
 type scanner struct {
-	data    []byte
-	pos     int
-	cost    int64
-	maxPath int
-	frames  [maxDepth]frame
-	keyBuf  [256]byte
-	foldBuf [256]byte
+	data     []byte
+	pos      int
+	cost     int64
+	maxPath  int
+	maxStack int64
+	frames   [maxDepth]frame
+	keyBuf   [256]byte
+	foldBuf  [256]byte
 }
 
 // own returns what the pass itself allocated for a key of n bytes built
@@ -58,7 +60,7 @@ func estimate(data []byte, root *plan) (cost int64, ok bool, err error) {
 	if !ok || err != nil {
 		return 0, ok, err
 	}
-	return s.cost + appendGrowth(int64(s.maxPath), 16, true), true, nil
+	return s.cost + appendGrowth(int64(s.maxPath), 16, true) + extraStack(s.maxStack), true, nil
 }
 
 func (s *scanner) run(root *plan) (bool, error) {
@@ -85,6 +87,11 @@ func (s *scanner) run(root *plan) (bool, error) {
 				f.p, cost = container(s.deref(p), f.obj)
 				s.cost += cost
 			}
+			f.stack = levelStack(f.p, len(open) > 0 && open[len(open)-1].p.kind == anyKind)
+			if len(open) > 0 {
+				f.stack += open[len(open)-1].stack
+			}
+			s.maxStack = max(s.maxStack, f.stack)
 			open = append(open, f)
 		case '"':
 			sh, ok := s.str()

@@ -11,28 +11,52 @@ import (
 	"github.com/netmessage-go/netmessage/serializers/internal/sertest"
 )
 
-// TestStackAtMaxDepth measures the decoder's goroutine stack at the
-// nesting limit: the growth of MemStats.StackInuse while goroutines that
-// decoded the document wait.
+type (
+	sliceChain []sliceChain
+	mapChain   map[string]mapChain
+	ptrChain   struct{ Next *ptrChain }
+	mixedChain struct{ Next []map[string]any }
+)
+
+// TestStackAtMaxDepth measures the decoder's goroutine stack (the growth
+// of MemStats.StackInuse while goroutines that decoded the document wait)
+// for nestings up to the limit, and checks that the model charges at
+// least as much: the stack the estimate allows (16 KiB, or the power of
+// two its levels need) is never below what was measured.
 func TestStackAtMaxDepth(t *testing.T) {
-	stackOf := func(doc string, newV func() any) uint64 {
-		return sertest.StackOf(t, Serializer{}.Unmarshal, []byte(doc), newV)
-	}
-	type node struct{ Next *node }
+	pad := strings.Repeat(" ", 1<<20) // so that deep values pass the estimate
 	for _, c := range []struct {
-		name, open, inner, close string
-		newV                     func() any
+		name, open, close string
+		newV              func() any
 	}{
-		{"arrays into any", "[", "null", "]", func() any { return new(any) }},
-		// Padded, to pass the decoded-size estimate of 64 maps.
-		{"objects into any", `{"a":`, `"` + strings.Repeat("x", 4000) + `"`, "}", func() any { return new(any) }},
-		{"structs", `{"Next":`, "null", "}", func() any { return new(node) }},
+		{"arrays into any", "[", "]", func() any { return new(any) }},
+		{"objects into any", `{"a":`, "}", func() any { return new(any) }},
+		{"struct pointers", `{"Next":`, "}", func() any { return new(ptrChain) }},
+		{"slices", "[", "]", func() any { return new(sliceChain) }},
+		{"maps", `{"a":`, "}", func() any { return new(mapChain) }},
+		{"struct, slice, map, any", `{"Next":[{"a":`, "}]}", func() any { return new(mixedChain) }},
 	} {
-		flat := stackOf("null", c.newV)
-		deep := stackOf(strings.Repeat(c.open, maxDepth)+c.inner+strings.Repeat(c.close, maxDepth), c.newV)
-		t.Logf("%s: %d bytes of stack at depth %d (%d for a flat value)", c.name, deep, maxDepth, flat)
-		if deep > 64<<10 {
-			t.Errorf("%s: %d bytes of stack", c.name, deep)
+		levels := 1
+		if strings.Count(c.open, "[")+strings.Count(c.open, "{") == 3 {
+			levels = 3
+		}
+		for _, depth := range []int{1, 8, 16, 32, maxDepth} {
+			if depth%levels != 0 && depth != 1 {
+				depth -= depth % levels
+			}
+			n := max(depth/levels, 1)
+			data := []byte(strings.Repeat(c.open, n) + "null" + strings.Repeat(c.close, n) + pad)
+			var s scanner
+			s.data = data
+			if ok, err := s.run(planFor(reflectTypeOf(c.newV()))); !ok || err != nil {
+				t.Fatalf("%s at depth %d: not scanned: %v", c.name, depth, err)
+			}
+			allowed := int64(stackAllowance) + extraStack(s.maxStack)
+			got := sertest.StackOf(t, Serializer{}.Unmarshal, data, c.newV)
+			t.Logf("%s: %d bytes of stack at depth %d, %d allowed", c.name, got, n*levels, allowed)
+			if int64(got) > allowed {
+				t.Errorf("%s at depth %d: %d bytes of stack, over the %d allowed", c.name, n*levels, got, allowed)
+			}
 		}
 	}
 }
