@@ -1,0 +1,159 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/netmessage-go/netmessage/base"
+)
+
+// dispatch takes the packets of the key, group and broadcast subjects off
+// NATS, one at a time in the order NATS delivered them.
+func (n *Node) dispatch() {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case m := <-n.in:
+			n.handle(m)
+		}
+	}
+}
+
+// handle delivers one packet; bad input becomes an error event.
+func (n *Node) handle(m *nats.Msg) {
+	if err := n.handlePacket(m); err != nil {
+		n.report(&PacketError{Subject: m.Subject, Err: err})
+	}
+}
+
+func (n *Node) handlePacket(m *nats.Msg) error {
+	d := m.Data
+	if len(d) > n.cfg.maxPacket {
+		if m.Reply != "" {
+			m.Respond(failure(replyFailed, "request too large"))
+		}
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(d), n.cfg.maxPacket)
+	}
+	if len(d) < headerLen {
+		return fmt.Errorf("%w: %w", ErrMalformed, errShort)
+	}
+	origin := binary.BigEndian.Uint64(d[1:headerLen])
+	rest, ok := strings.CutPrefix(m.Subject, n.prefix)
+	if !ok {
+		return fmt.Errorf("%w: foreign subject", ErrMalformed)
+	}
+	switch d[0] {
+	case kindMessage:
+		if origin == n.id {
+			return nil // delivered here when sent
+		}
+		payload := d[headerLen:]
+		if err := checkPayload(payload); err != nil {
+			return err
+		}
+		var targets []*base.Session
+		switch {
+		case rest == "all":
+			for _, s := range n.srv.Sessions() {
+				targets = append(targets, s.Base())
+			}
+		case strings.HasPrefix(rest, "k."):
+			targets = n.local(rest[2:], true)
+		case strings.HasPrefix(rest, "g."):
+			targets = n.local(rest[2:], false)
+		default:
+			return fmt.Errorf("%w: message on a request subject", ErrMalformed)
+		}
+		return n.deliverNow(targets, payload)
+	case kindRequest:
+		if m.Reply == "" || !strings.HasPrefix(rest, "q.") {
+			return fmt.Errorf("%w: request without reply subject or on a message subject", ErrMalformed)
+		}
+		ms, k := binary.Uvarint(d[headerLen:])
+		if k <= 0 || ms == 0 || ms > uint64(24*time.Hour/time.Millisecond) {
+			m.Respond(failure(replyFailed, "malformed request"))
+			return fmt.Errorf("%w: bad request timeout", ErrMalformed)
+		}
+		payload := d[headerLen+k:]
+		if err := checkPayload(payload); err != nil {
+			m.Respond(failure(replyFailed, "malformed request"))
+			return err
+		}
+		n.serve(m, rest[2:], time.Duration(ms)*time.Millisecond, payload)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown kind %d", ErrMalformed, d[0])
+}
+
+// deliverNow queues payload on every session of targets that has room,
+// and drops it (with an error event) for those whose write buffer is
+// full: the dispatcher never waits for one session.
+func (n *Node) deliverNow(targets []*base.Session, payload []byte) error {
+	var errs []error
+	for _, s := range targets {
+		err := s.TrySendMessage(n.ctx, payload)
+		if err != nil && !errors.Is(err, base.ErrClosed) && n.ctx.Err() == nil {
+			errs = append(errs, fmt.Errorf("session %d: %w", s.ID(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// serve answers a request from another server with the first open session
+// bound to the key, in a goroutine of its own.
+func (n *Node) serve(m *nats.Msg, tok string, timeout time.Duration, payload []byte) {
+	var target *base.Session
+	for _, s := range n.local(tok, true) {
+		if s.Context().Err() == nil {
+			target = s
+			break
+		}
+	}
+	if target == nil {
+		m.Respond([]byte{replyNoKey})
+		return
+	}
+	select {
+	case n.slots <- struct{}{}:
+	default:
+		m.Respond(failure(replyFailed, "too many requests"))
+		n.report(&PacketError{Subject: m.Subject, Err: errors.New("request refused: too many requests")})
+		return
+	}
+	n.wg.Go(func() {
+		defer func() { <-n.slots }()
+		ctx, cancel := context.WithTimeout(n.ctx, timeout)
+		defer cancel()
+		resp, err := target.Request(ctx, payload)
+		var reply []byte
+		switch {
+		case err == nil:
+			reply = append(append(make([]byte, 0, 1+len(resp)), replyOK), resp...)
+		case errors.Is(err, context.DeadlineExceeded):
+			reply = []byte{replyTimeout}
+		case errors.Is(err, base.ErrClosed):
+			reply = []byte{replyNoKey}
+		default:
+			reply = failure(replyFailed, err.Error())
+		}
+		if err := m.Respond(reply); err != nil && n.ctx.Err() == nil {
+			n.report(fmt.Errorf("cluster: answer a request: %w", err))
+		}
+	})
+}
+
+// failure returns a reply with a status and a text.
+func failure(status byte, text string) []byte {
+	if len(text) > 1024 {
+		text = text[:1024]
+	}
+	return append([]byte{status}, text...)
+}
