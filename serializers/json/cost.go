@@ -10,7 +10,8 @@ const (
 	// wrong type even though only the first is returned.
 	typeError = 80
 	// quotedMisuse is the fmt.Errorf of a ",string" field given anything
-	// but a string or null.
+	// but a string or null, or of an embedded pointer to an unexported
+	// struct type, which encoding/json cannot allocate.
 	quotedMisuse = 512
 	// opaquePerByte is charged per wire byte of a value whose type decodes
 	// itself (json.Unmarshaler, encoding.TextUnmarshaler, time.Time), on

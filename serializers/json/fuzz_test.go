@@ -20,6 +20,15 @@ type quoted struct {
 	Named bool    `json:"naMe"`
 }
 
+type hidden struct{ H string }
+
+// embedsHidden embeds a pointer to an unexported struct type, whose
+// fields encoding/json can match but not set.
+type embedsHidden struct {
+	*hidden
+	Name string
+}
+
 // targets are the types FuzzDecodeBound decodes into, chosen by a byte.
 var targets = []func() any{
 	func() any { return new(any) },
@@ -40,6 +49,8 @@ var targets = []func() any{
 	func() any { return new([]stdjson.Number) },
 	func() any { return new(map[time.Time]int) },
 	func() any { return new(sertest.Dynamic) },
+	func() any { return new(embedsHidden) },
+	func() any { return new(map[string]*sertest.Item) },
 }
 
 // allocated returns the bytes of heap that decoding data into a value
@@ -80,6 +91,7 @@ func FuzzDecodeBound(f *testing.F) {
 		`{"2024-01-02T03:04:05+05:30":1}`,
 		`{"Fixed":[1,2,3,4],"Hash":[1,2]}`,
 		`{"Value":{"k":[1,"2",[3]]}}`,
+		`{"H":"x","h":"y","Name":"n"}`,
 	} {
 		for i := range targets {
 			f.Add([]byte(seed), uint8(i))

@@ -247,7 +247,13 @@ func (b *planBuilder) addFields(p *plan, t reflect.Type) {
 				}
 				ft = ft.Elem()
 			}
-			ft = ft.Field(i).Type
+			sf := ft.Field(i)
+			if k < len(c.index)-1 && sf.Type.Kind() == reflect.Pointer && !sf.IsExported() {
+				// encoding/json cannot set it: an error is made and the
+				// value skipped.
+				fd.alloc += quotedMisuse
+			}
+			ft = sf.Type
 		}
 		fd.plan = b.build(ft)
 		p.exact[c.name] = fd
