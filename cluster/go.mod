@@ -1,13 +1,15 @@
 module github.com/netmessage-go/netmessage/cluster
 
-go 1.26
+go 1.26.0
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/nats-io/nats-server/v2 v2.15.3
 	github.com/nats-io/nats.go v1.56.0
 	github.com/netmessage-go/netmessage/base v0.0.0
 	github.com/netmessage-go/netmessage/netmessage v0.0.0
 	github.com/netmessage-go/netmessage/serializers v0.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
@@ -18,7 +20,6 @@ require (
 	github.com/nats-io/jwt/v2 v2.8.3 // indirect
 	github.com/nats-io/nkeys v0.4.17 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
-	github.com/stretchr/testify v1.8.0 // indirect
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect

@@ -152,13 +152,20 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 	if n.ctx.Err() != nil {
 		return nil, ErrClosed
 	}
-	tctx, cancel := context.WithTimeoutCause(ctx, n.cfg.timeout, base.ErrRequestTimeout)
+	dl, ok := ctx.Deadline()
+	callerFirst := ok && !dl.After(time.Now().Add(n.cfg.timeout))
+	tctx, cancel := context.WithTimeout(ctx, n.cfg.timeout)
 	defer cancel()
+	// timedOut names the deadline that passed: the caller's, or the
+	// node's request timeout.
 	timedOut := func(err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if tctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+			if callerFirst {
+				return context.DeadlineExceeded
+			}
 			return base.ErrRequestTimeout
 		}
 		return err

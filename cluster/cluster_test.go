@@ -1,0 +1,181 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/cluster"
+	"github.com/netmessage-go/netmessage/netmessage"
+)
+
+// three starts three servers on one NATS server.
+func three(t *testing.T, opts ...cluster.Option) (a, b, c *tnode) {
+	url := startNATS(t, 0).ClientURL()
+	return startNode(t, url, "a", opts...), startNode(t, url, "b", opts...), startNode(t, url, "c", opts...)
+}
+
+func TestSendToKeyAcrossServers(t *testing.T) {
+	a, b, c := three(t)
+	alice := connectClient(t, a, "alice")
+	bob1 := connectClient(t, b, "bob")
+	bob2 := connectClient(t, c, "bob")
+	bob3 := connectClient(t, a, "bob")
+	waitOnline(t, "bob", []string{"a", "b", "c"}, a, b, c)
+
+	ctx := context.Background()
+	if err := b.node.Send(ctx, "bob", Chat{From: "b", Text: "hi bob"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []Chat{{From: "b", Text: "hi bob"}}
+	for _, bob := range []*tclient{bob1, bob2, bob3} {
+		if diff := cmp.Diff(want, bob.expect(t, 1)); diff != "" {
+			t.Errorf("bob on a server: (-want +got)\n%s", diff)
+		}
+	}
+	alice.none(t)
+	// A key nobody has is not an error for a message.
+	if err := a.node.Send(ctx, "nobody", Chat{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.node.Send(ctx, "", Chat{}); !errors.Is(err, cluster.ErrBadName) {
+		t.Fatalf("empty key: %v", err)
+	}
+}
+
+func TestGroupAndBroadcast(t *testing.T) {
+	a, b, c := three(t)
+	m1 := connectClient(t, a, "m1", "room")
+	m2 := connectClient(t, b, "m2", "room", "other")
+	m3 := connectClient(t, c, "m3", "room")
+	out := connectClient(t, c, "out", "other")
+	waitOnline(t, "m3", []string{"c"}, a, b, c)
+	waitOnline(t, "out", []string{"c"}, a, b, c)
+
+	ctx := context.Background()
+	if err := a.node.SendGroup(ctx, "room", Chat{From: "a", Text: "to room"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*tclient{m1, m2, m3} {
+		m.expect(t, 1)
+	}
+	out.none(t)
+
+	if err := b.node.Broadcast(ctx, Chat{From: "b", Text: "all"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*tclient{m1, m2, m3, out} {
+		if got := m.expect(t, 1); got[0].Text != "all" {
+			t.Fatalf("%s got %+v", m.user, got)
+		}
+	}
+
+	// Leaving: m2 leaves room on b.
+	s := b.srv.Sessions()[0]
+	b.node.Leave(s, "room")
+	if err := c.node.SendGroup(ctx, "room", Chat{Text: "after leave"}); err != nil {
+		t.Fatal(err)
+	}
+	m1.expect(t, 1)
+	m3.expect(t, 1)
+	m2.none(t)
+}
+
+func TestRequestRemoteSession(t *testing.T) {
+	a, b, _ := three(t, cluster.WithRequestTimeout(300*time.Millisecond))
+	connectClient(t, b, "bob")
+	connectClient(t, a, "alice")
+	waitOnline(t, "bob", []string{"b"}, a)
+	ctx := context.Background()
+
+	resp, err := cluster.Request(ctx, a.node, "bob", Who{Q: "where"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(WhoResp{User: "bob", Q: "where"}, resp); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+	// A local session answers too.
+	if resp, err := cluster.Request(ctx, a.node, "alice", Who{Q: "here"}); err != nil || resp.User != "alice" {
+		t.Fatalf("local: %+v, %v", resp, err)
+	}
+
+	start := time.Now()
+	_, err = cluster.Request(ctx, a.node, "nobody", Who{})
+	if !errors.Is(err, cluster.ErrNoKey) {
+		t.Fatalf("no key: %v", err)
+	}
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Fatalf("no key took %v", d)
+	}
+
+	_, err = cluster.Request(ctx, a.node, "bob", Who{Fail: true})
+	var re *netmessage.RemoteError
+	if !errors.As(err, &re) || re.Code != netmessage.CodeHandler || re.Message != "refused" {
+		t.Fatalf("remote error: %v", err)
+	}
+
+	start = time.Now()
+	_, err = cluster.Request(ctx, a.node, "bob", Who{Sleep: 2 * time.Second})
+	if !errors.Is(err, base.ErrRequestTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("timeout: %v", err)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond || d > time.Second {
+		t.Fatalf("timeout after %v", d)
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err = cluster.Request(cctx, a.node, "bob", Who{Sleep: 2 * time.Second})
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, base.ErrRequestTimeout) {
+		t.Fatalf("ctx deadline: %v", err)
+	}
+}
+
+func TestSessionCloseDropsBindings(t *testing.T) {
+	a, b, _ := three(t)
+	bob := connectClient(t, b, "bob", "room")
+	waitOnline(t, "bob", []string{"b"}, a, b)
+	bob.c.Close()
+	waitOnline(t, "bob", nil, a, b)
+	if _, err := cluster.Request(context.Background(), a.node, "bob", Who{}); !errors.Is(err, cluster.ErrNoKey) {
+		t.Fatalf("after close: %v", err)
+	}
+	for _, n := range a.node.Nodes() {
+		if len(n.Keys) != 0 {
+			t.Fatalf("keys left: %+v", a.node.Nodes())
+		}
+	}
+}
+
+func TestPresenceServerKilled(t *testing.T) {
+	a, b, c := three(t)
+	connectClient(t, a, "alice")
+	connectClient(t, c, "carol")
+	waitOnline(t, "carol", []string{"c"}, a, b)
+	want := []cluster.NodeInfo{{Name: "a", Keys: []string{"alice"}}, {Name: "b"}, {Name: "c", Keys: []string{"carol"}}}
+	if diff := cmp.Diff(want, b.node.Nodes()); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+
+	killed := time.Now()
+	c.kill()
+	waitFor(t, "c gone", func() bool { return len(a.node.Nodes()) == 2 && len(b.node.Nodes()) == 2 })
+	gone := time.Since(killed)
+	// Two heartbeat intervals since its last heartbeat, checked every
+	// quarter interval: at most three and a quarter after its death.
+	if gone > 13*testHeartbeat/4+100*time.Millisecond {
+		t.Fatalf("c left presence after %v", gone)
+	}
+	t.Logf("killed server left presence after %v (heartbeat %v)", gone, testHeartbeat)
+	if _, err := cluster.Request(context.Background(), a.node, "carol", Who{}); !errors.Is(err, cluster.ErrNoKey) {
+		t.Fatalf("to a killed server: %v", err)
+	}
+	// A closed node leaves at once.
+	b.stop()
+	waitFor(t, "b gone", func() bool { return len(a.node.Nodes()) == 1 })
+}
