@@ -129,7 +129,7 @@ func BenchmarkRequest(b *testing.B) {
 func BenchmarkRequestParallel(b *testing.B) { benchParallel(b) }
 
 // noop is an interceptor that only carries the call on.
-func noop(ctx context.Context, _ *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+func noop(ctx context.Context, _ netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 	return next(ctx, v)
 }
 

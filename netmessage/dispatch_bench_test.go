@@ -23,7 +23,7 @@ type dispatchRouter struct{ rt *router[*Client] }
 
 func (d dispatchRouter) router() *router[*Client] { return d.rt }
 
-func noopInterceptor(ctx context.Context, _ *Call, v any, next Invoker) (any, error) {
+func noopInterceptor(ctx context.Context, _ Call, v any, next Invoker) (any, error) {
 	return next(ctx, v)
 }
 

@@ -167,7 +167,7 @@ func (ep *endpoint) intercept(ctx context.Context, kind base.Kind, p Peer, v any
 	if err != nil {
 		return err
 	}
-	_, err = ep.outbound(ctx, &Call{Kind: kind, TypeID: id, Peer: p}, v, next)
+	_, err = ep.outbound(ctx, Call{Kind: kind, TypeID: id, Peer: p}, v, next)
 	return err
 }
 
@@ -225,7 +225,7 @@ func interceptRequest[Req RequestType[Resp], Resp any](ctx context.Context, p Pe
 	if err != nil {
 		return zero, err
 	}
-	out, err := ep.outbound(ctx, &Call{Kind: base.KindRequest, TypeID: id, Peer: p}, v, func(ctx context.Context, v any) (any, error) {
+	out, err := ep.outbound(ctx, Call{Kind: base.KindRequest, TypeID: id, Peer: p}, v, func(ctx context.Context, v any) (any, error) {
 		s, _, err := p.conn()
 		if err != nil {
 			return nil, err

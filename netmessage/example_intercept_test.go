@@ -81,7 +81,7 @@ func ExampleWithLogger() {
 // and an outbound interceptor on a client adds it to each call.
 func ExampleWithInbound() {
 	ctx := context.Background()
-	auth := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	auth := func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		if base.IncomingMetadata(ctx)["authorization"] != "secret" {
 			return nil, netmessage.Errorf(netmessage.CodeUnauthenticated, "%s needs a token", call.Kind)
 		}
@@ -122,10 +122,10 @@ func ExampleWithOutbound() {
 	defer srv.Close()
 
 	var took time.Duration
-	tenant := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	tenant := func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		return next(base.AppendMetadata(ctx, "tenant", "blue"), v)
 	}
-	timing := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	timing := func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		start := time.Now()
 		resp, err := next(ctx, v)
 		took = time.Since(start)

@@ -8,7 +8,8 @@ import (
 	"github.com/netmessage-go/netmessage/base"
 )
 
-// Call describes the call an interceptor wraps.
+// Call describes the call an interceptor wraps. Interceptors get it by
+// value: what one sees, the next sees too.
 type Call struct {
 	// Kind is base.KindRequest or base.KindMessage.
 	Kind base.Kind
@@ -45,7 +46,7 @@ type Invoker func(ctx context.Context, v any) (any, error)
 // A packet that cannot be decoded is answered (or reported) before the
 // interceptors run, with CodeBadRequest. Inbound interceptors of messages
 // run on the dispatcher, one message at a time, like message handlers.
-type Interceptor func(ctx context.Context, call *Call, v any, next Invoker) (any, error)
+type Interceptor func(ctx context.Context, call Call, v any, next Invoker) (any, error)
 
 // WithInbound adds interceptors around the handling of every received
 // request and message. The first one given (over all WithInbound options,
@@ -83,13 +84,13 @@ func chain(ics []Interceptor) Interceptor {
 		return ics[0]
 	}
 	ics = slices.Clone(ics)
-	return func(ctx context.Context, call *Call, v any, next Invoker) (any, error) {
+	return func(ctx context.Context, call Call, v any, next Invoker) (any, error) {
 		return ics[0](ctx, call, v, link(ics[1:], call, next))
 	}
 }
 
 // link returns the invoker that runs ics, then next.
-func link(ics []Interceptor, call *Call, next Invoker) Invoker {
+func link(ics []Interceptor, call Call, next Invoker) Invoker {
 	if len(ics) == 0 {
 		return next
 	}

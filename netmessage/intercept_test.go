@@ -63,7 +63,7 @@ func (r *recorder) take() []string {
 
 // named returns an interceptor that records its name around next.
 func (r *recorder) named(name string) netmessage.Interceptor {
-	return func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	return func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		r.add("%s %s %s", name, call.Kind, call.TypeID)
 		resp, err := next(ctx, v)
 		r.add("%s done %v", name, err)
@@ -141,7 +141,7 @@ func TestInterceptorOrder(t *testing.T) {
 func TestInterceptorsOnBothEnds(t *testing.T) {
 	var rec recorder
 	peerOf := func(name string) netmessage.Interceptor {
-		return func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		return func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 			switch call.Peer.(type) {
 			case *netmessage.Session:
 				rec.add("%s session %s", name, call.Kind)
@@ -190,7 +190,7 @@ func TestInboundInterceptorSeesUnhandled(t *testing.T) {
 	errs := make(chan error, 8)
 	p := connect(t,
 		[]netmessage.ServerOption{
-			netmessage.WithInbound(func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+			netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 				calls <- seen{call.Kind, call.TypeID, v}
 				if strings.HasSuffix(call.TypeID, "Named") {
 					return nil, netmessage.Errorf(netmessage.CodeUnauthenticated, "who are you")
@@ -244,7 +244,7 @@ func TestInboundInterceptorSeesPanics(t *testing.T) {
 	errs := make(chan error, 8)
 	p := connect(t,
 		[]netmessage.ServerOption{
-			netmessage.WithInbound(func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+			netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 				resp, err := next(ctx, v)
 				seen <- err
 				if r, ok := v.(WeatherRequest); ok && r.City == "recode" {
@@ -310,7 +310,7 @@ func TestInterceptorPanicAnswers(t *testing.T) {
 	errs := make(chan error, 4)
 	p := connect(t,
 		[]netmessage.ServerOption{
-			netmessage.WithInbound(func(context.Context, *netmessage.Call, any, netmessage.Invoker) (any, error) {
+			netmessage.WithInbound(func(context.Context, netmessage.Call, any, netmessage.Invoker) (any, error) {
 				panic("interceptor kaboom")
 			}),
 			netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }),
@@ -377,7 +377,7 @@ func TestOutboundInterceptorRetriesAndTimes(t *testing.T) {
 		attempts int
 		took     []time.Duration
 	)
-	retry := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	retry := func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		start := time.Now()
 		defer func() {
 			mu.Lock()
@@ -419,7 +419,7 @@ func TestOutboundInterceptorRetriesAndTimes(t *testing.T) {
 // may pass on and return.
 func TestOutboundInterceptorChangesValue(t *testing.T) {
 	p := connect(t, nil,
-		[]netmessage.ClientOption{netmessage.WithOutbound(func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		[]netmessage.ClientOption{netmessage.WithOutbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 			switch r := v.(type) {
 			case WeatherRequest:
 				if r.City == "wrong" {
@@ -451,7 +451,7 @@ func TestOutboundInterceptorChangesValue(t *testing.T) {
 // wrong type passed to a handler fails the call.
 func TestInboundInterceptorAnswersUnhandled(t *testing.T) {
 	p := connect(t,
-		[]netmessage.ServerOption{netmessage.WithInbound(func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		[]netmessage.ServerOption{netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 			switch call.TypeID {
 			case pingID:
 				return PingResponse{}, nil
@@ -492,7 +492,7 @@ type userKey struct{}
 // requireToken is an inbound interceptor that admits calls whose
 // "authorization" metadata is token, passing the handler the caller's name.
 func requireToken(token string) netmessage.Interceptor {
-	return func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	return func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		md := base.IncomingMetadata(ctx)
 		if md["authorization"] != token {
 			return nil, netmessage.Errorf(netmessage.CodeUnauthenticated, "%s %s needs a token", call.Kind, call.TypeID)
@@ -504,7 +504,7 @@ func requireToken(token string) netmessage.Interceptor {
 // attachToken is an outbound interceptor that adds token as the
 // "authorization" metadata, unless the call has one.
 func attachToken(token string) netmessage.Interceptor {
-	return func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	return func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		if _, ok := base.OutgoingMetadata(ctx)["authorization"]; !ok {
 			ctx = base.AppendMetadata(ctx, "authorization", token, "user", "gopher")
 		}
@@ -623,7 +623,7 @@ func TestClientWithoutInterceptorRefused(t *testing.T) {
 // broadcasts.
 func TestOutboundInterceptorAddsMetadata(t *testing.T) {
 	var n atomic.Int32
-	trace := func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	trace := func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		return next(base.AppendMetadata(ctx, "trace-id", fmt.Sprint(call.Kind, "-", n.Add(1))), v)
 	}
 	got := make(chan string, 4)

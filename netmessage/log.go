@@ -34,7 +34,7 @@ func WithLogger(l *slog.Logger) Option {
 // logCalls returns the interceptor that logs each call at debug level; dir
 // is "in" or "out".
 func logCalls(l *slog.Logger, dir string) Interceptor {
-	return func(ctx context.Context, call *Call, v any, next Invoker) (any, error) {
+	return func(ctx context.Context, call Call, v any, next Invoker) (any, error) {
 		if !l.Enabled(ctx, slog.LevelDebug) {
 			return next(ctx, v)
 		}

@@ -85,7 +85,7 @@ func TestLogger(t *testing.T) {
 			// The logger's hooks and interceptor sit beside the user's.
 			netmessage.OnSessionClosed(func(_ *netmessage.Session, r base.CloseReason) { closed <- r }),
 			netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }),
-			netmessage.WithInbound(func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+			netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 				if r, ok := v.(WeatherRequest); ok && r.City == "secret" {
 					return nil, netmessage.Errorf(netmessage.CodePermissionDenied, "not for you")
 				}

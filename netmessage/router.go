@@ -128,7 +128,7 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 		}
 		return req, nil
 	}
-	encode := func(resp Resp) ([]byte, error) {
+	encode := func(resp any) ([]byte, error) {
 		out, err := encodeOK(ep.ser, respID, resp)
 		if err != nil {
 			return nil, fmt.Errorf("response not sent: %w", err)
@@ -181,11 +181,11 @@ func HandleRequest[Req RequestType[Resp], Resp any, P Peer](r Router[P], f func(
 			return resp, nil
 		},
 		encode: func(v any) ([]byte, error) {
-			resp, ok := v.(Resp)
-			if !ok {
-				return nil, fmt.Errorf("response not sent: an interceptor returned a %T for %s, want %T", v, reqID, resp)
+			if _, ok := v.(Resp); !ok {
+				var want Resp
+				return nil, fmt.Errorf("response not sent: an interceptor returned a %T for %s, want %T", v, reqID, want)
 			}
-			return encode(resp)
+			return encode(v) // v as it is: boxing it again would copy it
 		},
 	}
 	rt.mu.Lock()
@@ -315,7 +315,7 @@ func (rt *router[P]) interceptMessage(ctx context.Context, p P, rawID []byte, h 
 			return nil, err
 		}
 	}
-	_, err = ep.inbound(ctx, &Call{Kind: base.KindMessage, TypeID: id, Peer: p}, v, callNext)
+	_, err = ep.inbound(ctx, Call{Kind: base.KindMessage, TypeID: id, Peer: p}, v, callNext)
 	if err != nil && (raised == nil || !errors.Is(err, raised)) {
 		ep.report(p, err)
 	}
@@ -355,7 +355,7 @@ func (rt *router[P]) interceptRequest(ctx context.Context, p P, rawID []byte, h 
 		}
 		callNext = func(ctx context.Context, v any) (any, error) { return h.call(ctx, p, v) }
 	}
-	resp, err := ep.inbound(ctx, &Call{Kind: base.KindRequest, TypeID: id, Peer: p}, v, callNext)
+	resp, err := ep.inbound(ctx, Call{Kind: base.KindRequest, TypeID: id, Peer: p}, v, callNext)
 	if err != nil {
 		return failure(err)
 	}

@@ -58,7 +58,7 @@ const tokenKey = "authorization"
 // without a handler). The caller gets a *netmessage.RemoteError with
 // CodeUnauthenticated; a refused message raises an error event here.
 func requireToken(token string) netmessage.Interceptor {
-	return func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	return func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		got := base.IncomingMetadata(ctx)[tokenKey]
 		if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			return nil, netmessage.Errorf(netmessage.CodeUnauthenticated, "%s %s: missing or wrong token", call.Kind, call.TypeID)
@@ -70,7 +70,7 @@ func requireToken(token string) netmessage.Interceptor {
 // attachToken returns an outbound interceptor that adds token to each
 // call's metadata, unless the call's context already has one.
 func attachToken(token string) netmessage.Interceptor {
-	return func(ctx context.Context, call *netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	return func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 		if _, ok := base.OutgoingMetadata(ctx)[tokenKey]; !ok {
 			ctx = base.AppendMetadata(ctx, tokenKey, token)
 		}
