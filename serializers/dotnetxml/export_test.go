@@ -17,6 +17,9 @@ var Bound = sertest.Bound{
 			return fixedHeap
 		}
 		cost, _ := estimate(data, p)
+		if raceEnabled {
+			cost += 2 * check.Alloc(2*int64(len(data)))
+		}
 		return cost + fixedHeap
 	},
 }

@@ -96,6 +96,7 @@ func TestDecodeBound(t *testing.T) {
 		{Name: "empty pointers to large structs", Data: text("<Wides>", strings.Repeat("<Ptrs/>", n), "</Wides>"), New: newOf[Wides](), Hostile: true},
 		{Name: "empty tags", Data: text("<Envelope><Header>", strings.Repeat("<Tags/>", n), "</Header></Envelope>"), New: env, Hostile: true},
 		{Name: "tags", Data: text("<Envelope><Header>", strings.Repeat("<Tags>t</Tags>", n), "</Header></Envelope>"), New: env, Hostile: true},
+		{Name: "one-letter elements", Data: text("<Scalars>", strings.Repeat("<I>1</I>", n), "</Scalars>"), New: newOf[sertest.Scalars](), Hostile: true},
 		{Name: "attributes", Data: text("<Envelope ", strings.Repeat("a=''", n), "/>"), New: env, Hostile: true},
 		{Name: "namespace declarations", Data: numbered("<Envelope", ` xmlns:p#=""`, n, "/>"), New: env, Hostile: true},
 		{Name: "any attributes", Data: text("<Rich ", strings.Repeat("a=''", n), "/>"), New: newOf[Rich](), Hostile: true},

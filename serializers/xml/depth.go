@@ -8,12 +8,8 @@ import "github.com/netmessage-go/netmessage/serializers/internal/xmldepth"
 // nested a million deep holds a million stack entries (about 190 bytes
 // each) before it fails. It also recurses for each level it decodes, with
 // about 2 KiB of goroutine stack per level: 32 levels keep the stack
-// near 64 KiB.
+// at 64 KiB. estimate checks it while it lexes the document.
 const maxDepth = 32
-
-// checkDepth returns an error if the elements of data nest deeper than
-// maxDepth.
-func checkDepth(data []byte) error { return xmldepth.Check(data, maxDepth) }
 
 // tooDeep returns the offset of the first element of data nested deeper
 // than limit, or -1 (see xmldepth.Offset).

@@ -3,8 +3,12 @@ package xml
 import (
 	"bytes"
 	stdxml "encoding/xml"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/netmessage-go/netmessage/serializers/internal/xmldepth"
 )
 
 // libraryTooDeep is tooDeep as encoding/xml sees it: the offset of the
@@ -60,6 +64,9 @@ func FuzzTooDeep(f *testing.F) {
 		limit := int(limit8 % 8)
 		got := tooDeep(data, limit)
 		want, failedAt := libraryTooDeep(data, limit)
+		if lexed, checked := lexerDepthError(data, limit), xmldepth.Check(data, limit); fmt.Sprint(lexed) != fmt.Sprint(checked) {
+			t.Fatalf("%q, limit %d: the lexer says %v, Check %v", data, limit, lexed, checked)
+		}
 		switch {
 		case want >= 0 && got != want:
 			t.Fatalf("tooDeep(%q, %d) = %d, encoding/xml reaches depth %d at offset %d", data, limit, got, limit+1, want)
@@ -69,7 +76,22 @@ func FuzzTooDeep(f *testing.F) {
 	})
 }
 
+// lexerDepthError returns the error xmldepth's Lexer stops with.
+func lexerDepthError(data []byte, limit int) error {
+	lx := xmldepth.NewLexer(data, limit)
+	for {
+		tok, err := lx.Next()
+		if err != nil || tok == nil {
+			return err
+		}
+	}
+}
+
 func TestCheckDepth(t *testing.T) {
+	checkDepth := func(data []byte) error {
+		_, err := estimate(data, reflect.TypeFor[struct{ A []string }](), false)
+		return err
+	}
 	deep := func(n int) []byte {
 		return []byte(strings.Repeat("<a>", n) + strings.Repeat("</a>", n))
 	}

@@ -56,17 +56,37 @@
 //
 // # Hostile input
 //
-// Unmarshal rejects documents whose elements nest deeper than 32 before
-// decoding: encoding/xml bounds only the depth of the values it fills, and
-// keeps every open element it skips on its stack; it recurses for each
-// level it decodes, with about 2 KiB of goroutine stack per level. Entities are never
-// expanded beyond the five predefined ones and character references, so a
-// DOCTYPE declaring entities (the "billion laughs") or an external entity
-// fails at the first reference as an unknown entity; nothing is fetched.
-// Other inputs cost memory in proportion to their size and to the size of
-// the Go values they fill (ordinary documents allocate 20 to 60 bytes per
-// input byte); the decoded size is not bounded by a factor of the input
-// (an empty element fills one element of a slice of large structs), so
-// the serializer has no DecodeBound method. Error messages longer than 512
-// bytes are shortened in the middle.
+// Before decoding, Unmarshal lexes the document once, as encoding/xml
+// does, and refuses it if its elements nest deeper than 32: encoding/xml
+// bounds only the depth of the values it fills, keeps every open element
+// it skips on its stack, and recurses for each level it decodes, with
+// about 2 KiB of goroutine stack per level. Entities are never expanded
+// beyond the five predefined ones and character references, so a DOCTYPE
+// declaring entities (the "billion laughs") or an external entity fails
+// at the first reference as an unknown entity; nothing is fetched.
+//
+// The same pass estimates what decoding will allocate, from the tokens
+// and the Go types their elements land in: per token what encoding/xml's
+// Decoder.Token allocates (about 256 bytes per element whatever it
+// holds, as the start and end tokens are boxed twice and names copied;
+// 48 bytes per attribute in a growing slice; 24 per text, comment or
+// directive), and per element what decoding it adds (its text collected
+// and copied into a string or number, a slice grown by one element, a
+// pointer allocated, attributes copied, inner XML saved). Input whose
+// estimate is over 32 bytes per input byte plus 8 KiB is refused with
+// [ErrDecodeLimit] before anything is decoded: runs of empty elements
+// (skipped, or each an element of a slice of large structs), many
+// attributes or namespace declarations, a huge number whose error would
+// quote it. The factor is 32, not the 16 of the msgpack serializer,
+// because encoding/xml itself allocates 20 bytes per input byte for
+// ordinary documents (a slice of small structs; estimated at 23); a
+// document made of one-letter elements such as <I>1</I> is estimated at
+// 43 and refused. Types that decode themselves (xml.Unmarshaler,
+// encoding.TextUnmarshaler, time.Time) cannot be predicted: each such
+// element is charged four times its size plus 512 bytes.
+//
+// [Serializer.DecodeBound] returns 32 and 72 KiB: 8 KiB of heap, and the
+// 64 KiB of goroutine stack the decoder takes at 32 levels (measured by
+// TestStackAtMaxDepth; 8 KiB for a flat document). Error messages longer
+// than 512 bytes are shortened in the middle.
 package xml

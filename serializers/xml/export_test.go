@@ -18,6 +18,9 @@ var Bound = sertest.Bound{
 			t = t.Elem()
 		}
 		cost, _ := estimate(data, t, ptr)
+		if raceEnabled {
+			cost += 2 * check.Alloc(2*int64(len(data)))
+		}
 		return cost + fixedHeap
 	},
 }

@@ -1,8 +1,10 @@
-// Package xmldepth checks the element nesting of an XML document without
-// parsing it, for the serializers built on encoding/xml: encoding/xml
-// keeps every open element on its stack and recurses for each level it
-// decodes into a Go value (about 2 KiB of goroutine stack per level), so
-// nesting must be bounded before decoding.
+// Package xmldepth lexes an XML document without parsing it, for the
+// serializers built on encoding/xml: encoding/xml keeps every open element
+// on its stack and recurses for each level it decodes into a Go value
+// (about 2 KiB of goroutine stack per level), so nesting must be bounded
+// before decoding ([Check]); and it allocates for every token, so what a
+// document can cost must be estimated before decoding ([Lexer], whose
+// tokens [TokenCost] prices).
 package xmldepth
 
 import (

@@ -1,0 +1,5 @@
+//go:build !race
+
+package dotnetxml
+
+const raceEnabled = false
