@@ -35,14 +35,12 @@ type scanner struct {
 	maxPath  int
 	maxStack int64
 	frames   [maxDepth]frame
-	keyBuf   [256]byte
-	foldBuf  [256]byte
 }
 
 // own returns what the pass itself allocated for a key of n bytes built
 // in a buffer of size bytes on the stack: past it, append moves it to the
 // heap, which the estimate must cover too.
-func (s *scanner) own(n, size int) int64 {
+func own(n, size int) int64 {
 	if n <= size {
 		return 0
 	}
@@ -206,7 +204,9 @@ func (s *scanner) key(f *frame) bool {
 		limit := 4 * f.p.maxFold
 		key, ok := raw, len(raw) <= limit
 		if sh.unquote {
-			key, ok = unquoteKey(s.keyBuf[:0], raw, limit)
+			var buf [256]byte // zeroed only on this path
+			key, ok = unquoteKey(buf[:0], raw, limit)
+			s.cost += own(len(key), len(buf))
 		}
 		var fd *field
 		if ok {
@@ -217,8 +217,9 @@ func (s *scanner) key(f *frame) bool {
 				s.cost += appendGrowth(outLen(sh), 1, false) // encoding/json's foldName buffer
 			}
 			if ok {
-				folded := appendFold(s.foldBuf[:0], key)
-				s.cost += s.own(len(key), len(s.keyBuf)) + s.own(len(folded), len(s.foldBuf))
+				var buf [256]byte
+				folded := appendFold(buf[:0], key)
+				s.cost += own(len(folded), len(buf))
 				fd = f.p.folded[string(folded)]
 			}
 		}
@@ -238,12 +239,10 @@ func (s *scanner) key(f *frame) bool {
 // space skips white space and reports whether a byte follows.
 func (s *scanner) space() bool {
 	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
+		if c := s.data[s.pos]; c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
 			return true
 		}
+		s.pos++
 	}
 	return false
 }
@@ -280,13 +279,18 @@ func (s *scanner) str() (strShape, bool) {
 	start := s.pos
 	var sh strShape
 	high := false
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
+	data := s.data
+	for s.pos < len(data) {
+		c := data[s.pos]
+		if !special[c] {
+			s.pos++
+			continue
+		}
 		switch {
 		case c == '"':
 			sh.n = int64(s.pos - start)
-			if high && !utf8.Valid(s.data[start:s.pos]) {
-				sh.unquote, sh.invalid = true, invalidBytes(s.data[start:s.pos])
+			if high && !utf8.Valid(data[start:s.pos]) {
+				sh.unquote, sh.invalid = true, invalidBytes(data[start:s.pos])
 			}
 			s.pos++
 			return sh, true
@@ -295,13 +299,22 @@ func (s *scanner) str() (strShape, bool) {
 			s.pos++
 		case c < ' ':
 			return sh, false
-		case c >= utf8.RuneSelf:
+		default:
 			high = true
 		}
 		s.pos++
 	}
 	return sh, false
 }
+
+// special marks the bytes str must look at: the quote, the backslash,
+// control bytes and bytes of multi-byte UTF-8.
+var special = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < ' ' || c >= utf8.RuneSelf
+	}
+	return t
+}()
 
 // invalidBytes counts the bytes of b that are not part of valid UTF-8.
 func invalidBytes(b []byte) int64 {
