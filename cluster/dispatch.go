@@ -93,18 +93,67 @@ func (n *Node) handlePacket(m *nats.Msg) error {
 	return fmt.Errorf("%w: unknown kind %d", ErrMalformed, d[0])
 }
 
-// deliverNow queues payload on every session of targets that has room,
-// and drops it (with an error event) for those whose write buffer is
-// full: the dispatcher never waits for one session.
+// deliverNow queues payload on every session of targets without
+// waiting: on the session itself while its write buffer has room, else on
+// the session's backlog, which a goroutine of its own drains in order.
+// A backlog over WithMaxBacklog bytes drops the payload with an error
+// event. So the dispatcher never waits for one session, and each session
+// still gets what it is sent in order.
 func (n *Node) deliverNow(targets []*base.Session, payload []byte) error {
 	var errs []error
+	n.blmu.Lock()
+	defer n.blmu.Unlock()
 	for _, s := range targets {
+		if bl := n.backlogs[s]; bl != nil {
+			if bl.bytes+len(payload) > n.cfg.maxBacklog {
+				errs = append(errs, fmt.Errorf("session %d: backlog of %d bytes full, message dropped: %w", s.ID(), bl.bytes, base.ErrWriteBufferFull))
+				continue
+			}
+			bl.q = append(bl.q, payload)
+			bl.bytes += len(payload)
+			continue
+		}
 		err := s.TrySendMessage(n.ctx, payload)
-		if err != nil && !errors.Is(err, base.ErrClosed) && n.ctx.Err() == nil {
+		switch {
+		case errors.Is(err, base.ErrWriteBufferFull):
+			bl := &backlog{q: [][]byte{payload}, bytes: len(payload)}
+			n.backlogs[s] = bl
+			n.wg.Go(func() { n.drain(s, bl) })
+		case err != nil && !errors.Is(err, base.ErrClosed) && n.ctx.Err() == nil:
 			errs = append(errs, fmt.Errorf("session %d: %w", s.ID(), err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// backlog holds what a session with a full write buffer is still to get.
+type backlog struct {
+	q     [][]byte
+	bytes int
+}
+
+// drain sends a session its backlog, waiting for room, until it is empty
+// or the session closes.
+func (n *Node) drain(s *base.Session, bl *backlog) {
+	for {
+		n.blmu.Lock()
+		if len(bl.q) == 0 {
+			delete(n.backlogs, s)
+			n.blmu.Unlock()
+			return
+		}
+		p := bl.q[0]
+		bl.q[0] = nil
+		bl.q = bl.q[1:]
+		bl.bytes -= len(p)
+		n.blmu.Unlock()
+		if err := s.SendMessage(n.ctx, p); err != nil {
+			n.blmu.Lock()
+			delete(n.backlogs, s)
+			n.blmu.Unlock()
+			return
+		}
+	}
 }
 
 // serve answers a request from another server with the first open session

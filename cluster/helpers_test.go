@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,6 +143,15 @@ func startNode(t testing.TB, url, name string, opts ...cluster.Option) *tnode {
 
 func startNodeWith(t testing.TB, nc *nats.Conn, name string, sopts []netmessage.ServerOption, opts ...cluster.Option) *tnode {
 	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startNodeOn(t, ln, nc, name, sopts, opts...)
+}
+
+func startNodeOn(t testing.TB, ln net.Listener, nc *nats.Conn, name string, sopts []netmessage.ServerOption, opts ...cluster.Option) *tnode {
+	t.Helper()
 	tn := &tnode{name: name, nc: nc, served: make(chan error, 1), errs: make(chan error, 1000)}
 	srv, err := netmessage.NewServer(sopts...)
 	if err != nil {
@@ -164,10 +174,6 @@ func startNodeWith(t testing.TB, nc *nats.Conn, name string, sopts []netmessage.
 		}),
 	}, opts...)
 	if tn.node, err = cluster.New(srv, nc, opts...); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
 		t.Fatal(err)
 	}
 	tn.addr = ln.Addr().String()
@@ -244,11 +250,24 @@ func (tc *tclient) expect(t testing.TB, n int) []Chat {
 		case m := <-tc.got:
 			out = append(out, m)
 		case <-timeout:
-			t.Fatalf("%s: got %d messages, want %d: %v", tc.user, len(out), n, out)
+			t.Fatalf("%s: got %d messages, want %d: %s", tc.user, len(out), n, summary(out))
 		}
 	}
 	tc.none(t)
 	return out
+}
+
+// summary names messages by sender and sequence number.
+func summary(ms []Chat) string {
+	var b strings.Builder
+	for i, m := range ms {
+		if i == 20 {
+			fmt.Fprintf(&b, " ... (%d more)", len(ms)-i)
+			break
+		}
+		fmt.Fprintf(&b, " %s/%d", m.From, m.Seq)
+	}
+	return b.String()
 }
 
 // none checks that no message arrives for a short while.
@@ -256,7 +275,7 @@ func (tc *tclient) none(t testing.TB) {
 	t.Helper()
 	select {
 	case m := <-tc.got:
-		t.Fatalf("%s: unexpected message %+v", tc.user, m)
+		t.Fatalf("%s: unexpected message %s", tc.user, summary([]Chat{m}))
 	case <-time.After(50 * time.Millisecond):
 	}
 }

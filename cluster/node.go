@@ -21,7 +21,9 @@ import (
 //
 // A Node owns three goroutines: the dispatcher, the only one that takes
 // packets from NATS and queues them on this server's sessions (without
-// waiting, so a slow session does not stall it); the presence loop,
+// waiting, so a slow session does not stall it: a session whose write
+// buffer is full gets a bounded backlog, drained by a goroutine of its
+// own while it exists); the presence loop,
 // which sends heartbeats and keeps the table of the other servers' keys;
 // and the event loop, which runs the OnError hook. Requests from other
 // servers run in goroutines of their own, at most
@@ -51,6 +53,9 @@ type Node struct {
 
 	pmu   sync.Mutex
 	peers map[uint64]*peer
+
+	blmu     sync.Mutex
+	backlogs map[*base.Session]*backlog
 }
 
 // entry is a key or group with sessions of this server.
@@ -103,6 +108,8 @@ func New(srv *netmessage.Server, nc *nats.Conn, opts ...Option) (*Node, error) {
 		groups:  make(map[string]*entry),
 		members: make(map[*base.Session]*member),
 		peers:   make(map[uint64]*peer),
+
+		backlogs: make(map[*base.Session]*backlog),
 	}
 	if n.cfg.name == "" {
 		n.cfg.name = n.hexID

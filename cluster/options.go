@@ -20,6 +20,7 @@ type config struct {
 	maxPacket   int
 	queue       int
 	maxRequests int
+	maxBacklog  int
 	onError     func(error)
 	err         error
 }
@@ -33,6 +34,7 @@ func defaultConfig() config {
 		maxPacket:   1 << 20,
 		queue:       1 << 16,
 		maxRequests: 1024,
+		maxBacklog:  1 << 20,
 	}
 }
 
@@ -133,6 +135,19 @@ func WithMaxConcurrentRequests(n int) Option {
 			c.fail("max concurrent requests %d is under 1", n)
 		}
 		c.maxRequests = n
+	}
+}
+
+// WithMaxBacklog bounds the bytes held for one session of this server
+// whose write buffer is full, from other servers (default 1 MiB). Beyond
+// it, messages for that session are dropped, each with an error event
+// matching base.ErrWriteBufferFull; the other sessions are not held up.
+func WithMaxBacklog(n int) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.fail("max backlog %d is negative", n)
+		}
+		c.maxBacklog = n
 	}
 }
 
