@@ -9,10 +9,10 @@ const (
 	// typeError is an *UnmarshalTypeError, made for every value of the
 	// wrong type even though only the first is returned.
 	typeError = 80
-	// quotedMisuse is the fmt.Errorf of a ",string" field given anything
-	// but a string or null, or of an embedded pointer to an unexported
-	// struct type, which encoding/json cannot allocate.
-	quotedMisuse = 512
+	// errorfCost is an error made with fmt.Errorf: for a ",string" field
+	// given anything but a string or null, or for an embedded pointer to
+	// an unexported struct type, which encoding/json cannot allocate.
+	errorfCost = 512
 	// opaquePerByte is charged per wire byte of a value whose type decodes
 	// itself (json.Unmarshaler, encoding.TextUnmarshaler, time.Time), on
 	// top of what the value would cost decoded into an interface: its

@@ -17,6 +17,9 @@ var Bound = sertest.Bound{
 	},
 }
 
+// ErrUnread is the reason given for valid input the estimate could not read.
+const ErrUnread = errUnread
+
 // MaxDepth is the nesting limit.
 const MaxDepth = maxDepth
 

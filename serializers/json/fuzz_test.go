@@ -3,6 +3,7 @@ package json_test
 import (
 	stdjson "encoding/json"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,6 +102,9 @@ func FuzzDecodeBound(f *testing.F) {
 		newV := targets[int(which)%len(targets)]
 		est := json.Bound.Estimate(data, newV())
 		if err := s.Unmarshal(data, newV()); err != nil {
+			if strings.Contains(err.Error(), json.ErrUnread) {
+				t.Fatalf("the estimate could not read %q, which encoding/json accepts", data)
+			}
 			return
 		}
 		if got := allocated(data, newV); got > uint64(est) {

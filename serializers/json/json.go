@@ -12,6 +12,10 @@ import (
 
 const name = "json"
 
+// errUnread is the reason Unmarshal gives if the pre-check failed to read
+// input that encoding/json accepts, which would be a bug in the pre-check.
+const errUnread = "the decoded-size estimate could not read the input"
+
 // Serializer encodes values as JSON with encoding/json. The zero value is
 // ready to use.
 type Serializer struct{}
@@ -50,7 +54,12 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
 	cost, ok, err := estimate(data, planFor(rv.Type().Elem()))
-	if err == nil && ok && cost > check.Limit(len(data), fixedHeap) {
+	switch {
+	case err != nil:
+	case !ok && stdjson.Valid(data):
+		// Never decode what the estimate could not read.
+		err = fmt.Errorf("%w: %s", ErrDecodeLimit, errUnread)
+	case ok && cost > check.Limit(len(data), fixedHeap):
 		err = check.OverLimit(len(data), cost, fixedHeap)
 	}
 	if err != nil {

@@ -251,7 +251,7 @@ func (b *planBuilder) addFields(p *plan, t reflect.Type) {
 			if k < len(c.index)-1 && sf.Type.Kind() == reflect.Pointer && !sf.IsExported() {
 				// encoding/json cannot set it: an error is made and the
 				// value skipped.
-				fd.alloc += quotedMisuse
+				fd.alloc += errorfCost
 			}
 			ft = sf.Type
 		}

@@ -79,7 +79,7 @@ func (s *scanner) run(root *plan) (bool, error) {
 			f := frame{start: start, obj: c == '{', path: path}
 			if quoted {
 				f.p = skipPlan
-				s.cost += quotedMisuse
+				s.cost += errorfCost
 			} else {
 				var cost int64
 				f.p, cost = container(s.deref(p), f.obj)
@@ -118,7 +118,7 @@ func (s *scanner) run(root *plan) (bool, error) {
 					s.cost += opaquePerByte * 4
 				}
 			case quoted:
-				s.cost += quotedMisuse
+				s.cost += errorfCost
 			default:
 				s.cost += boolCost(s.deref(p))
 			}
@@ -128,7 +128,7 @@ func (s *scanner) run(root *plan) (bool, error) {
 				return false, nil
 			}
 			if quoted {
-				s.cost += quotedMisuse + numberCost(anyPlan, sh)
+				s.cost += errorfCost + numberCost(anyPlan, sh)
 			} else {
 				s.cost += numberCost(s.deref(p), sh)
 			}
