@@ -88,7 +88,7 @@ func estimate(data []byte, root *plan) (int64, error) {
 	for e.depth > 0 {
 		e.pop() // a truncated document: what was appended stays allocated
 	}
-	return e.cost + xmldepth.BufferCost(int64(lx.Longest), e.attrs) + e.errCost, nil
+	return e.cost + xmldepth.BufferCost(int64(lx.Longest), e.attrs) + xmldepth.SyntaxErrorCost(int64(lx.LongestName)) + e.errCost, nil
 }
 
 // An estimator follows the elements of a document through the plans of

@@ -100,6 +100,8 @@ func TestDecodeBound(t *testing.T) {
 		{Name: "a bad time after rows", Data: text(strings.TrimSuffix(string(marshal(rows[:500])()), "</ArrayOfEverything>"),
 			"<Everything><When>", strings.Repeat("\u0080", 2000), "</When></Everything></ArrayOfEverything>"),
 			New: newOf[[]Everything](), Hostile: true, Want: []string{"invalid dateTime"}},
+		{Name: "a huge name closed by another", Data: text("<Lists><Note>", strings.Repeat("x", n), "</Note><", strings.Repeat("a", n), "></b></Lists>"),
+			New: lists, Hostile: true, Want: []string{"closed by </b>"}},
 		{Name: "32 nested elements", Data: text(strings.Repeat("<Node><Next>", 16), strings.Repeat("</Next></Node>", 16)), New: newOf[Node]()},
 		{Name: "33 nested elements", Data: text("<Node>", strings.Repeat("<Next>", dotnetxml.MaxDepth)), New: newOf[Node](), Hostile: true,
 			Want: []string{"elements nested deeper than 32"}},

@@ -78,7 +78,7 @@ func estimate(data []byte, t reflect.Type, ptr bool) (int64, error) {
 	for e.depth > 0 {
 		e.pop(len(data)) // a truncated document: what was appended stays allocated
 	}
-	return e.cost + xmldepth.BufferCost(int64(lx.Longest), e.attrs) + e.errorCost, nil
+	return e.cost + xmldepth.BufferCost(int64(lx.Longest), e.attrs) + xmldepth.SyntaxErrorCost(int64(lx.LongestName)) + e.errorCost, nil
 }
 
 // An estimator follows the elements of a document through the plans of

@@ -117,6 +117,8 @@ func TestDecodeBound(t *testing.T) {
 			"<Items><Qty>", strings.Repeat("\u0080", 20000), "</Qty></Items></Envelope>"), New: env, Hostile: true, Want: []string{"invalid syntax"}},
 		{Name: "a bad time after times", Data: text(prefix(Dated{List: times}, 200_000, "</List>"),
 			"<At>", strings.Repeat("\u0080", 2000), "</At></Dated>"), New: newOf[Dated](), Hostile: true, Want: []string{"parsing time"}},
+		{Name: "a huge name closed by another", Data: text("<Envelope><Note>", strings.Repeat("x", n), "</Note><", strings.Repeat("a", n), "></b></Envelope>"),
+			New: env, Hostile: true, Want: []string{"closed by </b>"}},
 		{Name: "32 nested recursive elements", Data: text(strings.Repeat("<Tree><Children>", 16), strings.Repeat("</Children></Tree>", 16)),
 			New: newOf[sertest.Tree](), Hostile: true},
 		{Name: "33 nested elements", Data: text("<Envelope>", strings.Repeat("<a>", xml.MaxDepth)), New: env, Hostile: true,

@@ -50,6 +50,14 @@ func BufferCost(longest, attrs int64) int64 {
 	return c
 }
 
+// SyntaxErrorCost returns an upper bound on what encoding/xml's error for
+// an end tag that does not match its start tag allocates when the longest
+// element name is longest bytes: its text holds both names, and is built
+// by the decoder, then again each time it is printed.
+func SyntaxErrorCost(longest int64) int64 {
+	return 3 * check.Alloc(2*longest+64)
+}
+
 // AllocMany returns an upper bound on the sum of check.Alloc(n) over count
 // allocations whose sizes n add up to total: each is rounded up to its
 // size class, by at most a quarter plus 16 bytes, or to whole 8 KiB pages

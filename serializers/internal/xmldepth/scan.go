@@ -49,8 +49,9 @@ type Lexer struct {
 	close   bool
 	tok     Token
 	// Longest is the length of the longest token so far: the most
-	// encoding/xml's buffer holds at once.
-	Longest int
+	// encoding/xml's buffer holds at once. LongestName is the length of
+	// the longest element name.
+	Longest, LongestName int
 }
 
 // NewLexer returns a Lexer of data that fails once elements nest deeper
@@ -96,6 +97,7 @@ func (l *Lexer) Next() (*Token, error) {
 			t := l.emit(End, start, end)
 			t.Name = nameAt(data, i+1)
 			t.Local = local(t.Name)
+			l.LongestName = max(l.LongestName, len(t.Name))
 			return t, nil
 		}
 	case data[i] == '?':
@@ -122,6 +124,7 @@ func (l *Lexer) Next() (*Token, error) {
 		t.Local = local(t.Name)
 		t.AttrBytes = end - i - len(t.Name)
 		t.Attrs = quotes(data[i+len(t.Name) : end])
+		l.LongestName = max(l.LongestName, len(t.Name))
 		l.close, l.closing = empty, t.Local
 		return t, nil
 	}
