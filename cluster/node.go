@@ -82,7 +82,7 @@ func New(srv *netmessage.Server, nc *nats.Conn, opts ...Option) (*Node, error) {
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
-		o(&cfg)
+		o.apply(&cfg)
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
