@@ -264,10 +264,11 @@ func mapKeyCost(k *plan, sh strShape, raw []byte) int64 {
 // The decoder's goroutine stack: encoding/json recurses once per array
 // or object, and the stack doubles when it is outgrown. Measured without
 // the race detector (TestStackAtMaxDepth): a flat value uses about 3 KiB;
-// a level decoded through reflection about 1 KiB for a struct or map and
-// 600 bytes for a slice or array; a level inside an interface value about
-// 160 bytes. DecodeBound's fixed part includes stackAllowance; a deeper
-// stack is charged in the estimate, like heap.
+// a level decoded through reflection just under 1 KiB for a struct or map
+// (charged 1152 bytes) and 600 bytes for a slice or array (charged 704);
+// a level inside an interface value about 160 bytes (charged 192).
+// DecodeBound's fixed part includes stackAllowance; a deeper stack is
+// charged in the estimate, like heap.
 const (
 	baseStack      = 3 << 10
 	stackAllowance = 16 << 10
@@ -284,9 +285,9 @@ func levelStack(p *plan, inAny bool) int64 {
 			return 192
 		}
 	case sliceKind, bytesKind, arrayKind:
-		return 640
+		return 704
 	}
-	return 1024
+	return 1152
 }
 
 // extraStack is the stack beyond stackAllowance that a nesting whose
