@@ -202,8 +202,11 @@ func unsubscribe(e *entry) error {
 // so that Send and Request to a key reach s from any server of the
 // cluster. Bind after the session has authenticated. A session can have
 // many keys and a key many sessions; the session's close drops its
-// bindings. If the subscription on NATS fails, the binding still holds
-// on this server and the error says why.
+// bindings. This server reaches s through the key at once, the others as
+// soon as NATS has the node's subscription (a round trip to NATS and its
+// routes; Lookup on another server shows the key from then on). If the
+// subscription fails, the binding still holds on this server and the
+// error says why.
 func (n *Node) Bind(s *netmessage.Session, keys ...string) error {
 	return n.add(s, keys, true)
 }
