@@ -179,3 +179,21 @@ func TestPresenceServerKilled(t *testing.T) {
 	b.stop()
 	waitFor(t, "b gone", func() bool { return len(a.node.Nodes()) == 1 })
 }
+
+func TestRequestHandledOnce(t *testing.T) {
+	a, b, c := three(t)
+	bob1 := connectClient(t, b, "bob")
+	bob2 := connectClient(t, c, "bob")
+	waitOnline(t, "bob", []string{"b", "c"}, a)
+	const n = 40
+	for range n {
+		if _, err := cluster.Request(context.Background(), a.node, "bob", Who{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h1, h2 := bob1.handled.Load(), bob2.handled.Load()
+	if h1+h2 != n {
+		t.Fatalf("%d requests handled %d + %d times", n, h1, h2)
+	}
+	t.Logf("NATS's queue group split %d requests %d/%d", n, h1, h2)
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,9 +201,10 @@ func (tn *tnode) kill() {
 
 // tclient is a client logged in as user.
 type tclient struct {
-	user string
-	c    *netmessage.Client
-	got  chan Chat
+	user    string
+	c       *netmessage.Client
+	got     chan Chat
+	handled atomic.Int64 // requests answered
 }
 
 func connectClient(t testing.TB, tn *tnode, user string, groups ...string) *tclient {
@@ -215,6 +217,7 @@ func connectClient(t testing.TB, tn *tnode, user string, groups ...string) *tcli
 	tc.c = c
 	netmessage.HandleMessage(c, func(ctx context.Context, _ *netmessage.Client, m Chat) { tc.got <- m })
 	netmessage.HandleRequest(c, func(ctx context.Context, _ *netmessage.Client, w Who) (WhoResp, error) {
+		tc.handled.Add(1)
 		if w.Fail {
 			return WhoResp{}, errors.New("refused")
 		}
