@@ -127,8 +127,9 @@ func (l *timeoutList) clear() {
 // Request sends a request and waits for its response. It fails with
 // ErrRequestTimeout (a net.Error with Timeout() true) after the response
 // timeout (late by at most a sixteenth of it), with ctx's error when ctx
-// ends first (also for an answer that arrives once ctx's deadline has
-// passed), and at once with the *CloseError when the connection closes.
+// ends first, and at once with the *CloseError when the connection closes.
+// An answer that arrives after this end gave up (its deadline or response
+// timeout passed, where the peer was told it) loses to that error.
 // The returned payload belongs to the caller.
 //
 // Over a CallInfoProtocol (the native protocol), the request carries ctx's
@@ -156,11 +157,14 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	// gives up (if ctx has a deadline), and whether it may cancel.
 	p := Packet{Kind: KindRequest, Payload: payload}
 	timed := true
+	var giveUp time.Time // when this end gives up, where the peer is told
 	if dl, ok := ctx.Deadline(); ok {
-		left := time.Until(dl)
+		now := time.Now()
+		left := dl.Sub(now)
 		timed = left > s.cfg.responseTimeout
 		if s.callInfo {
 			p.Timeout = max(min(left, s.cfg.responseTimeout), time.Microsecond)
+			giveUp = now.Add(p.Timeout)
 		}
 	}
 	if s.callInfo {
@@ -219,15 +223,18 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		return dst, r.err
 	}
 	if p.Timeout > 0 {
-		// An answer that comes once ctx's deadline has passed (such as
-		// the handler's own "deadline exceeded", its context having the
-		// same deadline) loses to it, whichever of the two the wait saw
-		// first.
+		// An answer that comes once this end has given up (such as the
+		// handler's own "deadline exceeded", its context having been told
+		// that time) loses to the deadline or the response timeout,
+		// whichever of the two the wait would have seen first.
 		if err := ctx.Err(); err != nil {
 			return dst, err
 		}
-		if dl, _ := ctx.Deadline(); !time.Now().Before(dl) {
-			return dst, context.DeadlineExceeded
+		if now := time.Now(); !now.Before(giveUp) {
+			if dl, _ := ctx.Deadline(); !now.Before(dl) {
+				return dst, context.DeadlineExceeded
+			}
+			return dst, ErrRequestTimeout
 		}
 	}
 	return r.payload, nil
