@@ -10,12 +10,7 @@ import (
 // of a type with pointers (ptr) or without: small objects with pointers
 // over 512 bytes carry an 8-byte header, which can move them to the next
 // size class.
-func alloc(n int64, ptr bool) int64 {
-	if ptr && n > 512 && n <= 32768-8 {
-		n += 8
-	}
-	return check.Alloc(n)
-}
+func alloc(n int64, ptr bool) int64 { return check.AllocOf(n, ptr) }
 
 // appendGrowth returns what appending n elements of size bytes one at a
 // time to an empty slice allocates, every growth step included: it

@@ -70,7 +70,7 @@ func scan(data []byte, root *plan) (int64, error) {
 		}
 		pos += int(skip)
 		for p.kind == ptrKind && c != 0xc0 {
-			cost += check.Alloc(p.elem.size)
+			cost += check.AllocOf(p.elem.size, true)
 			p = p.elem
 		}
 		if p.kind == mapKind && kindName(c) == "extension" {
@@ -169,7 +169,7 @@ func valueCost(p *plan, c byte, skip, n int64) int64 {
 		case kind == "map":
 			return check.MapCost(n/2, 16, 8, 16, 8, true)
 		case kind == "array":
-			return check.Alloc(24) + check.Alloc(16*n)
+			return check.Alloc(24) + check.AllocOf(16*n, true)
 		case kind == "string":
 			return 16 + stringCost(skip, true)
 		case kind == "binary":
@@ -192,9 +192,9 @@ func valueCost(p *plan, c byte, skip, n int64) int64 {
 		switch {
 		case kind != "array":
 		case p.stringSlice:
-			return check.Alloc(16 * n)
+			return check.AllocOf(16*n, true)
 		default:
-			return 2 * check.Alloc(n*p.elem.size) // made, then appended to a nil slice
+			return 2 * check.AllocOf(n*p.elem.size, true) // made, then appended to a nil slice
 		}
 	case mapKind:
 		if kind != "map" {
@@ -203,7 +203,7 @@ func valueCost(p *plan, c byte, skip, n int64) int64 {
 		n /= 2
 		c := check.MapCost(n, p.key.size, p.key.align, p.elem.size, p.elem.align, p.sized)
 		if p.newPerEntry {
-			c += n * (check.Alloc(p.key.size) + check.Alloc(p.elem.size))
+			c += n * (check.AllocOf(p.key.size, true) + check.AllocOf(p.elem.size, true))
 		}
 		return c
 	}

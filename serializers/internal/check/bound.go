@@ -42,9 +42,21 @@ var sizeClasses = [...]int64{
 	20480, 21760, 24576, 27264, 28672, 32768,
 }
 
-// Alloc returns the bytes the runtime counts for an allocation of n bytes:
-// n rounded up to its size class, or to whole 8 KiB pages for large
-// objects; 0 for n <= 0.
+// AllocOf returns the bytes the runtime counts for an allocation of n
+// bytes of a type with pointers (ptr) or without: a small object with
+// pointers over 512 bytes carries an 8-byte header, which can move it to
+// the next size class. Callers that do not know pass ptr true.
+func AllocOf(n int64, ptr bool) int64 {
+	if ptr && n > 512 && n <= 32768-8 {
+		n += 8
+	}
+	return Alloc(n)
+}
+
+// Alloc returns the bytes the runtime counts for an allocation of n bytes
+// without pointers: n rounded up to its size class, or to whole 8 KiB
+// pages for large objects; 0 for n <= 0. See AllocOf for objects with
+// pointers.
 func Alloc(n int64) int64 {
 	switch {
 	case n <= 0:
@@ -88,7 +100,7 @@ func AppendGrowth(n, size int64) int64 {
 		if c > n {
 			c = n // the last step may be larger; Alloc of a larger c is charged below
 		}
-		total += Alloc(c*size) + size // growslice rounds the capacity up to the size class
+		total += AllocOf(c*size, true) + size // growslice rounds the capacity up to the size class
 	}
 	return total
 }
@@ -114,11 +126,11 @@ const (
 func MapCost(n, keySize, keyAlign, elemSize, elemAlign int64, sized bool) int64 {
 	var perEntry int64
 	if keySize > maxInline {
-		perEntry += Alloc(keySize)
+		perEntry += AllocOf(keySize, true)
 		keySize, keyAlign = 8, 8
 	}
 	if elemSize > maxInline {
-		perEntry += Alloc(elemSize)
+		perEntry += AllocOf(elemSize, true)
 		elemSize, elemAlign = 8, 8
 	}
 	align := max(keyAlign, elemAlign, 1)
@@ -126,15 +138,15 @@ func MapCost(n, keySize, keyAlign, elemSize, elemAlign int64, sized bool) int64 
 	group := 8 + groupSlots*slot
 	cost := int64(mapHeader) + n*perEntry
 	if n <= groupSlots {
-		cost += Alloc(group)
+		cost += AllocOf(group, true)
 	} else {
 		slots := int64(1) << bits.Len64(uint64((n*8+6)/7-1)) // next power of two holding n at 7/8 load
 		groups := slots / groupSlots
 		tables := (slots + maxTableSlots - 1) / maxTableSlots
-		cost += tables*tableHeader + Alloc(min(groups, maxTableSlots/groupSlots)*group)*tables + Alloc(8*tables)
+		cost += tables*tableHeader + AllocOf(min(groups, maxTableSlots/groupSlots)*group, true)*tables + Alloc(8*tables)
 	}
 	if !sized {
-		cost = cost*5/2 + Alloc(group) // each growth step copies into tables twice the size
+		cost = cost*5/2 + AllocOf(group, true) // each growth step copies into tables twice the size
 	}
 	return cost
 }

@@ -124,6 +124,9 @@ func childBounded(t *testing.T, decode func(data []byte, v any) error, b Bound, 
 // second call allocated: the first builds the per-type caches and pooled
 // decoders, which are allocated once per process, not per payload.
 func measure(decode func(data []byte, v any) error, data []byte, newV func() any) (Outcome, bool) {
+	// One P: with more, another goroutine's allocations can be counted
+	// in the window when its P's cache is flushed.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	_ = decode(data, newV())
 	v := newV()
 	runtime.GC()
