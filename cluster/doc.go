@@ -30,7 +30,8 @@
 // one key, group or broadcast. While NATS is unreachable, sessions of
 // this server are still served and what needs another server fails at
 // once with ErrUnavailable; NATS coming back restores the rest.
-// Package embedded starts an in-process NATS server for a single binary
-// or a demo. docs/cluster.md has the message path, the guarantees, the
-// limits and a production set-up.
+//
+// The package cluster/embedded starts an in-process NATS server for a
+// single binary or a demo. docs/cluster.md has the message path, the
+// guarantees, the limits and a production set-up.
 package cluster
