@@ -91,6 +91,7 @@ func Contenders() []Contender {
 		Base(),
 		BaseRequest(),
 		Typed("msgpack"),
+		Intercepted(),
 		Typed("json"),
 		Typed("xml"),
 		NetRPC(),

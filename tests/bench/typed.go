@@ -35,23 +35,40 @@ var serializers = map[string]netmessage.Serializer{
 // Typed returns the contender that uses the typed netmessage API with the
 // named serializer ("msgpack", "json" or "xml") over the native protocol.
 func Typed(serializer string) Contender {
-	return typed(serializer, base.DefaultHeartbeatInterval)
+	return typed(serializer, false, base.DefaultHeartbeatInterval)
 }
 
-// typed returns Typed(serializer) with heartbeats every interval.
-func typed(serializer string, interval time.Duration) Contender {
+// Intercepted returns Typed("msgpack") with a no-op inbound and a no-op
+// outbound interceptor on each end: what the interceptor path costs.
+func Intercepted() Contender {
+	return typed("msgpack", true, base.DefaultHeartbeatInterval)
+}
+
+// noop is an interceptor that only calls on.
+func noop(ctx context.Context, _ netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+	return next(ctx, v)
+}
+
+// typed returns Typed(serializer), or Intercepted() with intercepted set,
+// with heartbeats every interval.
+func typed(serializer string, intercepted bool, interval time.Duration) Contender {
 	ser := serializers[serializer]
-	hb := netmessage.WithTransport(base.WithHeartbeat(interval, receiveTimeout(interval)))
+	opt := netmessage.WithTransport(base.WithHeartbeat(interval, receiveTimeout(interval)))
+	name, note := "netmessage/"+serializer, "typed API, "+serializer+" serializer, native protocol, default options"
+	if intercepted {
+		opt = netmessage.Combine(opt, netmessage.WithInbound(noop), netmessage.WithOutbound(noop))
+		name, note = name+"+interceptors", note+", a no-op inbound and outbound interceptor on each end"
+	}
 	return Contender{
-		Name:  "netmessage/" + serializer,
-		Note:  "typed API, " + serializer + " serializer, native protocol, default options" + heartbeatNote(interval, base.DefaultHeartbeatInterval),
-		Serve: func(ln net.Listener) (Server, error) { return serveTyped(ln, ser, hb) },
+		Name:  name,
+		Note:  note + heartbeatNote(interval, base.DefaultHeartbeatInterval),
+		Serve: func(ln net.Listener) (Server, error) { return serveTyped(ln, ser, opt) },
 		Dial: func(ctx context.Context, addr string) (Client, error) {
-			return dialTyped(ctx, addr, ser, hb)
+			return dialTyped(ctx, addr, ser, opt)
 		},
 		heartbeat: interval,
 		withHeartbeat: func(interval time.Duration) Contender {
-			return typed(serializer, interval)
+			return typed(serializer, intercepted, interval)
 		},
 	}
 }
