@@ -12,33 +12,74 @@ import (
 const (
 	dateLayout     = "2006-01-02T15:04:05"
 	fractionLayout = ".9999999" // 100 ns ticks, trailing zeros dropped
-	zeroDateTime   = "0001-01-01T00:00:00"
 )
 
-// formatTime writes a time as .NET writes a DateTime: a time in UTC (its
-// Location is time.UTC) as UTC kind, with "Z"; any other as local kind,
-// its wall clock without a zone. Fractional seconds appear only when not
-// zero, to 100 ns (finer digits are dropped). The zero time.Time is .NET's
-// default DateTime, "0001-01-01T00:00:00".
+// Unspecified is the Location of a time.Time that Unmarshal reads from a
+// DateTime written without a zone: .NET's Unspecified kind (such as
+// default(DateTime)), and its Local kind as Mono writes it. It is a fixed
+// zone at offset 0 named "Unspecified", so the time holds exactly the wall
+// clock that was written, whatever the process's time zone (a wall clock
+// in a daylight-saving gap is not moved, one in the autumn overlap is not
+// ambiguous), and Marshal writes that wall clock back unchanged. Such a
+// time has no instant of its own: its UTC instant is the wall clock read
+// as UTC. To place the wall clock in a zone, build it there:
+//
+//	local := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.Local)
+//
+// Use it to send an Unspecified DateTime too, though any Location other
+// than UTC writes the wall clock.
+var Unspecified = time.FixedZone("Unspecified", 0)
+
+// unspecified is the Location Unmarshal gives zoneless times, kept apart
+// from the exported variable.
+var unspecified = Unspecified
+
+// formatTime writes a time as .NET writes a DateTime, in this order: the
+// zero time.Time is default(DateTime), "0001-01-01T00:00:00"; a time in
+// UTC (see isUTC) is UTC kind, with "Z"; any other is local or
+// unspecified kind, its wall clock without a zone. Fractional seconds
+// appear only when not zero, to 100 ns (finer digits are dropped).
 func formatTime(dst []byte, v reflect.Value) ([]byte, error) {
 	t := v.Interface().(time.Time)
-	if t.IsZero() {
-		return append(dst, zeroDateTime...), nil
-	}
+	// time.Time{} and time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC) are the
+	// same value: Go's zero, .NET's default(DateTime).
+	utc := isUTC(t) && !(t.Location() == time.UTC && t.IsZero())
 	if y := t.Year(); y < 1 || y > 9999 {
 		return dst, fmt.Errorf("time %s is outside .NET DateTime's years 1 to 9999", t)
 	}
 	dst = t.AppendFormat(dst, dateLayout+fractionLayout)
-	if t.Location() == time.UTC {
+	if utc {
 		dst = append(dst, 'Z')
 	}
 	return dst, nil
 }
 
-// parseTime reads a DateTime: with "Z" it is a time in time.UTC; with an
-// offset (as .NET on Windows writes local times) the same instant in
-// time.Local; without a zone the wall clock in time.Local, as .NET reads
-// it. "0001-01-01T00:00:00" without a zone is the zero time.Time.
+// isUTC reports whether t is written as a UTC DateTime: its Location is
+// time.UTC, or, other than time.Local, its zone is named "UTC" with
+// offset 0 (time.FixedZone("UTC", 0), "Etc/UTC").
+func isUTC(t time.Time) bool {
+	loc := t.Location()
+	if loc == time.UTC {
+		return true
+	}
+	if loc == time.Local || loc == unspecified {
+		return false
+	}
+	name, offset := t.Zone()
+	return offset == 0 && name == "UTC"
+}
+
+// utcMinValue is the Location of DateTime.MinValue read with UTC kind:
+// in time.UTC it would be the zero time.Time, which is written without
+// the "Z".
+var utcMinValue = time.FixedZone("UTC", 0)
+
+// parseTime reads a DateTime: with "Z" a time in time.UTC (at year 1 the
+// zero instant in time.FixedZone("UTC", 0), as the zero time.Time stands
+// for default(DateTime)); with an offset (as .NET on Windows writes local
+// times) the same instant in time.Local, held within .NET's range as .NET
+// holds it; without a zone the wall clock in Unspecified, and
+// "0001-01-01T00:00:00" (default(DateTime)) the zero time.Time.
 func parseTime(s string, v reflect.Value) error {
 	s = strings.Trim(s, xmlSpace)
 	t, err := parseDateTime(s)
@@ -58,12 +99,18 @@ func parseDateTime(s string) (time.Time, error) {
 	switch zone := s[len(dateLayout):]; {
 	case strings.HasSuffix(zone, "Z"):
 		t, err = time.Parse(dateLayout+"Z", s)
+		if err == nil && t.IsZero() {
+			t = t.In(utcMinValue)
+		}
 	case len(zone) >= 6 && (zone[len(zone)-6] == '+' || zone[len(zone)-6] == '-'):
-		t, err = time.Parse(dateLayout+"Z07:00", s)
-		t = t.In(time.Local)
+		t, err = time.ParseInLocation(dateLayout+"Z07:00", s, unspecified)
+		if err == nil && t.Year() >= 1 && t.Year() <= 9999 {
+			t = clampLocal(t)
+		}
 	default:
-		if t, err = time.Parse(dateLayout, s); err == nil && !t.IsZero() {
-			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.Local)
+		t, err = time.ParseInLocation(dateLayout, s, unspecified)
+		if err == nil && t.IsZero() {
+			t = time.Time{} // default(DateTime)
 		}
 	}
 	if err != nil {
@@ -73,4 +120,20 @@ func parseDateTime(s string) (time.Time, error) {
 		return time.Time{}, errors.New("outside years 1 to 9999")
 	}
 	return t, nil
+}
+
+// clampLocal returns t in time.Local, held between DateTime.MinValue and
+// MaxValue there, as .NET turns a time with an offset into a local one
+// (MinValue written by .NET east of UTC, "0001-01-01T00:00:00+01:00", is
+// before year 1 in UTC).
+func clampLocal(t time.Time) time.Time {
+	lo := time.Date(1, 1, 1, 0, 0, 0, 0, time.Local)
+	hi := time.Date(9999, 12, 31, 23, 59, 59, 999_999_900, time.Local)
+	switch {
+	case t.Before(lo):
+		return lo
+	case t.After(hi):
+		return hi
+	}
+	return t.In(time.Local)
 }

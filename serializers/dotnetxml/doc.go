@@ -22,7 +22,7 @@
 //	uint32, uint (must fit 32 bits)     uint
 //	uint64                              ulong
 //	float64, float32                    double, float         3.25, 1E+21, INF, NaN
-//	time.Time                           DateTime              2026-11-25T13:14:15.123 / ...Z
+//	time.Time                           DateTime              2026-11-25T13:14:15.123 / ...Z (see DateTime)
 //	Guid                                Guid                  0f8fad5b-d9cb-469f-a165-70867728950e
 //	[]byte                              byte[]                base64; nil left out
 //	integer type with String()          enum                  its name: High
@@ -30,6 +30,7 @@
 //	struct (named)                      class                 child elements
 //	*struct                             class reference       nil left out
 //	[]T                                 List<T>, T[]          <Tags><string>x</string>...</Tags>
+//	[]*T                                List<T> with nulls    a nil item is <string xsi:nil="true" ... />
 //	embedded struct                     base class            its properties, where it stands
 //
 // .NET writes a base class's properties before the derived class's own:
@@ -51,15 +52,26 @@
 //
 // # DateTime
 //
-// A time.Time whose Location is time.UTC is written as a UTC DateTime,
-// "2026-11-25T13:14:15Z"; any other as a local one, its wall clock
-// without a zone, as the captured .NET wrote local and unspecified times.
+// Marshal applies these rules in order: the zero time.Time is .NET's
+// default(DateTime), "0001-01-01T00:00:00"; a time whose Location is
+// time.UTC (or, other than time.Local, whose zone is named "UTC" at
+// offset 0, such as time.FixedZone("UTC", 0)) is a UTC DateTime,
+// "2026-11-25T13:14:15Z"; any other is written as its wall clock without
+// a zone, as the captured .NET wrote local and unspecified times.
 // Fractional seconds are written only when not zero, to .NET's precision
-// of 100 ns (finer digits are dropped). The zero time.Time is .NET's
-// default(DateTime), "0001-01-01T00:00:00". On input, "Z" gives a time in
-// time.UTC; an offset gives the same instant in time.Local; no zone gives
-// that wall clock in time.Local, and "0001-01-01T00:00:00" the zero
-// time.Time.
+// of 100 ns (finer digits are dropped).
+//
+// Unmarshal reads "Z" as a time in time.UTC, except DateTime.MinValue,
+// "0001-01-01T00:00:00Z", which is the zero instant in
+// time.FixedZone("UTC", 0) (in time.UTC it would be the zero time.Time,
+// written without the "Z"). A time without a zone (.NET's Unspecified
+// kind, and Local as Mono writes it) is its wall clock in [Unspecified],
+// a fixed zone at offset 0, so it comes back byte for byte whatever the
+// process's zone: a wall clock in a daylight-saving gap is not moved, one
+// in the autumn overlap is not ambiguous. "0001-01-01T00:00:00" is the
+// zero time.Time. A time with an offset (.NET on Windows writes local
+// times so) is the same instant in time.Local, held within years 1 to
+// 9999 there as .NET holds it.
 //
 // # Enums
 //
@@ -84,8 +96,9 @@
 // is written as "&#xD;" so that it survives the reader's line-end
 // normalization. Maps, interfaces, arrays other than Guid, channels,
 // functions and complex numbers have no mapping and are refused. A nil
-// item in a list of pointers is refused (XmlSerializer would need the xsi
-// namespace to mark it). Values that do not fit their .NET type (an int
+// item of a list of pointers (or of lists) is .NET's null item, written
+// as Mono's XmlSerializer writes it: <string xsi:nil="true"
+// xmlns:xsi="..." />, and read back as nil. Values that do not fit their .NET type (an int
 // over 32 bits, a date past year 9999) are refused rather than truncated,
 // by Marshal and by Unmarshal. Unmarshal's error messages longer than 512
 // bytes are shortened in the middle, as the other serializers' are, so a

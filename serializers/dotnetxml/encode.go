@@ -64,14 +64,15 @@ func (e *encoder) properties(p *plan, v reflect.Value) error {
 	return nil
 }
 
-// items writes a list's items, each named after its type. XmlSerializer
-// marks a null item with xsi:nil, which needs a namespace declaration this
-// format leaves out, so a nil item is an error.
+// items writes a list's items, each named after its type. A nil pointer
+// or slice item is .NET's null item, written as XmlSerializer writes it
+// (see nilItem); an empty string item is "" (<string />), not null.
 func (e *encoder) items(p *plan, v reflect.Value) error {
 	for i := range v.Len() {
 		iv := v.Index(i)
-		if p.elem.kind == pointerKind && iv.IsNil() {
-			return fmt.Errorf("item %d is nil; .NET lists of this format cannot hold null", i)
+		if k := iv.Kind(); (k == reflect.Pointer || k == reflect.Slice) && p.elem.null != nil && iv.IsNil() {
+			e.buf = append(append(append(e.buf, '<'), p.elem.name...), nilItem...)
+			continue
 		}
 		if err := e.element(p.elem.name, p.elem, iv); err != nil {
 			return fmt.Errorf("item %d: %w", i, err)
@@ -79,3 +80,11 @@ func (e *encoder) items(p *plan, v reflect.Value) error {
 	}
 	return nil
 }
+
+// nilItem ends the element of a null list item as Mono's XmlSerializer
+// writes it under NetMessage's empty namespace list: xsi:nil, with the
+// declaration of the xsi prefix on the element itself.
+const nilItem = ` xsi:nil="true" xmlns:xsi="` + xsiNamespace + `" />`
+
+// xsiNamespace is the XML Schema instance namespace, of xsi:nil.
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"

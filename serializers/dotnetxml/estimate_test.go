@@ -22,6 +22,7 @@ type estimateTarget struct {
 	Blob  []byte
 	Tags  []string
 	Kids  []*estimateTarget
+	Opt   []*string
 	Child *estimateTarget
 }
 
@@ -47,7 +48,7 @@ func allocs(f func()) uint64 {
 func FuzzEstimate(f *testing.F) {
 	seeds := []string{
 		`<estimateTarget><S>s</S><P/><N>1</N><F>2.5</F><B>true</B><T>2026-01-02T03:04:05+01:00</T><G>0f8fad5bd9cb469fa16570867728950e</G>` +
-			`<Blob>AAT/</Blob><Tags><string>a</string><string>b</string></Tags><Kids><estimateTarget><N>2</N></estimateTarget></Kids>` +
+			`<Blob>AAT/</Blob><Tags><string>a</string><string>b</string></Tags><Opt><string xsi:nil="true" xmlns:xsi="x"/><string>o</string></Opt><Kids><estimateTarget><N>2</N></estimateTarget></Kids>` +
 			`<Child><S>c</S></Child></estimateTarget>`,
 		`<ArrayOfEstimateTarget><estimateTarget><N>x</N></estimateTarget></ArrayOfEstimateTarget>`,
 		"<int>1</int>",

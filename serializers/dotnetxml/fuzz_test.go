@@ -23,6 +23,8 @@ var fuzzTargets = []func() any{
 	func() any { return new([]string) },
 	func() any { return new([]Inner) },
 	func() any { return new(Node) },
+	func() any { return new(Optional) },
+	func() any { return new([]*string) },
 }
 
 // FuzzUnmarshal feeds arbitrary documents to Unmarshal. It must never

@@ -32,7 +32,7 @@ func goldens(t *testing.T) []struct {
 		Long:     9007199254740993,
 		Double:   3.25,
 		Flag:     true,
-		When:     time.Date(2026, 11, 25, 13, 14, 15, 123e6, time.Local),
+		When:     time.Date(2026, 11, 25, 13, 14, 15, 123e6, dotnetxml.Unspecified),
 		WhenUtc:  time.Date(2026, 11, 25, 13, 14, 15, 0, time.UTC),
 		Level:    High,
 		Tags:     []string{"x", "y"},

@@ -205,7 +205,8 @@ func TestUnmarshalResets(t *testing.T) {
 
 // TestDateTimeForms: DateTime as the captured .NET wrote it: no zone for
 // local (and unspecified) kinds, "Z" for UTC, fractional seconds only when
-// not zero, to 100 ns.
+// not zero, to 100 ns. Zoneless times are read in dotnetxml.Unspecified.
+// (datetime_test.go runs the edge cases under several zones.)
 func TestDateTimeForms(t *testing.T) {
 	s := dotnetxml.New()
 	for _, c := range []struct {
@@ -219,6 +220,9 @@ func TestDateTimeForms(t *testing.T) {
 		{time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.Local), "2026-01-02T03:04:05.1234567"},
 		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 5*3600)), "2026-01-02T03:04:05"},
 		{time.Time{}, "0001-01-01T00:00:00"},
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), "0001-01-01T00:00:00"}, // the same value
+		{time.Time{}.In(time.FixedZone("UTC", 0)), "0001-01-01T00:00:00Z"},
+		{time.Date(2026, 3, 29, 2, 30, 0, 0, dotnetxml.Unspecified), "2026-03-29T02:30:00"},
 	} {
 		b, err := s.Marshal(c.in)
 		if want := "<dateTime>" + c.want + "</dateTime>"; err != nil || string(b) != want {
@@ -230,12 +234,13 @@ func TestDateTimeForms(t *testing.T) {
 		want time.Time
 	}{
 		{"2026-11-25T13:14:15Z", time.Date(2026, 11, 25, 13, 14, 15, 0, time.UTC)},
-		{"2026-11-25T13:14:15.123", time.Date(2026, 11, 25, 13, 14, 15, 123e6, time.Local)},
-		{"2026-01-02T00:00:00", time.Date(2026, 1, 2, 0, 0, 0, 0, time.Local)},
+		{"2026-11-25T13:14:15.123", time.Date(2026, 11, 25, 13, 14, 15, 123e6, dotnetxml.Unspecified)},
+		{"2026-01-02T00:00:00", time.Date(2026, 1, 2, 0, 0, 0, 0, dotnetxml.Unspecified)},
 		{"0001-01-01T00:00:00", time.Time{}},
+		{"0001-01-01T00:00:00Z", time.Time{}.In(time.FixedZone("UTC", 0))},
 	} {
 		var got time.Time
-		if err := s.Unmarshal([]byte("<dateTime>"+c.in+"</dateTime>"), &got); err != nil || !got.Equal(c.want) || got.Location() != c.want.Location() {
+		if err := s.Unmarshal([]byte("<dateTime>"+c.in+"</dateTime>"), &got); err != nil || !got.Equal(c.want) || got.Location().String() != c.want.Location().String() {
 			t.Errorf("Unmarshal(%s) = %v (%v), %v; want %v (%v)", c.in, got, got.Location(), err, c.want, c.want.Location())
 		}
 	}
