@@ -41,6 +41,23 @@ func Namespace(ns string, types ...any) netmessage.Option {
 	return netmessage.Combine(opts...)
 }
 
+// Nested is Namespace for classes nested in a class: each type's id is
+// the FullName .NET gives a nested class, ns + "." + outer + "+" + the
+// class name, such as "Interop.Outer+Inner" for
+//
+//	namespace Interop { public class Outer { public class Inner { ... } } }
+//
+// The class name is the Go type's, or its DotNetName, as for Namespace;
+// the XML root element is the class name alone (<Inner>), as .NET writes
+// it. For a class nested two deep, outer is "Outer+Middle".
+func Nested(ns, outer string, types ...any) netmessage.Option {
+	opts := make([]netmessage.Option, 0, len(types))
+	for _, v := range types {
+		opts = append(opts, netmessage.WithTypeIDOf(v, NestedTypeID(ns, outer, v)))
+	}
+	return netmessage.Combine(opts...)
+}
+
 // TypeID returns the .NET type id (FullName) of v's type in namespace ns,
 // as Namespace assigns it. It returns "" for a nil v.
 func TypeID(ns string, v any) string {
@@ -48,7 +65,21 @@ func TypeID(ns string, v any) string {
 	if t == nil {
 		return ""
 	}
-	name := dotnetxml.ClassName(t)
+	return fullName(ns, dotnetxml.ClassName(t))
+}
+
+// NestedTypeID returns the .NET type id (FullName) of v's type nested in
+// the class outer of namespace ns, as Nested assigns it. It returns "" for
+// a nil v.
+func NestedTypeID(ns, outer string, v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return ""
+	}
+	return fullName(ns, outer+"+"+dotnetxml.ClassName(t))
+}
+
+func fullName(ns, name string) string {
 	if ns == "" {
 		return name
 	}

@@ -26,14 +26,14 @@ type sessionPacket struct {
 var sessions = map[string][]sessionPacket{
 	"session_client.bin": {
 		{base.KindMessage, 0, "Interop.ChatMessage", ChatMessage{Text: "hi from .NET client", Seq: 7}},
-		{base.KindRequest, 0, "Interop.WeatherRequest", WeatherRequest{City: "Bonn", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.Local)}},
+		{base.KindRequest, 0, "Interop.WeatherRequest", WeatherRequest{City: "Bonn", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, dotnetxml.Unspecified)}},
 		{base.KindResponse, 0, "Interop.WeatherResponse", WeatherResponse{Forecast: "Rainy in Redmond"}},
 		{base.KindNone, 0, "", nil},
 	},
 	"session_server.bin": {
 		{base.KindMessage, 0, "Interop.ChatMessage", ChatMessage{Text: "hello from .NET", Seq: 1}},
 		{base.KindResponse, 0, "Interop.WeatherResponse", WeatherResponse{Forecast: "Sunny in Bonn"}},
-		{base.KindRequest, 0, "Interop.WeatherRequest", WeatherRequest{City: "Redmond", Date: time.Date(2026, 11, 25, 12, 0, 0, 0, time.Local)}},
+		{base.KindRequest, 0, "Interop.WeatherRequest", WeatherRequest{City: "Redmond", Date: time.Date(2026, 11, 25, 12, 0, 0, 0, dotnetxml.Unspecified)}},
 		{base.KindNone, 0, "", nil},
 	},
 }
