@@ -9,7 +9,10 @@
 //
 // Compat selects the compat Protocol (New) and the .NET XML serializer
 // (package serializers/dotnetxml); Namespace gives each Go type the type
-// id .NET uses, the class's FullName ("Interop.WeatherRequest").
+// id .NET uses, the class's FullName ("Interop.WeatherRequest"); Nested
+// does the same for nested classes ("Interop.Outer+Inner"). A generic
+// class's FullName names assemblies and is given by hand with
+// netmessage.WithTypeIDOf (see docs/dotnet-interop.md).
 //
 // # Wire format
 //
