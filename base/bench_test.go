@@ -103,30 +103,36 @@ func BenchmarkRequest(b *testing.B) {
 
 // BenchmarkRequestParallel measures concurrent requests on one connection.
 func BenchmarkRequestParallel(b *testing.B) {
-	for _, size := range benchSizes {
-		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			payload := make([]byte, size)
-			p := newBenchPair(b, payload)
-			ctx := context.Background()
-			b.SetBytes(int64(size))
-			b.SetParallelism(16)
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				buf := make([]byte, 0, size)
-				for pb.Next() {
-					var err error
-					if buf, err = p.sess.RequestAppend(ctx, buf[:0], payload); err != nil {
-						b.Error(err)
-						return
+	cancelable, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deadline, cancel2 := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel2()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+	}{{"", context.Background()}, {"cancelable/", cancelable}, {"deadline/", deadline}} {
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("%s%dB", c.name, size), func(b *testing.B) {
+				payload := make([]byte, size)
+				p := newBenchPair(b, payload)
+				b.SetBytes(int64(size))
+				b.SetParallelism(16)
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					buf := make([]byte, 0, size)
+					for pb.Next() {
+						var err error
+						if buf, err = p.sess.RequestAppend(c.ctx, buf[:0], payload); err != nil {
+							b.Error(err)
+							return
+						}
 					}
-				}
+				})
 			})
-		})
+		}
 	}
 }
 
-// BenchmarkMessage measures one-way messages from one sender, until the
-// server's hook has seen them all.
 func BenchmarkMessage(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {

@@ -22,13 +22,7 @@ type job struct {
 	meta int // the bytes of its metadata, counted with the payload
 	// call is the request's own context, for a request with call
 	// information or with a handler timeout; nil: the session's.
-	call *handlerCall
-}
-
-// handlerCall is the context of one request's handler.
-type handlerCall struct {
-	ctx    context.Context
-	cancel context.CancelFunc
+	call *callCtx
 }
 
 // fifo is a queue that reuses its slice, unless a burst made it large.
@@ -200,13 +194,30 @@ func (s *Session) startJob(j job) {
 		s.imu.Unlock()
 		n := len(*j.buf)
 		putBuf(j.buf)
-		s.endCall(j)
+		if j.call != nil {
+			j.call.cancel()
+		}
 		s.release(s.cfg.payloadCost(n + j.meta))
 		return
+	}
+	if c := j.call; c != nil && c.registered {
+		// For the caller's cancel; serve forgets it after the handler.
+		if s.calls == nil {
+			s.calls = make(map[uint32]*callCtx)
+		}
+		s.calls[j.id] = c
 	}
 	s.backlog.push(j)
 	s.spawnLocked()
 	s.imu.Unlock()
+}
+
+// forgetCallLocked drops a request whose handler has returned from the
+// cancelable ones. s.imu is held.
+func (s *Session) forgetCallLocked(j *job) {
+	if c := j.call; c != nil && c.registered && s.calls[j.id] == c {
+		delete(s.calls, j.id)
+	}
 }
 
 // spawnLocked starts a handler goroutine if requests wait, none is
@@ -231,12 +242,14 @@ func (s *Session) spawnLocked() {
 // runs many requests in turn and few goroutines are started.
 func (s *Session) serve() {
 	first, ended := true, false
+	var j job // the request in hand, dropped from the cancelable ones at the next lock
 	defer func() {
 		if !ended {
 			// A handler called runtime.Goexit (t.FailNow, say): this
 			// goroutine ends without taking the next request. Count it
 			// out, and let another take the requests waiting.
 			s.imu.Lock()
+			s.forgetCallLocked(&j)
 			s.endHandlerLocked()
 			s.spawnLocked()
 			s.imu.Unlock()
@@ -248,7 +261,9 @@ func (s *Session) serve() {
 			s.handlers.starting--
 			first = false
 		}
-		j, ok := s.backlog.pop()
+		s.forgetCallLocked(&j)
+		var ok bool
+		j, ok = s.backlog.pop()
 		if !ok {
 			s.endHandlerLocked()
 			ended = true
@@ -273,13 +288,15 @@ func (s *Session) endHandlerLocked() {
 func (s *Session) runHandler(j job) {
 	payload := *j.buf
 	returned := false
-	ctx := s.ctx
+	var ctx context.Context = s.ctx
 	if j.call != nil {
-		ctx = j.call.ctx
+		ctx = j.call
 	}
 	defer func() {
 		putBuf(j.buf)
-		s.endCall(j)
+		if j.call != nil {
+			j.call.cancel()
+		}
 		s.release(s.cfg.payloadCost(len(payload) + j.meta))
 		if r := recover(); r != nil {
 			s.report(&PanicError{Value: r, Stack: debug.Stack()})
@@ -323,32 +340,18 @@ func (s *Session) idle() <-chan struct{} {
 // startCall gives a received request with call information (or any
 // request, with a handler timeout) a context of its own: the session's,
 // with its metadata, ended by the caller's deadline or the handler timeout,
-// whichever is sooner, and, if the caller may cancel, registered for its
-// cancel. It runs on the reader.
+// whichever is sooner, and, if the caller may cancel, by its cancel
+// (startJob registers it). It runs on the reader.
 func (s *Session) startCall(j *job, p *Packet) {
 	if !p.hasCallInfo() && s.cfg.handlerTimeout <= 0 {
 		return
 	}
-	ctx := withIncoming(s.ctx, p.Meta)
 	d := p.Timeout
 	if t := s.cfg.handlerTimeout; t > 0 && (d <= 0 || t < d) {
 		d = t
 	}
-	c := &handlerCall{}
-	if d > 0 {
-		c.ctx, c.cancel = context.WithTimeout(ctx, d)
-	} else {
-		c.ctx, c.cancel = context.WithCancel(ctx)
-	}
-	j.call = c
-	if p.Cancelable {
-		s.imu.Lock()
-		if s.calls == nil {
-			s.calls = make(map[uint32]*handlerCall)
-		}
-		s.calls[j.id] = c
-		s.imu.Unlock()
-	}
+	j.call = newCallCtx(s.ctx, p.Meta, d)
+	j.call.registered = p.Cancelable
 }
 
 // cancelled ends the context of the request id, whose caller gave up.
@@ -360,19 +363,4 @@ func (s *Session) cancelled(id uint32) {
 	if c != nil {
 		c.cancel()
 	}
-}
-
-// endCall ends the context of a request whose handler returned (or that
-// was not accepted).
-func (s *Session) endCall(j job) {
-	c := j.call
-	if c == nil {
-		return
-	}
-	s.imu.Lock()
-	if s.calls[j.id] == c {
-		delete(s.calls, j.id)
-	}
-	s.imu.Unlock()
-	c.cancel()
 }

@@ -52,15 +52,15 @@ type Session struct {
 	imu      sync.Mutex
 	inbox    fifo[inbound]
 	backlog  fifo[job]
-	active   int                     // request handlers running
-	idleCh   chan struct{}           // closed when active drops to 0; made on demand
-	notify   chan struct{}           // capacity 1: inbox has items
-	queued   atomic.Int64            // bytes held for hooks and handlers
-	readOwn  int64                   // the read buffer's take from the server's budget (reader only)
-	unblock  chan struct{}           // capacity 1: queued went down
-	draining atomic.Bool             // a graceful disconnect has begun
-	handlers handlerState            // handler goroutines (dispatch.go)
-	calls    map[uint32]*handlerCall // cancelable requests in handlers, by id
+	active   int                 // request handlers running
+	idleCh   chan struct{}       // closed when active drops to 0; made on demand
+	notify   chan struct{}       // capacity 1: inbox has items
+	queued   atomic.Int64        // bytes held for hooks and handlers
+	readOwn  int64               // the read buffer's take from the server's budget (reader only)
+	unblock  chan struct{}       // capacity 1: queued went down
+	draining atomic.Bool         // a graceful disconnect has begun
+	handlers handlerState        // handler goroutines (dispatch.go)
+	calls    map[uint32]*callCtx // cancelable requests in handlers, by id
 
 	closeOnce  sync.Once
 	closeErr   atomic.Pointer[CloseError]

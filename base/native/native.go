@@ -209,7 +209,7 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	}
 	pkt.Payload = buf[pos:end:end]
 	if hasInfo {
-		err := errors.New("empty call information") // a plain frame has none
+		err := errEmptyInfo // a frame without call information is a plain one
 		if len(info) > 0 {
 			err = decodeInfo(info, &pkt)
 		}
@@ -220,6 +220,8 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	}
 	return pkt, end, nil
 }
+
+var errEmptyInfo = errors.New("empty call information")
 
 // decodeInfo decodes a call information block into pkt.
 func decodeInfo(b []byte, pkt *base.Packet) error {
