@@ -42,6 +42,17 @@ type plan struct {
 	stringSlice bool
 	fields      map[string]*field // structs: by the names the library matches
 	list        []*field          // structs: in the order of the array form
+	listNames   []string          // the names of list's fields
+	// order is list with each field as fields resolves its name: the
+	// order an encoder writes the fields in, which scan tries before
+	// looking a name up.
+	order []orderedField
+}
+
+// orderedField is a struct field's name and what fields maps it to.
+type orderedField struct {
+	name string
+	fd   *field
 }
 
 // field is a struct field as the library resolves it; alloc is what
@@ -132,6 +143,11 @@ func (b *planBuilder) build(t reflect.Type) *plan {
 		p.kind = structKind
 		p.fields = make(map[string]*field)
 		b.addFields(p, t, 0, false)
+		for _, name := range p.listNames {
+			if fd := p.fields[name]; fd != nil {
+				p.order = append(p.order, orderedField{name, fd})
+			}
+		}
 	default:
 		p.kind = skipKind // refused by policy.Type before decoding
 	}
@@ -174,6 +190,7 @@ func (b *planBuilder) addFields(p *plan, t reflect.Type, alloc int64, inlined bo
 			continue // shadowed by a field of the outer struct
 		}
 		p.list = append(p.list, fd)
+		p.listNames = append(p.listNames, name)
 		p.fields[name] = fd
 		if alias, ok := option(opts, "alias"); ok {
 			p.fields[alias] = fd

@@ -21,6 +21,7 @@ type frame struct {
 	st      *plan // structs, read from a map (by key) or an array (in field order)
 	next    *plan // structs read from a map: the plan of the value after a key
 	i       int   // values read so far
+	hint    int   // structs read from a map: st.order's index of the likely next key
 	byIndex bool  // st is read as an array
 }
 
@@ -63,9 +64,20 @@ func scan(data []byte, root *plan) (int64, error) {
 		}
 		if isKey {
 			f.next = skipPlan
-			if fd := f.st.fields[string(data[pos:pos+int(skip)])]; fd != nil && isString(c) {
-				f.next = fd.plan
-				cost += fd.alloc
+			if isString(c) {
+				// Encoders write fields in order: try the next one's name
+				// before looking the key up.
+				key := data[pos : pos+int(skip)]
+				var fd *field
+				if h := f.hint; h < len(f.st.order) && f.st.order[h].name == string(key) {
+					fd, f.hint = f.st.order[h].fd, h+1
+				} else {
+					fd = f.st.fields[string(key)]
+				}
+				if fd != nil {
+					f.next = fd.plan
+					cost += fd.alloc
+				}
 			}
 		}
 		pos += int(skip)
@@ -272,7 +284,18 @@ func header(data []byte, pos *int, c byte) (skip, children int64, err error) {
 }
 
 // kindName names the kind of value whose format byte is c, for messages.
-func kindName(c byte) string {
+func kindName(c byte) string { return kindNames[c] }
+
+// kindNames holds kindOf for every format byte.
+var kindNames = func() (t [256]string) {
+	for c := range t {
+		t[c] = kindOf(byte(c))
+	}
+	return t
+}()
+
+// kindOf names the kind of value whose format byte is c.
+func kindOf(c byte) string {
 	switch {
 	case c >= 0x80 && c <= 0x8f, c == 0xde, c == 0xdf:
 		return "map"

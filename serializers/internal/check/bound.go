@@ -53,6 +53,23 @@ func AllocOf(n int64, ptr bool) int64 {
 	return Alloc(n)
 }
 
+// smallClasses[(n+7)/8] is the size class of n bytes, for n up to
+// smallClassMax: the binary search over sizeClasses, done once.
+const smallClassMax = 1024
+
+var smallClasses = func() (t [smallClassMax/8 + 1]int64) {
+	for i := range t {
+		n := int64(i) * 8
+		for _, c := range sizeClasses {
+			if c >= n {
+				t[i] = c
+				break
+			}
+		}
+	}
+	return t
+}()
+
 // Alloc returns the bytes the runtime counts for an allocation of n bytes
 // without pointers: n rounded up to its size class, or to whole 8 KiB
 // pages for large objects; 0 for n <= 0. See AllocOf for objects with
@@ -63,6 +80,8 @@ func Alloc(n int64) int64 {
 		return 0
 	case n <= 16:
 		return 16 // tiny and small objects alike; tiny ones share a 16-byte block
+	case n <= smallClassMax:
+		return smallClasses[(n+7)>>3]
 	case n <= 32768:
 		lo, hi := 0, len(sizeClasses)-1
 		for lo < hi {

@@ -125,21 +125,29 @@ func childBounded(t *testing.T, decode func(data []byte, v any) error, b Bound, 
 // decoders, which are allocated once per process, not per payload.
 func measure(decode func(data []byte, v any) error, data []byte, newV func() any) (Outcome, bool) {
 	// One P: with more, another goroutine's allocations can be counted
-	// in the window when its P's cache is flushed.
+	// in the window when its P's cache is flushed. The least of three
+	// calls: the runtime now and then allocates for itself in the window.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	_ = decode(data, newV())
-	v := newV()
-	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	start := time.Now()
-	err := decode(data, v)
-	o := Outcome{Size: len(data), Time: time.Since(start)}
-	runtime.ReadMemStats(&after)
-	o.Alloc = after.TotalAlloc - before.TotalAlloc
-	if err != nil {
-		o.Err = err.Error()
+	var best Outcome
+	var refused bool
+	for i := range 3 {
+		v := newV()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		err := decode(data, v)
+		o := Outcome{Size: len(data), Time: time.Since(start)}
+		runtime.ReadMemStats(&after)
+		o.Alloc = after.TotalAlloc - before.TotalAlloc
+		if err != nil {
+			o.Err = err.Error()
+		}
+		if i == 0 || o.Alloc < best.Alloc {
+			best, refused = o, errors.Is(err, check.ErrDecodeLimit)
+		}
 	}
-	return o, errors.Is(err, check.ErrDecodeLimit)
+	return best, refused
 }
