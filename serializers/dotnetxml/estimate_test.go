@@ -3,11 +3,11 @@ package dotnetxml
 import (
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netmessage-go/netmessage/serializers/internal/sertest"
 )
 
 // estimateTarget has every kind of plan.
@@ -30,17 +30,6 @@ var estimateTargets = []func() any{
 	func() any { return new(estimateTarget) },
 	func() any { return new([]estimateTarget) },
 	func() any { return new(int32) },
-}
-
-// allocs returns what f allocates, measured as RunBounded does.
-func allocs(f func()) uint64 {
-	runtime.GC()
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // FuzzEstimate checks that Unmarshal allocates no more than the estimate
@@ -75,7 +64,7 @@ func FuzzEstimate(f *testing.F) {
 		v := newV()
 		_ = s.Unmarshal(data, newV()) // plan caches, pools
 		var err error
-		got := allocs(func() { err = s.Unmarshal(data, v) })
+		got := sertest.Allocs(func() { err = s.Unmarshal(data, v) })
 		est := Bound.Estimate(data, newV())
 		if int64(got) > est {
 			t.Fatalf("Unmarshal(%q) into %T allocated %d bytes, estimate %d (error: %v)", data, v, got, est, err)

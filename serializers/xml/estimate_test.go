@@ -2,8 +2,6 @@ package xml
 
 import (
 	stdxml "encoding/xml"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -33,17 +31,6 @@ var estimateTargets = []func() any{
 	func() any { return new(*sertest.Tree) },
 }
 
-// allocs returns what f allocates, measured as RunBounded does.
-func allocs(f func()) uint64 {
-	runtime.GC()
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // FuzzEstimate checks that Unmarshal allocates no more than the estimate
 // plus fixedHeap, for documents it decodes and for those it fails on.
 // Each execution reads the memory statistics, which stops the world, so
@@ -67,7 +54,7 @@ func FuzzEstimate(f *testing.F) {
 		v := newV()
 		_ = s.Unmarshal(data, newV()) // type caches, pools
 		var err error
-		got := allocs(func() { err = s.Unmarshal(data, v) })
+		got := sertest.Allocs(func() { err = s.Unmarshal(data, v) })
 		est := Bound.Estimate(data, newV())
 		if int64(got) > est {
 			t.Fatalf("Unmarshal(%q) into %T allocated %d bytes, estimate %d (error: %v)", data, v, got, est, err)

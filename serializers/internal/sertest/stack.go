@@ -2,6 +2,7 @@ package sertest
 
 import (
 	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -33,4 +34,16 @@ func StackOf(t *testing.T, unmarshal func([]byte, any) error, data []byte, newV 
 		t.Fatal(err)
 	}
 	return (after.StackInuse - before.StackInuse) / n
+}
+
+// Allocs returns the bytes f allocates (MemStats.TotalAlloc), measured
+// with the collector off after a collection, as RunBounded measures.
+func Allocs(f func()) uint64 {
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
