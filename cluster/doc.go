@@ -20,9 +20,8 @@
 //	node.Broadcast(ctx, Notice{Text: "maintenance at 6"})  // every session of every server
 //	resp, err := cluster.Request(ctx, node, "user:alice", WhereAreYou{}) // typed, from one session
 //
-// Values are encoded once, with the node's serializer (the server's:
-// see WithSerializer), and reach the sessions of other servers as the
-// same bytes. Nodes see which keys are bound where (Nodes, Lookup); a
+// Values are encoded once, with the server's serializer, and reach the
+// sessions of other servers as the same bytes. Nodes see which keys are bound where (Nodes, Lookup); a
 // server that stops without closing its node leaves within two heartbeat
 // intervals.
 //

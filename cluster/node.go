@@ -87,6 +87,7 @@ func New(srv *netmessage.Server, nc *nats.Conn, opts ...Option) (*Node, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
+	cfg.ser = srv.Serializer() // values travel as the server's sessions expect them
 	if nc.IsClosed() {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, nats.ErrConnectionClosed)
 	}

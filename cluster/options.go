@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/netmessage-go/netmessage/netmessage"
-	"github.com/netmessage-go/netmessage/serializers/msgpack"
 )
 
 // Option configures a Node.
@@ -32,7 +31,6 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		cluster:     "default",
-		ser:         msgpack.New(),
 		heartbeat:   time.Second,
 		timeout:     10 * time.Second,
 		maxPacket:   1 << 20,
@@ -68,18 +66,6 @@ func WithClusterName(name string) Option {
 			c.fail("cluster name %q must be letters, digits, '-' or '_'", name)
 		}
 		c.cluster = name
-	})
-}
-
-// WithSerializer sets the serializer of the values the node sends and
-// of the responses it decodes (default: msgpack). It must be the one
-// given to the netmessage server with netmessage.WithSerializer.
-func WithSerializer(s netmessage.Serializer) Option {
-	return option(func(c *config) {
-		if s == nil {
-			c.fail("nil serializer")
-		}
-		c.ser = s
 	})
 }
 

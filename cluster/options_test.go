@@ -28,7 +28,6 @@ func TestOptionsRefused(t *testing.T) {
 		"queue":     cluster.WithQueueSize(0),
 		"requests":  cluster.WithMaxConcurrentRequests(0),
 		"backlog":   cluster.WithMaxBacklog(-1),
-		"ser":       cluster.WithSerializer(nil),
 	} {
 		if _, err := cluster.New(srv, nc, o); !errors.Is(err, cluster.ErrBadOption) {
 			t.Errorf("%s: %v", name, err)
@@ -79,14 +78,14 @@ func TestUnbind(t *testing.T) {
 	waitOnline(t, "alice", nil, a, b)
 }
 
-// A cluster whose servers use JSON: the node encodes with the serializer it
-// is given, and clients decode what crossed NATS unchanged.
+// A cluster whose servers use JSON: the node encodes with its server's
+// serializer, and clients decode what crossed NATS unchanged.
 func TestOtherSerializer(t *testing.T) {
 	url := startNATS(t, 0).ClientURL()
 	ser := json.New()
 	sopts := []netmessage.ServerOption{netmessage.WithSerializer(ser)}
-	a := startNodeWith(t, connectNATS(t, url), "a", sopts, cluster.WithSerializer(ser))
-	b := startNodeWith(t, connectNATS(t, url), "b", sopts, cluster.WithSerializer(ser))
+	a := startNodeWith(t, connectNATS(t, url), "a", sopts)
+	b := startNodeWith(t, connectNATS(t, url), "b", sopts)
 	c, err := netmessage.NewClient(netmessage.WithSerializer(ser))
 	if err != nil {
 		t.Fatal(err)

@@ -133,6 +133,11 @@ func (srv *Server) Shutdown(ctx context.Context) error { return srv.srv.Shutdown
 // Close stops accepting and closes every session at once.
 func (srv *Server) Close() error { return srv.srv.Close() }
 
+// Serializer returns the serializer the server encodes and decodes
+// packets with (see WithSerializer), for code that prepares payloads for
+// its sessions, such as a cluster node.
+func (srv *Server) Serializer() Serializer { return srv.ep.ser }
+
 // Session returns the open session with the given id, or nil.
 func (srv *Server) Session(id uint64) *Session {
 	b := srv.srv.Session(id)
