@@ -219,7 +219,8 @@ func WithMaxConcurrentRequests(n int) Option {
 }
 
 // WithMaxQueuedBytes bounds the payload bytes received but not yet handled
-// (default 8 MiB; one packet is always let through). Error events about
+// (default 8 MiB; one packet is always let through), each payload counted
+// with its decode cost (see WithDecodeCost). Error events about
 // received input waiting for the error hook count too, with a small fixed
 // cost each. Past it, reading from the peer pauses. n <= 0 keeps the
 // default.

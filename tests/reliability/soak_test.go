@@ -119,7 +119,11 @@ func TestSoakNoLoss(t *testing.T) {
 	// connections.
 	transport := netmessage.WithTransport(
 		base.WithMaxWriteBuffer(32<<10),
-		base.WithMaxQueuedBytes(64<<10),
+		// Each received payload counts its decode bound too (msgpack:
+		// 17 times its size plus 40 KiB), so 1 MiB holds some 25 small
+		// packets per session: still backpressure, without handling a
+		// session's packets one at a time.
+		base.WithMaxQueuedBytes(1<<20),
 		base.WithHeartbeat(time.Second, time.Minute),
 		base.WithWriteTimeout(time.Minute),
 		base.WithDisconnectTimeout(time.Minute),
