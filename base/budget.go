@@ -101,13 +101,6 @@ func (b *budget) grantLocked() {
 	}
 }
 
-// inUse returns the bytes taken.
-func (b *budget) inUse() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
-}
-
 // addSat returns a+b, or math.MaxInt64 where that overflows; a, b >= 0.
 func addSat(a, b int64) int64 {
 	if a > math.MaxInt64-b {

@@ -13,6 +13,13 @@ func taken(b *budget, n, own int64, stop <-chan struct{}) <-chan error {
 	return ch
 }
 
+// inUse returns the bytes b has taken.
+func (b *budget) inUse() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
 // waiting waits until the budget has n takes waiting.
 func waiting(t *testing.T, b *budget, n int) {
 	t.Helper()

@@ -97,6 +97,9 @@ func (md Metadata) Size() int {
 // valid, a reserved key (unless reserved is allowed), or more than limit
 // bytes.
 func (md Metadata) check(limit int, reserved bool) error {
+	if md == nil {
+		return nil
+	}
 	if n := md.Size(); n > limit {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrMetadata, n, limit)
 	}

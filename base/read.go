@@ -96,7 +96,7 @@ func (s *Session) read() (CloseReason, error) {
 				return ReasonProtocolError, fmt.Errorf("netmessage: protocol consumed %d of %d bytes", used, len(buf)-off)
 			}
 			off += used
-			if err := s.handle(p); err != nil && err != errDropped {
+			if err := s.handle(p); err != nil {
 				if err == errStop {
 					return ReasonClosedLocally, nil
 				}
@@ -287,13 +287,10 @@ func (s *Session) handle(p Packet) error {
 		return nil
 	case KindMessage:
 		if s.cfg.onMessage == nil {
-			if !s.pushErr(fmt.Errorf("%w: message dropped", ErrNoHandler)) {
-				return errStop
-			}
-			return nil
+			return s.drop(fmt.Errorf("%w: message dropped", ErrNoHandler))
 		}
-		if err := s.refuseMeta(p); err != nil {
-			return err
+		if err := p.Meta.check(s.cfg.maxMetadata, true); err != nil {
+			return s.drop(fmt.Errorf("message dropped: %w", err))
 		}
 		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + p.Meta.Size())) {
 			return errStop
@@ -305,13 +302,10 @@ func (s *Session) handle(p Packet) error {
 			return nil // not accepted: the peer's call fails when we close
 		}
 		if s.cfg.onRequest == nil {
-			if !s.pushErr(fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID)) {
-				return errStop
-			}
-			return nil
+			return s.drop(fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID))
 		}
-		if err := s.refuseMeta(p); err != nil {
-			return err
+		if err := p.Meta.check(s.cfg.maxMetadata, true); err != nil {
+			return s.drop(fmt.Errorf("request %d dropped: %w", p.ID, err)) // its caller waits for its timeout
 		}
 		n := p.Meta.Size()
 		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + n)) {
@@ -327,40 +321,21 @@ func (s *Session) handle(p Packet) error {
 	case KindResponse:
 		err := s.resolve(p.ID, p.Payload)
 		if err != nil && s.cfg.skipUnknown {
-			if !s.pushErr(err) {
-				return errStop
-			}
-			return nil
+			return s.drop(err)
 		}
 		return err
 	}
 	return fmt.Errorf("netmessage: unknown packet kind %d", p.Kind)
 }
 
-// refuseMeta checks a received packet's metadata against the limit. Over
-// it, the packet is dropped with an error event (the caller of a request
-// waits for its timeout): errDropped, or errStop when the session is
-// closing.
-func (s *Session) refuseMeta(p Packet) error {
-	if p.Meta == nil {
-		return nil
-	}
-	err := p.Meta.check(s.cfg.maxMetadata, true)
-	if err == nil {
-		return nil
-	}
-	what := "message"
-	if p.Kind == KindRequest {
-		what = fmt.Sprintf("request %d", p.ID)
-	}
-	if !s.pushErr(fmt.Errorf("%s dropped: %w", what, err)) {
+// drop raises err, about a received packet the session drops, as an
+// error event and goes on: nil, or errStop when the session is closing.
+func (s *Session) drop(err error) error {
+	if !s.pushErr(err) {
 		return errStop
 	}
-	return errDropped
+	return nil
 }
-
-// errDropped: a packet was dropped and the reader goes on.
-var errDropped = errors.New("dropped")
 
 // pushErr queues an error event about the input, counted like a packet
 // without payload among the bytes held for hooks, so that a peer cannot
