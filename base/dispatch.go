@@ -192,12 +192,7 @@ func (s *Session) startJob(j job) {
 		// cannot miss a request queued here): not accepted, like a request
 		// read after that; the peer's call fails when the connection closes.
 		s.imu.Unlock()
-		n := len(*j.buf)
-		putBuf(j.buf)
-		if j.call != nil {
-			j.call.cancel()
-		}
-		s.release(s.cfg.payloadCost(n + j.meta))
+		s.endJob(j)
 		return
 	}
 	if c := j.call; c != nil && c.registered {
@@ -210,6 +205,17 @@ func (s *Session) startJob(j job) {
 	s.backlog.push(j)
 	s.spawnLocked()
 	s.imu.Unlock()
+}
+
+// endJob lets go of a request that is done with, answered or not: its
+// buffer, its context and what it held among the received bytes.
+func (s *Session) endJob(j job) {
+	n := len(*j.buf)
+	putBuf(j.buf)
+	if j.call != nil {
+		j.call.cancel()
+	}
+	s.release(s.cfg.payloadCost(n + j.meta))
 }
 
 // forgetCallLocked drops a request whose handler has returned from the
@@ -293,11 +299,7 @@ func (s *Session) runHandler(j job) {
 		ctx = j.call
 	}
 	defer func() {
-		putBuf(j.buf)
-		if j.call != nil {
-			j.call.cancel()
-		}
-		s.release(s.cfg.payloadCost(len(payload) + j.meta))
+		s.endJob(j)
 		if r := recover(); r != nil {
 			s.report(&PanicError{Value: r, Stack: debug.Stack()})
 		} else if !returned {
