@@ -188,14 +188,26 @@ func (r *raw) send(chunks ...[]byte) {
 func (r *raw) next() base.Packet {
 	r.t.Helper()
 	testutil.Must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+	p, err := r.read()
+	if err != nil {
+		r.t.Fatalf("raw peer: %v", err)
+	}
+	return p
+}
+
+// read returns the next packet the server sent, skipping its preface and
+// heartbeats, or the error that ended the stream or its decoding.
+func (r *raw) read() (base.Packet, error) {
 	for {
 		p, n, err := r.dec.Decode(r.buf, 1<<30)
-		testutil.Must(r.t, err)
+		if err != nil {
+			return p, err
+		}
 		if n > 0 {
 			r.buf = r.buf[n:]
 			if p.Kind != base.KindNone {
 				p.Payload = bytes.Clone(p.Payload)
-				return p
+				return p, nil
 			}
 			continue
 		}
@@ -203,7 +215,7 @@ func (r *raw) next() base.Packet {
 		m, err := r.conn.Read(chunk)
 		r.buf = append(r.buf, chunk[:m]...)
 		if err != nil && m == 0 {
-			r.t.Fatalf("raw peer: %v", err)
+			return base.Packet{}, err
 		}
 	}
 }

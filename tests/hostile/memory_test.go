@@ -403,30 +403,6 @@ func (r *raw) flood(payload []byte, n int, codes chan<- string) {
 	}
 }
 
-// read returns the next packet the server sent, skipping its preface and
-// heartbeats, or the error that ended the stream.
-func (r *raw) read() (base.Packet, error) {
-	for {
-		p, n, err := r.dec.Decode(r.buf, 1<<30)
-		if err != nil {
-			return p, err
-		}
-		if n > 0 {
-			r.buf = r.buf[n:]
-			if p.Kind != base.KindNone {
-				return p, nil
-			}
-			continue
-		}
-		chunk := make([]byte, 4096)
-		m, err := r.conn.Read(chunk)
-		r.buf = append(r.buf, chunk[:m]...)
-		if err != nil && m == 0 {
-			return base.Packet{}, err
-		}
-	}
-}
-
 // drainErrors empties the server's error events (refused payloads raise
 // one each).
 func drainErrors(s *server) {
