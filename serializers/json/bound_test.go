@@ -3,7 +3,6 @@ package json_test
 import (
 	stdjson "encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -68,10 +67,6 @@ type stamped struct {
 // process: each decodes within 16 bytes per input byte plus the fixed
 // heap, below the estimate, or is refused with ErrDecodeLimit.
 func TestDecodeBound(t *testing.T) {
-	// On one P: what other goroutines (the heap watcher's ticker) allocate
-	// on another P is counted in MemStats when that P's cache is flushed,
-	// which can fall inside a measured call and add kilobytes to it.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	const n = 1 << 20
 	words := make([]string, 20000)
 	strs := make(map[string]string, 1000)
