@@ -1,6 +1,7 @@
 package msgpack
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -32,8 +33,34 @@ type frame struct {
 // sizes slices and maps from the declared length before reading the
 // elements, so an unchecked 5-byte array header can request gigabytes.
 func scan(data []byte, root *plan) (int64, error) {
-	var frames [maxDepth + 1]frame // on the stack: depth is checked before a push
-	open := append(frames[:0], frame{left: 1, elem: root})
+	// Most payloads nest a few levels. Room for maxDepth frames would be
+	// zeroed on every call, which costs more than the scan of a small
+	// payload, so scan starts with room for a few; deeper input is scanned
+	// again by scanDeep. Both keep the frames on the stack: decoding
+	// allocates nothing that the estimate does not count.
+	var frames [8]frame
+	cost, err := scanIn(data, root, frames[:0])
+	if err == errDeeper {
+		return scanDeep(data, root)
+	}
+	return cost, err
+}
+
+// scanDeep is scan with room for frames at every depth allowed.
+//
+//go:noinline
+func scanDeep(data []byte, root *plan) (int64, error) {
+	var frames [maxDepth + 1]frame
+	return scanIn(data, root, frames[:0])
+}
+
+// errDeeper: the input nests deeper than the room scanIn was given.
+var errDeeper = errors.New("deeper than the frames given")
+
+// scanIn is scan with open as room for the frames, which it never grows:
+// it fails with errDeeper when the input needs more.
+func scanIn(data []byte, root *plan, open []frame) (int64, error) {
+	open = append(open, frame{left: 1, elem: root})
 	pending := int64(1) // values still expected at all open levels
 	var cost int64
 	pos := 0
@@ -85,7 +112,7 @@ func scan(data []byte, root *plan) (int64, error) {
 			cost += check.AllocOf(p.elem.size, true)
 			p = p.elem
 		}
-		if p.kind == mapKind && kindName(c) == "extension" {
+		if p.kind == mapKind && kindOf(c) == wExtension {
 			// The library would read a map header inside the extension.
 			return 0, fmt.Errorf("extension at offset %d where a map is expected", start)
 		}
@@ -97,7 +124,7 @@ func scan(data []byte, root *plan) (int64, error) {
 			pending += children
 			if pending > remaining {
 				n, unit := children, "elements"
-				if kindName(c) == "map" {
+				if kindOf(c) == wMap {
 					n, unit = children/2, "entries"
 				}
 				return 0, fmt.Errorf("%w: %s at offset %d declares %d %s, only %d bytes remain",
@@ -105,6 +132,9 @@ func scan(data []byte, root *plan) (int64, error) {
 			}
 			if len(open) > maxDepth {
 				return 0, check.TooDeep("containers", maxDepth, start)
+			}
+			if len(open) == cap(open) {
+				return 0, errDeeper
 			}
 			open = append(open, childFrame(p, c, children))
 		}
@@ -134,7 +164,7 @@ func (f *frame) child() (*plan, bool) {
 // childFrame returns the frame for the n values inside the container
 // whose format byte is c, decoded into p.
 func childFrame(p *plan, c byte, n int64) frame {
-	isMap := kindName(c) == "map"
+	isMap := kindOf(c) == wMap
 	f := frame{left: n, elem: skipPlan}
 	if isMap {
 		f.key = skipPlan
@@ -174,42 +204,42 @@ func childFrame(p *plan, c byte, n int64) frame {
 // skip is the length of a string, binary or extension, n the number of
 // values in an array, or keys and values in a map.
 func valueCost(p *plan, c byte, skip, n int64) int64 {
-	kind := kindName(c)
+	kind := kindOf(c)
 	switch p.kind {
 	case anyKind, opaqueKind:
 		switch {
-		case kind == "map":
+		case kind == wMap:
 			return check.MapCost(n/2, 16, 8, 16, 8, true)
-		case kind == "array":
+		case kind == wArray:
 			return check.Alloc(24) + check.AllocOf(16*n, true)
-		case kind == "string":
+		case kind == wString:
 			return 16 + stringCost(skip, true)
-		case kind == "binary":
+		case kind == wBinary:
 			return check.Alloc(24) + check.Alloc(skip)
-		case kind == "extension":
+		case kind == wExtension:
 			return 64 + 2*check.Alloc(skip)
 		case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3, c == 0xcc, c == 0xd0:
 			return 0 // stored in the interface word
 		}
 		return 16 // a boxed number
 	case stringKind:
-		if kind == "string" || kind == "binary" {
+		if kind == wString || kind == wBinary {
 			return stringCost(skip, true)
 		}
 	case bytesKind:
-		if kind == "string" || kind == "binary" {
+		if kind == wString || kind == wBinary {
 			return 2 * check.Alloc(skip)
 		}
 	case sliceKind:
 		switch {
-		case kind != "array":
+		case kind != wArray:
 		case p.stringSlice:
 			return check.AllocOf(16*n, true)
 		default:
 			return 2 * check.AllocOf(n*p.elem.size, true) // made, then appended to a nil slice
 		}
 	case mapKind:
-		if kind != "map" {
+		if kind != wMap {
 			break
 		}
 		n /= 2
@@ -222,7 +252,7 @@ func valueCost(p *plan, c byte, skip, n int64) int64 {
 	return 0
 }
 
-func isString(c byte) bool { return kindName(c) == "string" }
+func isString(c byte) bool { return kindOf(c) == wString }
 
 // header decodes the format byte c (and any length field after it,
 // advancing *pos) into the number of payload bytes to skip and the number
@@ -283,33 +313,44 @@ func header(data []byte, pos *int, c byte) (skip, children int64, err error) {
 	return 0, 0, fmt.Errorf("invalid format byte 0x%02x", c)
 }
 
-// kindName names the kind of value whose format byte is c, for messages.
-func kindName(c byte) string { return kindNames[c] }
+// wkind is the kind of MessagePack value a format byte starts.
+type wkind uint8
 
-// kindNames holds kindOf for every format byte.
-var kindNames = func() (t [256]string) {
-	for c := range t {
-		t[c] = kindOf(byte(c))
+const (
+	wNumber wkind = iota // numbers, nil and booleans
+	wMap
+	wArray
+	wString
+	wBinary
+	wExtension
+)
+
+var wkindNames = [...]string{wNumber: "number", wMap: "map", wArray: "array", wString: "string", wBinary: "binary", wExtension: "extension"}
+
+// kindOf returns the kind of value whose format byte is c.
+func kindOf(c byte) wkind { return wkinds[c] }
+
+// kindName names the kind of value whose format byte is c, for messages.
+func kindName(c byte) string { return wkindNames[wkinds[c]] }
+
+// wkinds holds the kind of every format byte.
+var wkinds = func() (t [256]wkind) {
+	for i := range t {
+		switch c := byte(i); {
+		case c >= 0x80 && c <= 0x8f, c == 0xde, c == 0xdf:
+			t[i] = wMap
+		case c >= 0x90 && c <= 0x9f, c == 0xdc, c == 0xdd:
+			t[i] = wArray
+		case c >= 0xa0 && c <= 0xbf, c >= 0xd9 && c <= 0xdb:
+			t[i] = wString
+		case c >= 0xc4 && c <= 0xc6:
+			t[i] = wBinary
+		case c >= 0xc7 && c <= 0xc9, c >= 0xd4 && c <= 0xd8:
+			t[i] = wExtension
+		}
 	}
 	return t
 }()
-
-// kindOf names the kind of value whose format byte is c.
-func kindOf(c byte) string {
-	switch {
-	case c >= 0x80 && c <= 0x8f, c == 0xde, c == 0xdf:
-		return "map"
-	case c >= 0x90 && c <= 0x9f, c == 0xdc, c == 0xdd:
-		return "array"
-	case c >= 0xa0 && c <= 0xbf, c >= 0xd9 && c <= 0xdb:
-		return "string"
-	case c >= 0xc4 && c <= 0xc6:
-		return "binary"
-	case c >= 0xc7 && c <= 0xc9, c >= 0xd4 && c <= 0xd8:
-		return "extension"
-	}
-	return "number"
-}
 
 // length reads a big-endian unsigned length of size bytes at *pos.
 func length(data []byte, pos *int, size int) (int64, error) {
