@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,10 +13,20 @@ import (
 // in the order they came, so that a large take is not starved by a stream
 // of small ones. A take larger than the whole budget is clipped to it: it
 // waits until the budget is empty, and then fits.
+//
+// A take that fits while no take waits, and a give while none waits, cost
+// one atomic operation or two: the lock is for the waiters.
 type budget struct {
+	limit int64
+	used  atomic.Int64
+	// queued counts the takes waiting, or about to wait: while it is not
+	// zero, new takes queue behind them and gives grant them. A take
+	// counts itself in before it looks at used a last time, and a give
+	// looks at queued after it lowers used, so no give misses a waiter
+	// that would fit.
+	queued atomic.Int64
+
 	mu      sync.Mutex
-	limit   int64
-	used    int64
 	waiters []*budgetWaiter // in arrival order
 }
 
@@ -38,14 +49,18 @@ func (b *budget) clip(n int64) int64 { return min(n, b.limit) }
 // first (either may be nil).
 func (b *budget) take(n, own int64, now bool, stop <-chan struct{}, expire <-chan time.Time) error {
 	n = b.clip(n)
-	b.mu.Lock()
-	if now || (len(b.waiters) == 0 && b.used-own+n <= b.limit) {
-		b.used += n
-		b.mu.Unlock()
+	if now {
+		b.used.Add(n)
+		return nil
+	}
+	if b.queued.Load() == 0 && b.tryAdd(n, own) {
 		return nil
 	}
 	w := &budgetWaiter{n: n, own: own, ready: make(chan struct{})}
+	b.mu.Lock()
+	b.queued.Add(1)
 	b.waiters = append(b.waiters, w)
+	b.grantLocked() // it may fit now, behind no one
 	b.mu.Unlock()
 	err := errStop
 	select {
@@ -65,6 +80,7 @@ func (b *budget) take(n, own int64, now bool, stop <-chan struct{}, expire <-cha
 	for i, o := range b.waiters {
 		if o == w {
 			b.waiters = append(b.waiters[:i], b.waiters[i+1:]...)
+			b.queued.Add(-1)
 			break
 		}
 	}
@@ -72,36 +88,49 @@ func (b *budget) take(n, own int64, now bool, stop <-chan struct{}, expire <-cha
 	return err
 }
 
-// errExpired: a take waited for its whole time.
+// errExpired: a take's expire channel fired before it was granted.
 var errExpired = errors.New("expired")
 
-// give returns n bytes taken with take (the same n: it is clipped alike).
-func (b *budget) give(n int64) {
-	n = b.clip(n)
-	b.mu.Lock()
-	b.used -= n
-	b.grantLocked()
-	b.mu.Unlock()
+// tryAdd takes n bytes if they fit, counting own as room.
+func (b *budget) tryAdd(n, own int64) bool {
+	for {
+		u := b.used.Load()
+		if u-own+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
 }
 
-// grantLocked grants the waiting takes that fit, in order. b.mu is held.
+// give gives back n bytes (clipped as take clipped them) and grants the
+// waiting takes that fit now, in order.
+func (b *budget) give(n int64) {
+	b.used.Add(-b.clip(n))
+	if b.queued.Load() != 0 {
+		b.mu.Lock()
+		b.grantLocked()
+		b.mu.Unlock()
+	}
+}
+
+// grantLocked grants the waiting takes in order while the first one fits.
+// b.mu is held.
 func (b *budget) grantLocked() {
 	for len(b.waiters) > 0 {
 		w := b.waiters[0]
-		if b.used-w.own+w.n > b.limit {
+		if !b.tryAdd(w.n, w.own) {
 			return
 		}
-		b.used += w.n
 		close(w.ready)
 		b.waiters[0] = nil
 		b.waiters = b.waiters[1:]
+		b.queued.Add(-1)
 	}
-	if len(b.waiters) == 0 {
-		b.waiters = nil
-	}
+	b.waiters = nil
 }
 
-// addSat returns a+b, or math.MaxInt64 where that overflows; a, b >= 0.
 func addSat(a, b int64) int64 {
 	if a > math.MaxInt64-b {
 		return math.MaxInt64

@@ -9,5 +9,5 @@ func InflightState(srv *Server) (used int64, waiting int) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.used, len(b.waiters)
+	return b.used.Load(), len(b.waiters)
 }

@@ -86,6 +86,9 @@ func withIncoming(ctx context.Context, md Metadata) context.Context {
 // Size returns the bytes md takes on the wire, as counted against
 // WithMaxMetadataBytes: the lengths of its keys and values.
 func (md Metadata) Size() int {
+	if md == nil {
+		return 0 // most calls carry none: no map iteration
+	}
 	n := 0
 	for k, v := range md {
 		n += len(k) + len(v)

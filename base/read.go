@@ -369,11 +369,19 @@ func (s *Session) acquire(cost int64) bool {
 		if q == 0 || cost <= limit-q {
 			break
 		}
+		// Say that the reader waits, then look again: a release either
+		// sees the flag and wakes it, or lowered queued before the look.
+		s.roomWait.Store(true)
+		if q := s.queued.Load(); q == 0 || cost <= limit-q {
+			s.roomWait.Store(false)
+			break
+		}
 		select {
 		case <-s.unblock:
 		case <-s.closing:
 			return false
 		}
+		s.roomWait.Store(false)
 	}
 	if b := s.cfg.budget; b != nil {
 		// Only the reader acquires, so queued cannot grow meanwhile.
@@ -390,11 +398,13 @@ func (s *Session) acquire(cost int64) bool {
 func (s *Session) release(cost int64) {
 	s.queued.Add(-cost)
 	if b := s.cfg.budget; b != nil {
-		b.give(b.clip(cost))
+		b.give(cost)
 	}
-	select {
-	case s.unblock <- struct{}{}:
-	default:
+	if s.roomWait.Load() {
+		select {
+		case s.unblock <- struct{}{}:
+		default:
+		}
 	}
 }
 

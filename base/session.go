@@ -57,7 +57,8 @@ type Session struct {
 	notify   chan struct{}       // capacity 1: inbox has items
 	queued   atomic.Int64        // bytes held for hooks and handlers
 	readOwn  int64               // the read buffer's take from the server's budget (reader only)
-	unblock  chan struct{}       // capacity 1: queued went down
+	unblock  chan struct{}       // capacity 1: queued went down while roomWait was set
+	roomWait atomic.Bool         // the reader waits for queued to go down
 	draining atomic.Bool         // a graceful disconnect has begun
 	handlers handlerState        // handler goroutines (dispatch.go)
 	calls    map[uint32]*callCtx // cancelable requests in handlers, by id
