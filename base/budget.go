@@ -11,8 +11,8 @@ import (
 // budget is a server's bound on the bytes all its sessions hold for input
 // (see WithMaxInflightBytes): a weighted semaphore whose waiters are served
 // in the order they came, so that a large take is not starved by a stream
-// of small ones. A take larger than the whole budget is clipped to it: it
-// waits until the budget is empty, and then fits.
+// of small ones. A take larger than the whole budget is clipped to it by
+// its caller (clip): it waits until the budget is empty, and then fits.
 //
 // A take that fits while no take waits, and a give while none waits, cost
 // one atomic operation or two: the lock is for the waiters.
@@ -37,22 +37,17 @@ type budgetWaiter struct {
 
 func newBudget(limit int64) *budget { return &budget{limit: limit} }
 
-// clip returns what a take of n is charged.
+// clip returns what a take of n may ask for: n, or the whole budget if n
+// is more. Callers clip, and give back exactly what they took.
 func (b *budget) clip(n int64) int64 { return min(n, b.limit) }
 
-// take takes n bytes (clipped to the budget), waiting while they do not fit
-// behind the takes already waiting, unless now is set: then it takes them at
-// once, whatever is left. own is what the taker holds already and is about
-// to give back (a read buffer whose packet this take is for): it counts as
-// room. take returns nil once the bytes are taken, or, having taken
+// take takes n bytes (n <= limit, see clip), waiting while they do not fit
+// behind the takes already waiting. own is what the taker holds already and
+// is about to give back (a read buffer whose packet this take is for): it
+// counts as room. take returns nil once the bytes are taken, or, having taken
 // nothing, errStop when stop is closed and errExpired when expire fires
 // first (either may be nil).
-func (b *budget) take(n, own int64, now bool, stop <-chan struct{}, expire <-chan time.Time) error {
-	n = b.clip(n)
-	if now {
-		b.used.Add(n)
-		return nil
-	}
+func (b *budget) take(n, own int64, stop <-chan struct{}, expire <-chan time.Time) error {
 	if b.queued.Load() == 0 && b.tryAdd(n, own) {
 		return nil
 	}
@@ -104,10 +99,10 @@ func (b *budget) tryAdd(n, own int64) bool {
 	}
 }
 
-// give gives back n bytes (clipped as take clipped them) and grants the
-// waiting takes that fit now, in order.
+// give gives back n bytes taken with take and grants the waiting takes
+// that fit now, in order.
 func (b *budget) give(n int64) {
-	b.used.Add(-b.clip(n))
+	b.used.Add(-n)
 	if b.queued.Load() != 0 {
 		b.mu.Lock()
 		b.grantLocked()

@@ -12,7 +12,7 @@ import (
 // taken runs take in a goroutine and returns a channel for its result.
 func taken(b *budget, n, own int64, stop <-chan struct{}) <-chan error {
 	ch := make(chan error, 1)
-	go func() { ch <- b.take(n, own, false, stop, nil) }()
+	go func() { ch <- b.take(n, own, stop, nil) }()
 	return ch
 }
 
@@ -60,7 +60,7 @@ func pendingTake(t *testing.T, ch <-chan error) {
 
 func TestBudgetServesInOrder(t *testing.T) {
 	b := newBudget(10)
-	if err := b.take(8, 0, false, nil, nil); err != nil {
+	if err := b.take(8, 0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	big := taken(b, 5, 0, nil)
@@ -83,10 +83,10 @@ func TestBudgetServesInOrder(t *testing.T) {
 
 func TestBudgetClipsToLimit(t *testing.T) {
 	b := newBudget(10)
-	if err := b.take(1, 0, false, nil, nil); err != nil {
+	if err := b.take(1, 0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	huge := taken(b, math.MaxInt64, 0, nil)
+	huge := taken(b, b.clip(math.MaxInt64), 0, nil)
 	waiting(t, b, 1)
 	b.give(1)
 	granted(t, huge, nil)
@@ -99,19 +99,20 @@ func TestBudgetClipsToLimit(t *testing.T) {
 	}
 }
 
-func TestBudgetNowAndOwn(t *testing.T) {
+func TestBudgetOwn(t *testing.T) {
 	b := newBudget(10)
-	if err := b.take(10, 0, false, nil, nil); err != nil {
+	if err := b.take(8, 0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.take(4, 0, true, nil, nil); err != nil { // now: past the limit
+	// A take that counts 3 of the 8 in use as its own fits (8-3+5 = 10);
+	// one more byte does not, until a give.
+	if err := b.take(5, 3, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	// A take that counts 9 of the 14 in use as its own: 14-9+6 > 10.
-	own := taken(b, 6, 9, nil)
+	own := taken(b, 6, 8, nil) // 13-8+6 > 10
 	waiting(t, b, 1)
 	pendingTake(t, own)
-	b.give(4)
+	b.give(3)
 	granted(t, own, nil)
 	b.give(10)
 	b.give(6)
@@ -122,7 +123,7 @@ func TestBudgetNowAndOwn(t *testing.T) {
 
 func TestBudgetStopAndExpire(t *testing.T) {
 	b := newBudget(10)
-	if err := b.take(9, 0, false, nil, nil); err != nil {
+	if err := b.take(9, 0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
@@ -135,7 +136,7 @@ func TestBudgetStopAndExpire(t *testing.T) {
 	granted(t, second, nil) // the stopped take no longer holds it up
 	expire := make(chan time.Time, 1)
 	expire <- time.Now()
-	if err := b.take(5, 0, false, nil, expire); err != errExpired {
+	if err := b.take(5, 0, nil, expire); err != errExpired {
 		t.Fatalf("take: %v, want errExpired", err)
 	}
 	b.give(9)
@@ -183,7 +184,7 @@ func TestBudgetConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range rounds {
 				n := int64(1 + (w*7+i*13)%60)
-				if err := b.take(n, 0, false, nil, nil); err != nil {
+				if err := b.take(n, 0, nil, nil); err != nil {
 					t.Errorf("take: %v", err)
 					return
 				}

@@ -308,14 +308,14 @@ func (s *Session) runHandler(j job) {
 	}()
 	resp := s.cfg.onRequest(ctx, s, payload)
 	returned = true
-	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, sendResponse)
+	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
 	if err != nil && s.Err() == nil {
 		s.report(err)
 		if s.cfg.onUnsendable != nil && refused(err) {
 			// One try at an answer in its place; if that is refused too,
 			// the event just raised already says why the caller waits.
 			resp = s.cfg.onUnsendable(s, err)
-			_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, sendResponse)
+			_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
 		}
 	}
 }
@@ -348,12 +348,16 @@ func (s *Session) startCall(j *job, p *Packet) {
 	if !p.hasCallInfo() && s.cfg.handlerTimeout <= 0 {
 		return
 	}
-	d := p.Timeout
+	var info CallInfo
+	if p.Info != nil {
+		info = *p.Info
+	}
+	d := info.Timeout
 	if t := s.cfg.handlerTimeout; t > 0 && (d <= 0 || t < d) {
 		d = t
 	}
-	j.call = newCallCtx(s.ctx, p.Meta, d)
-	j.call.registered = p.Cancelable
+	j.call = newCallCtx(s.ctx, info.Meta, d)
+	j.call.registered = info.Cancelable
 }
 
 // cancelled ends the context of the request id, whose caller gave up.

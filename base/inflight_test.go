@@ -98,9 +98,11 @@ func TestInflightBudgetAcrossSessions(t *testing.T) {
 	srv := base.NewServer(native.New,
 		base.OnRequest(g.handler),
 		// Each request counts about 100 KiB: a session holds 2 within its
-		// 256 KiB allowance, and past that the 300 KiB budget is full.
+		// 256 KiB allowance, which the budget does not count; a third
+		// needs about 44 KiB of the 50 KiB budget: one session's third
+		// gets in, and every other request waits for it.
 		base.WithDecodeCost(0, 100<<10),
-		base.WithMaxInflightBytes(300<<10))
+		base.WithMaxInflightBytes(50<<10))
 	addr := serve(t, srv)
 	var waits []func()
 	for range 4 {
@@ -111,7 +113,12 @@ func TestInflightBudgetAcrossSessions(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		waits = append(waits, request(t, c, 5, 10))
 	}
-	g.steady(t, 8)
+	g.steady(t, 9)
+	// The budget holds the one third request's part past its session's
+	// allowance; each session's next request waits for it.
+	if used, waiting := base.InflightState(srv); used <= 0 || used > 50<<10 || waiting != 4 {
+		t.Errorf("budget: %d bytes used, %d takes waiting; want 1 to 50 KiB and 4", used, waiting)
+	}
 	close(g.open)
 	for _, w := range waits {
 		w()
@@ -197,4 +204,43 @@ func TestInflightWaitEndsAtReceiveTimeout(t *testing.T) {
 	if !errors.As(s.Err(), &ce) || ce.Reason != base.ReasonConnectionLost || !errors.Is(ce, base.ErrInflightLimit) {
 		t.Fatalf("sender's session closed with %v, want connection lost and ErrInflightLimit", s.Err())
 	}
+}
+
+// TestInflightBudgetPastAllowance: a session whose messages queue past its
+// 256 KiB allowance takes the part past it from the server's budget, and
+// gives all of it back once its hook has caught up, though it stays open
+// and sends nothing more.
+func TestInflightBudgetPastAllowance(t *testing.T) {
+	hold := make(chan struct{})
+	var handled atomic.Int64
+	srv := base.NewServer(native.New,
+		base.OnMessage(func(context.Context, *base.Session, []byte) {
+			<-hold
+			handled.Add(1)
+		}),
+		base.WithMaxInflightBytes(4<<20))
+	addr := serve(t, srv)
+	c := base.NewClient(native.New)
+	if err := c.Connect(ctxT(t), addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	const n, size = 100, 8 << 10 // 800 KiB: past the allowance
+	for range n {
+		if err := c.SendMessage(ctxT(t), make([]byte, size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// All but the first (which the hook holds) queue: about 544 KiB past
+	// the allowance.
+	until(t, "the budget to count the part past the allowance", func() bool {
+		used, _ := base.InflightState(srv)
+		return used >= 500<<10
+	})
+	if used, _ := base.InflightState(srv); used > 700<<10 {
+		t.Errorf("budget: %d bytes used for about 544 KiB past the allowance", used)
+	}
+	close(hold)
+	until(t, "the hook to catch up", func() bool { return handled.Load() == n })
+	until(t, "the budget to empty", func() bool { used, _ := base.InflightState(srv); return used == 0 })
 }

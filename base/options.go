@@ -370,12 +370,13 @@ func WithMaxSessions(n int) ServerOption {
 // default is the larger of 8 times WithMaxQueuedBytes and twice the count
 // of one largest packet (64 MiB with the base defaults). When it is
 // reached, sessions that need more pause reading until others give back;
-// waits are served in order. Two exceptions keep quiet peers going: each
-// session may hold up to 256 KiB without waiting, and a packet larger than
-// the whole bound is let in alone. A session that waits for room for a
-// partly received packet longer than its receive timeout is closed with
-// ReasonConnectionLost and an error matching ErrInflightLimit. n < 0 means
-// no bound; 0 keeps the default.
+// waits are served in order. Two exceptions keep quiet peers going: the
+// first 256 KiB each session holds are outside the bound (it counts what a
+// session holds past them), and a packet larger than the whole bound is
+// let in alone. A session that waits for room for a partly received packet
+// longer than its receive timeout is closed with ReasonConnectionLost and
+// an error matching ErrInflightLimit. n < 0 means no bound; 0 keeps the
+// default.
 func WithMaxInflightBytes(n int) ServerOption {
 	return serverOption(func(c *serverConfig) {
 		switch {

@@ -42,15 +42,22 @@ func (k Kind) String() string {
 //
 // A decoded Packet's Payload is memory owned by the connection or by its
 // Protocol (the read buffer, or a buffer the Protocol reuses): it is valid
-// only until the next call to Decode.
+// only until the next call to Decode. So is Info, which a Protocol may
+// point at a value of its own that it reuses.
 type Packet struct {
 	Kind    Kind
 	ID      uint32
 	Payload []byte
+	// Info is the call information of a request or a message, carried
+	// only by a CallInfoProtocol; nil (or its zero value) means none, and
+	// costs nothing on the wire.
+	Info *CallInfo
+}
 
-	// The call information of a request or a message, carried only by a
-	// CallInfoProtocol; zero values mean none, and cost nothing on the wire.
-
+// CallInfo is what a request or a message carries beside its payload.
+// Packet refers to it, rather than holding its fields, so that a Packet
+// is small enough to pass to and from a Protocol in registers.
+type CallInfo struct {
 	// Meta is the call metadata (requests and messages).
 	Meta Metadata
 	// Timeout is the time the caller of a request waits for its response,
@@ -62,7 +69,18 @@ type Packet struct {
 }
 
 // hasCallInfo reports whether p carries call information.
-func (p *Packet) hasCallInfo() bool { return p.Meta != nil || p.Timeout > 0 || p.Cancelable }
+func (p *Packet) hasCallInfo() bool {
+	i := p.Info
+	return i != nil && (i.Meta != nil || i.Timeout > 0 || i.Cancelable)
+}
+
+// meta returns p's metadata, or nil.
+func (p *Packet) meta() Metadata {
+	if p.Info == nil {
+		return nil
+	}
+	return p.Info.Meta
+}
 
 // Protocol is a wire protocol: it frames packets as bytes and back. A
 // connection creates its own Protocol with the function given to NewServer or

@@ -208,7 +208,7 @@ func (s *Session) readRoom(r *reader) error {
 		wait = DefaultReceiveTimeout
 	}
 	t := time.NewTimer(wait)
-	err := r.budget.take(need-r.charged, 0, false, s.closing, t.C)
+	err := r.budget.take(need-r.charged, 0, s.closing, t.C)
 	t.Stop()
 	if err == errExpired {
 		return fmt.Errorf("%w: no room within %v for a packet of more than %d bytes", ErrInflightLimit, wait, len(r.buf))
@@ -289,13 +289,14 @@ func (s *Session) handle(p Packet) error {
 		if s.cfg.onMessage == nil {
 			return s.drop(fmt.Errorf("%w: message dropped", ErrNoHandler))
 		}
-		if err := p.Meta.check(s.cfg.maxMetadata, true); err != nil {
+		md := p.meta()
+		if err := md.check(s.cfg.maxMetadata, true); err != nil {
 			return s.drop(fmt.Errorf("message dropped: %w", err))
 		}
-		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + p.Meta.Size())) {
+		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + md.Size())) {
 			return errStop
 		}
-		s.push(inbound{buf: getBuf(p.Payload), meta: p.Meta})
+		s.push(inbound{buf: getBuf(p.Payload), meta: md})
 		return nil
 	case KindRequest:
 		if s.draining.Load() {
@@ -304,10 +305,11 @@ func (s *Session) handle(p Packet) error {
 		if s.cfg.onRequest == nil {
 			return s.drop(fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID))
 		}
-		if err := p.Meta.check(s.cfg.maxMetadata, true); err != nil {
+		md := p.meta()
+		if err := md.check(s.cfg.maxMetadata, true); err != nil {
 			return s.drop(fmt.Errorf("request %d dropped: %w", p.ID, err)) // its caller waits for its timeout
 		}
-		n := p.Meta.Size()
+		n := md.Size()
 		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + n)) {
 			return errStop
 		}
@@ -359,9 +361,10 @@ func (c *config) payloadCost(n int) int64 {
 
 // acquire reserves cost bytes among those held for hooks and handlers,
 // waiting while the session's limit is reached (one packet always fits),
-// then while the server's budget is (a session holding less than
-// sessionAllowance need not wait for it). It reports false when the session
-// is closing.
+// then, for the part past the session's allowance (sessionAllowance, which
+// the server's budget does not count), while the server's budget is. So a
+// session within its allowance, the common case, touches nothing shared.
+// It reports false when the session is closing.
 func (s *Session) acquire(cost int64) bool {
 	limit := int64(s.cfg.maxQueuedBytes)
 	for {
@@ -383,22 +386,65 @@ func (s *Session) acquire(cost int64) bool {
 		}
 		s.roomWait.Store(false)
 	}
-	if b := s.cfg.budget; b != nil {
-		// Only the reader acquires, so queued cannot grow meanwhile.
-		q := s.queued.Load()
-		if b.take(cost, s.readOwn, cost <= sessionAllowance-q, s.closing, nil) != nil {
-			return false
-		}
+	if b := s.cfg.budget; b != nil && !s.takeOver(b, cost) {
+		return false
 	}
-	s.queued.Add(cost)
+	if q := s.queued.Add(cost); s.overHeld.Load() > 0 {
+		// Releases while takeOver waited may have left the session
+		// holding more than it needs.
+		s.trimOver(s.cfg.budget, q)
+	}
 	return true
 }
 
-// release gives back what acquire reserved.
+// overAllowance is how much of q held bytes the server's budget counts:
+// what is past the session's allowance.
+func overAllowance(q int64) int64 { return max(q-sessionAllowance, 0) }
+
+// takeOver makes what the session holds from b (overHeld) cover the part
+// of its held bytes past the allowance once cost is added, waiting while b
+// has no room. It runs on the reader; it reports false when the session is
+// closing.
+func (s *Session) takeOver(b *budget, cost int64) bool {
+	q := s.queued.Load() // only the reader adds: it may have gone down since
+	need := overAllowance(q + cost)
+	held := s.overHeld.Load()
+	if need <= held {
+		return true
+	}
+	want := b.clip(need - held)
+	if b.take(want, s.readOwn, s.closing, nil) != nil {
+		return false
+	}
+	s.overHeld.Add(want)
+	return true
+}
+
+// trimOver gives back to b what the session holds from it beyond the part
+// of q held bytes past the allowance.
+func (s *Session) trimOver(b *budget, q int64) {
+	if b == nil {
+		return
+	}
+	for {
+		h := s.overHeld.Load()
+		g := h - overAllowance(q)
+		if g <= 0 {
+			return
+		}
+		if s.overHeld.CompareAndSwap(h, h-g) {
+			b.give(g)
+			return
+		}
+	}
+}
+
+// release gives back what acquire reserved, and to the server's budget
+// what the session no longer needs from it.
 func (s *Session) release(cost int64) {
-	s.queued.Add(-cost)
-	if b := s.cfg.budget; b != nil {
-		b.give(cost)
+	q := s.queued.Add(-cost)
+	if q+cost > sessionAllowance {
+		s.trimOver(s.cfg.budget, q)
 	}
 	if s.roomWait.Load() {
 		select {

@@ -156,6 +156,7 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	// protocol that carries call information tells the peer when this end
 	// gives up (if ctx has a deadline), and whether it may cancel.
 	p := Packet{Kind: KindRequest, Payload: payload}
+	var info CallInfo
 	timed := true
 	var giveUp time.Time // when this end gives up, where the peer is told
 	if dl, ok := ctx.Deadline(); ok {
@@ -163,14 +164,14 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		left := dl.Sub(now)
 		timed = left > s.cfg.responseTimeout
 		if s.callInfo {
-			p.Timeout = max(min(left, s.cfg.responseTimeout), time.Microsecond)
-			giveUp = now.Add(p.Timeout)
+			info.Timeout = max(min(left, s.cfg.responseTimeout), time.Microsecond)
+			giveUp = now.Add(info.Timeout)
 		}
 	}
 	if s.callInfo {
-		p.Cancelable = ctx.Done() != nil
+		info.Cancelable = ctx.Done() != nil
 	}
-	if err := s.setMeta(ctx, &p); err != nil {
+	if err := s.setMeta(ctx, &info); err != nil {
 		return dst, err
 	}
 	c := callPool.Get().(*call)
@@ -196,7 +197,7 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	s.pmu.Unlock()
 
 	p.ID = id
-	if err := s.send(ctx, p, sendUser); err != nil {
+	if err := s.send(ctx, p, info.orNil(), sendUser); err != nil {
 		s.forget(id, c, false)
 		return dst, err
 	}
@@ -208,7 +209,7 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		case r = <-c.done:
 		case <-done:
 			s.forget(id, c, true)
-			if p.Cancelable {
+			if info.Cancelable {
 				s.cancelCall(id)
 			}
 			return dst, ctx.Err()
@@ -217,12 +218,12 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	c.dst = nil
 	callPool.Put(c)
 	if r.err != nil {
-		if r.err == ErrRequestTimeout && p.Cancelable {
+		if r.err == ErrRequestTimeout && info.Cancelable {
 			s.cancelCall(id)
 		}
 		return dst, r.err
 	}
-	if p.Timeout > 0 {
+	if info.Timeout > 0 {
 		// An answer that comes once this end has given up (such as the
 		// handler's own "deadline exceeded", its context having been told
 		// that time) loses to the deadline or the response timeout,

@@ -35,6 +35,7 @@ type Session struct {
 	// Write side (write.go).
 	wmu    sync.Mutex
 	wbuf   []byte
+	winfo  CallInfo // the call information of the packet being encoded
 	wstate writeState
 	wwait  chan struct{} // closed after the writer took wbuf; made on demand
 	kick   chan struct{} // capacity 1: wbuf has bytes
@@ -59,6 +60,7 @@ type Session struct {
 	readOwn  int64               // the read buffer's take from the server's budget (reader only)
 	unblock  chan struct{}       // capacity 1: queued went down while roomWait was set
 	roomWait atomic.Bool         // the reader waits for queued to go down
+	overHeld atomic.Int64        // taken from the server's budget for the part of queued past the allowance
 	draining atomic.Bool         // a graceful disconnect has begun
 	handlers handlerState        // handler goroutines (dispatch.go)
 	calls    map[uint32]*callCtx // cancelable requests in handlers, by id

@@ -51,11 +51,11 @@ func idleWriteBuffer(b []byte) []byte {
 //
 // The message carries ctx's outgoing metadata (see AppendMetadata).
 func (s *Session) SendMessage(ctx context.Context, payload []byte) error {
-	p := Packet{Kind: KindMessage, Payload: payload}
-	if err := s.setMeta(ctx, &p); err != nil {
+	var info CallInfo
+	if err := s.setMeta(ctx, &info); err != nil {
 		return err
 	}
-	return s.send(ctx, p, sendUser)
+	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, info.orNil(), sendUser)
 }
 
 // TrySendMessage queues a one-way message like SendMessage, but never
@@ -65,15 +65,23 @@ func (s *Session) SendMessage(ctx context.Context, payload []byte) error {
 // message carries ctx's outgoing metadata; with ctx already ended it fails
 // with ctx's error.
 func (s *Session) TrySendMessage(ctx context.Context, payload []byte) error {
-	p := Packet{Kind: KindMessage, Payload: payload}
-	if err := s.setMeta(ctx, &p); err != nil {
+	var info CallInfo
+	if err := s.setMeta(ctx, &info); err != nil {
 		return err
 	}
-	return s.send(ctx, p, sendNoWait)
+	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, info.orNil(), sendNoWait)
 }
 
-// setMeta gives p ctx's outgoing metadata, if any, after checking it.
-func (s *Session) setMeta(ctx context.Context, p *Packet) error {
+// orNil returns i, or nil if it is the zero CallInfo.
+func (i *CallInfo) orNil() *CallInfo {
+	if i.Meta == nil && i.Timeout == 0 && !i.Cancelable {
+		return nil
+	}
+	return i
+}
+
+// setMeta gives info ctx's outgoing metadata, if any, after checking it.
+func (s *Session) setMeta(ctx context.Context, info *CallInfo) error {
 	md := OutgoingMetadata(ctx)
 	if md == nil {
 		return nil
@@ -84,7 +92,7 @@ func (s *Session) setMeta(ctx context.Context, p *Packet) error {
 	if err := md.check(s.cfg.maxMetadata, false); err != nil {
 		return err
 	}
-	p.Meta = md
+	info.Meta = md
 	return nil
 }
 
@@ -92,7 +100,7 @@ func (s *Session) setMeta(ctx context.Context, p *Packet) error {
 // effort, never waiting (a full write buffer or a closing connection drops
 // it; the peer's handler then runs to its own end).
 func (s *Session) cancelCall(id uint32) {
-	_ = s.send(context.Background(), Packet{Kind: KindCancel, ID: id}, sendNoWait)
+	_ = s.send(context.Background(), Packet{Kind: KindCancel, ID: id}, nil, sendNoWait)
 }
 
 // sendMode says who sends a packet and how.
@@ -109,9 +117,11 @@ const (
 	sendNoWait
 )
 
-// send encodes p into the write buffer and wakes the writer. This is the one
-// place where packets enter the connection's byte stream.
-func (s *Session) send(ctx context.Context, p Packet, mode sendMode) error {
+// send encodes p, with info as its call information (nil for none), into
+// the write buffer and wakes the writer. This is the one place where
+// packets enter the connection's byte stream. info is copied: the caller's
+// may stay on its stack.
+func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendMode) error {
 	user := mode != sendResponse
 	if user {
 		if err := ctx.Err(); err != nil {
@@ -151,7 +161,14 @@ func (s *Session) send(ctx context.Context, p Packet, mode sendMode) error {
 			s.wbuf = *b
 		}
 	}
+	if info != nil {
+		s.winfo = *info
+		p.Info = &s.winfo
+	}
 	b, err := appendPacket(s.proto, s.wbuf, p)
+	if info != nil {
+		s.winfo = CallInfo{}
+	}
 	if err == nil {
 		s.wbuf = b
 	}

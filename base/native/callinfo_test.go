@@ -26,7 +26,7 @@ func TestCallInfoFrames(t *testing.T) {
 			"\x01\x00\x00\x00\x01m"},
 		{"request with timeout, cancelable and metadata",
 			base.Packet{Kind: base.KindRequest, ID: 7, Payload: []byte("q"),
-				Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"tenant": "a", "auth": "xy"}},
+				Info: &base.CallInfo{Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"tenant": "a", "auth": "xy"}}},
 			"\x04\x00\x00\x00\x07" + // type, id
 				"\x18" + // 24 bytes of call information
 				"\x01\xe0\xc6\x5b" + // timeout: 1,500,000 µs
@@ -36,10 +36,10 @@ func TestCallInfoFrames(t *testing.T) {
 				"\x06tenant\x01a" +
 				"\x00\x00\x00\x01q"},
 		{"message with metadata",
-			base.Packet{Kind: base.KindMessage, Payload: []byte("m"), Meta: base.Metadata{"k": "v"}},
+			base.Packet{Kind: base.KindMessage, Payload: []byte("m"), Info: &base.CallInfo{Meta: base.Metadata{"k": "v"}}},
 			"\x05\x06\x03\x01\x01k\x01v\x00\x00\x00\x01m"},
 		{"empty metadata still travels",
-			base.Packet{Kind: base.KindMessage, Payload: nil, Meta: base.Metadata{}},
+			base.Packet{Kind: base.KindMessage, Payload: nil, Info: &base.CallInfo{Meta: base.Metadata{}}},
 			"\x05\x02\x03\x00\x00\x00\x00\x00"},
 		{"cancel",
 			base.Packet{Kind: base.KindCancel, ID: 258},

@@ -40,8 +40,8 @@ func FuzzDecode(f *testing.F) {
 		return b
 	}
 	f.Add(cat(preface, info(base.Packet{Kind: base.KindRequest, ID: 3, Payload: []byte("q"),
-		Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"auth": "t", "trace-id": "1"}})), uint16(64))
-	f.Add(cat(preface, info(base.Packet{Kind: base.KindMessage, Payload: []byte("m"), Meta: base.Metadata{"k": ""}})), uint16(64))
+		Info: &base.CallInfo{Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"auth": "t", "trace-id": "1"}}})), uint16(64))
+	f.Add(cat(preface, info(base.Packet{Kind: base.KindMessage, Payload: []byte("m"), Info: &base.CallInfo{Meta: base.Metadata{"k": ""}}})), uint16(64))
 	f.Add(cat(preface, info(base.Packet{Kind: base.KindCancel, ID: 9})), uint16(0))
 	f.Add([]byte("GET / HTTP/1.1\r\n"), uint16(16))
 	f.Add(cat(preface, []byte{0x05}), uint16(16))

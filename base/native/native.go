@@ -50,6 +50,7 @@ var ErrPreface = errors.New("native: bad preface")
 // Protocol is the native protocol's state for one connection.
 type Protocol struct {
 	gotPreface bool
+	info       base.CallInfo // the call information Decode returned last
 }
 
 // New returns a Protocol for one connection. Pass New itself to
@@ -73,18 +74,19 @@ func (p *Protocol) Append(dst []byte, pkt base.Packet) ([]byte, error) {
 	if uint64(len(pkt.Payload)) > 0xFFFFFFFF {
 		return dst, fmt.Errorf("native: payload of %d bytes over the 4 GiB frame limit", len(pkt.Payload))
 	}
-	info := pkt.Meta != nil || (pkt.Kind == base.KindRequest && (pkt.Timeout > 0 || pkt.Cancelable))
+	in := pkt.Info
+	info := in != nil && (in.Meta != nil || (pkt.Kind == base.KindRequest && (in.Timeout > 0 || in.Cancelable)))
 	switch {
 	case pkt.Kind == base.KindCancel:
 		return binary.BigEndian.AppendUint32(append(dst, typeCancel), pkt.ID), nil
 	case pkt.Kind == base.KindMessage && !info:
 		dst = append(dst, typeMessage)
 	case pkt.Kind == base.KindMessage:
-		dst = appendInfo(append(dst, typeMessageInfo), pkt)
+		dst = appendInfo(append(dst, typeMessageInfo), in)
 	case pkt.Kind == base.KindRequest && !info:
 		dst = binary.BigEndian.AppendUint32(append(dst, typeRequest), pkt.ID)
 	case pkt.Kind == base.KindRequest:
-		dst = appendInfo(binary.BigEndian.AppendUint32(append(dst, typeRequestInfo), pkt.ID), pkt)
+		dst = appendInfo(binary.BigEndian.AppendUint32(append(dst, typeRequestInfo), pkt.ID), in)
 	case pkt.Kind == base.KindResponse:
 		dst = binary.BigEndian.AppendUint32(append(dst, typeResponse), pkt.ID)
 	default:
@@ -94,9 +96,9 @@ func (p *Protocol) Append(dst []byte, pkt base.Packet) ([]byte, error) {
 	return append(dst, pkt.Payload...), nil
 }
 
-// appendInfo appends the call information block of pkt: its length, then
-// its fields.
-func appendInfo(dst []byte, pkt base.Packet) []byte {
+// appendInfo appends the call information block of a packet: its length,
+// then its fields.
+func appendInfo(dst []byte, pkt *base.CallInfo) []byte {
 	n := 0
 	if pkt.Timeout > 0 {
 		n += 1 + uvarintLen(timeoutMicros(pkt.Timeout))
@@ -211,7 +213,9 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	if hasInfo {
 		err := errEmptyInfo // a frame without call information is a plain one
 		if len(info) > 0 {
-			err = decodeInfo(info, &pkt)
+			p.info = base.CallInfo{}
+			pkt.Info = &p.info
+			err = decodeInfo(info, pkt.Kind, &p.info)
 		}
 		if err != nil {
 			// The frame is whole: drop it alone.
@@ -223,12 +227,13 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 
 var errEmptyInfo = errors.New("empty call information")
 
-// decodeInfo decodes a call information block into pkt.
-func decodeInfo(b []byte, pkt *base.Packet) error {
+// decodeInfo decodes the call information block of a packet of the given
+// kind into pkt.
+func decodeInfo(b []byte, kind base.Kind, pkt *base.CallInfo) error {
 	last := 0
 	for len(b) > 0 {
 		f := int(b[0])
-		if f <= last || f > fieldMetadata || (f != fieldMetadata && pkt.Kind != base.KindRequest) {
+		if f <= last || f > fieldMetadata || (f != fieldMetadata && kind != base.KindRequest) {
 			return fmt.Errorf("unexpected call information field 0x%02x", f)
 		}
 		last, b = f, b[1:]
