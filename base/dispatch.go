@@ -344,13 +344,13 @@ func (s *Session) idle() <-chan struct{} {
 // with its metadata, ended by the caller's deadline or the handler timeout,
 // whichever is sooner, and, if the caller may cancel, by its cancel
 // (startJob registers it). It runs on the reader.
-func (s *Session) startCall(j *job, p *Packet) {
-	if !p.hasCallInfo() && s.cfg.handlerTimeout <= 0 {
+func (s *Session) startCall(j *job, in *CallInfo) {
+	if in.isZero() && s.cfg.handlerTimeout <= 0 {
 		return
 	}
 	var info CallInfo
-	if p.Info != nil {
-		info = *p.Info
+	if in != nil {
+		info = *in
 	}
 	d := info.Timeout
 	if t := s.cfg.handlerTimeout; t > 0 && (d <= 0 || t < d) {

@@ -42,21 +42,21 @@ func (k Kind) String() string {
 //
 // A decoded Packet's Payload is memory owned by the connection or by its
 // Protocol (the read buffer, or a buffer the Protocol reuses): it is valid
-// only until the next call to Decode. So is Info, which a Protocol may
-// point at a value of its own that it reuses.
+// only until the next call to Decode.
+//
+// What a call carries beside its payload (metadata, deadline, whether it
+// may be cancelled) is not in Packet but in CallInfo, which only a
+// CallInfoProtocol carries: so a Packet stays small enough for the
+// compiler to keep in registers on the way to and from a Protocol.
 type Packet struct {
 	Kind    Kind
 	ID      uint32
 	Payload []byte
-	// Info is the call information of a request or a message, carried
-	// only by a CallInfoProtocol; nil (or its zero value) means none, and
-	// costs nothing on the wire.
-	Info *CallInfo
 }
 
-// CallInfo is what a request or a message carries beside its payload.
-// Packet refers to it, rather than holding its fields, so that a Packet
-// is small enough to pass to and from a Protocol in registers.
+// CallInfo is what a request or a message carries beside its payload over
+// a CallInfoProtocol. The zero value means none, and costs nothing on the
+// wire.
 type CallInfo struct {
 	// Meta is the call metadata (requests and messages).
 	Meta Metadata
@@ -68,18 +68,17 @@ type CallInfo struct {
 	Cancelable bool
 }
 
-// hasCallInfo reports whether p carries call information.
-func (p *Packet) hasCallInfo() bool {
-	i := p.Info
-	return i != nil && (i.Meta != nil || i.Timeout > 0 || i.Cancelable)
+// isZero reports whether i (which may be nil) carries nothing.
+func (i *CallInfo) isZero() bool {
+	return i == nil || i.Meta == nil && i.Timeout == 0 && !i.Cancelable
 }
 
-// meta returns p's metadata, or nil.
-func (p *Packet) meta() Metadata {
-	if p.Info == nil {
+// meta returns i's metadata; nil for a nil i.
+func (i *CallInfo) meta() Metadata {
+	if i == nil {
 		return nil
 	}
-	return p.Info.Meta
+	return i.Meta
 }
 
 // Protocol is a wire protocol: it frames packets as bytes and back. A
@@ -119,21 +118,30 @@ type Protocol interface {
 	Decode(buf []byte, limit int) (p Packet, n int, err error)
 }
 
-// A CallInfoProtocol is a Protocol that carries the call information of a
-// Packet (Meta, Timeout, Cancelable) and KindCancel packets: Append encodes
-// them and Decode returns them. Over a Protocol that is not one, a send
-// with metadata fails with ErrNoCallInfo, deadlines reach no further than
-// the caller, and a cancel is local only.
+// A CallInfoProtocol is a Protocol that carries call information
+// (CallInfo) and KindCancel packets. Over a Protocol that is not one (or
+// whose CarriesCallInfo reports false), a send with metadata fails with
+// ErrNoCallInfo, deadlines reach no further than the caller, and a cancel
+// is local only.
 type CallInfoProtocol interface {
 	Protocol
 	// CarriesCallInfo reports whether the protocol carries call
 	// information (on this connection).
 	CarriesCallInfo() bool
+	// AppendInfo is Append for a request or message with call
+	// information info (not nil).
+	AppendInfo(dst []byte, p Packet, info *CallInfo) ([]byte, error)
+	// Info returns the call information of the packet Decode returned
+	// last, or nil for none. Like the packet's Payload, it is valid only
+	// until the next call to Decode.
+	Info() *CallInfo
 }
 
-// carriesCallInfo reports whether proto is a CallInfoProtocol that carries
-// call information.
-func carriesCallInfo(proto Protocol) bool {
-	c, ok := proto.(CallInfoProtocol)
-	return ok && c.CarriesCallInfo()
+// callInfoOf returns proto as a CallInfoProtocol if it carries call
+// information, or nil.
+func callInfoOf(proto Protocol) CallInfoProtocol {
+	if c, ok := proto.(CallInfoProtocol); ok && c.CarriesCallInfo() {
+		return c
+	}
+	return nil
 }

@@ -43,7 +43,17 @@ func (s *Session) readLoop() {
 // nothing buffered holds none.
 var readPool = sync.Pool{New: func() any { b := make([]byte, 0, readBufferSize); return &b }}
 
-func (s *Session) read() (CloseReason, error) {
+func (s *Session) read() (reason CloseReason, err error) {
+	defer func() {
+		// A panic in the Protocol's Decode (user code, and the input may
+		// be hostile) closes this connection alone, as a protocol error.
+		// It is recovered here, around the whole loop, rather than around
+		// each call: a deferred recover there would make the decoded
+		// Packet go through memory, which costs a stall per packet.
+		if v := recover(); v != nil {
+			reason, err = ReasonProtocolError, fmt.Errorf("netmessage: Protocol.Decode: %w", &PanicError{Value: v, Stack: debug.Stack()})
+		}
+	}()
 	r := reader{conn: s.conn, budget: s.cfg.budget, most: int(addSat(int64(s.cfg.maxPacketSize), frameOverhead+1))}
 	r.raw = newRawRead(s.conn, &r)
 	defer r.close()
@@ -75,7 +85,7 @@ func (s *Session) read() (CloseReason, error) {
 		buf := r.buf
 		off := 0
 		for off < len(buf) {
-			p, used, err := decodePacket(s.proto, buf[off:], s.cfg.maxPacketSize)
+			p, used, err := s.proto.Decode(buf[off:], s.cfg.maxPacketSize) // a panic: see read's recover
 			if err != nil && used > 0 && used <= len(buf)-off {
 				// One bad packet the protocol could delimit: raise an
 				// error event, in order with the packets around it, and
@@ -281,6 +291,15 @@ func (r *reader) fill() error {
 
 // handle passes one decoded packet on. p.Payload aliases the read buffer, so
 // whatever keeps it copies it.
+// recvInfo returns the call information of the packet decoded last, or
+// nil.
+func (s *Session) recvInfo() *CallInfo {
+	if s.cip == nil {
+		return nil
+	}
+	return s.cip.Info()
+}
+
 func (s *Session) handle(p Packet) error {
 	switch p.Kind {
 	case KindNone:
@@ -289,7 +308,7 @@ func (s *Session) handle(p Packet) error {
 		if s.cfg.onMessage == nil {
 			return s.drop(fmt.Errorf("%w: message dropped", ErrNoHandler))
 		}
-		md := p.meta()
+		md := s.recvInfo().meta()
 		if err := md.check(s.cfg.maxMetadata, true); err != nil {
 			return s.drop(fmt.Errorf("message dropped: %w", err))
 		}
@@ -305,7 +324,8 @@ func (s *Session) handle(p Packet) error {
 		if s.cfg.onRequest == nil {
 			return s.drop(fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID))
 		}
-		md := p.meta()
+		info := s.recvInfo()
+		md := info.meta()
 		if err := md.check(s.cfg.maxMetadata, true); err != nil {
 			return s.drop(fmt.Errorf("request %d dropped: %w", p.ID, err)) // its caller waits for its timeout
 		}
@@ -314,7 +334,7 @@ func (s *Session) handle(p Packet) error {
 			return errStop
 		}
 		j := job{id: p.ID, buf: getBuf(p.Payload), meta: n}
-		s.startCall(&j, &p)
+		s.startCall(&j, info)
 		s.startJob(j)
 		return nil
 	case KindCancel:
@@ -477,16 +497,4 @@ func (s *Session) finish(reason CloseReason, err error) {
 	case <-s.closing:
 	}
 	s.fail(reason, err)
-}
-
-// decodePacket is proto.Decode, with a panic in it (a Protocol is user
-// code, and the input may be hostile) turned into an error that closes
-// this connection alone.
-func decodePacket(proto Protocol, buf []byte, limit int) (p Packet, used int, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			p, used, err = Packet{}, 0, fmt.Errorf("netmessage: Protocol.Decode: %w", &PanicError{Value: v, Stack: debug.Stack()})
-		}
-	}()
-	return proto.Decode(buf, limit)
 }

@@ -163,12 +163,12 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		now := time.Now()
 		left := dl.Sub(now)
 		timed = left > s.cfg.responseTimeout
-		if s.callInfo {
+		if s.cip != nil {
 			info.Timeout = max(min(left, s.cfg.responseTimeout), time.Microsecond)
 			giveUp = now.Add(info.Timeout)
 		}
 	}
-	if s.callInfo {
+	if s.cip != nil {
 		info.Cancelable = ctx.Done() != nil
 	}
 	if err := s.setMeta(ctx, &info); err != nil {

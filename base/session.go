@@ -28,9 +28,9 @@ type Session struct {
 	cancel context.CancelFunc
 	tls    *tls.ConnectionState // nil when the connection is not TLS
 	local  atomic.Bool          // Close or Disconnect was called on this end
-	// callInfo: proto carries call information (CallInfoProtocol).
-	callInfo bool
-	heard    atomic.Bool // the peer has sent at least one byte
+	// cip is proto if it carries call information, else nil.
+	cip   CallInfoProtocol
+	heard atomic.Bool // the peer has sent at least one byte
 
 	// Write side (write.go).
 	wmu    sync.Mutex
@@ -87,7 +87,7 @@ func newSession(id uint64, conn net.Conn, proto Protocol, cfg *config) *Session 
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
-		callInfo:   carriesCallInfo(proto),
+		cip:        callInfoOf(proto),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if tc, ok := conn.(*tls.Conn); ok {

@@ -74,7 +74,7 @@ func (s *Session) TrySendMessage(ctx context.Context, payload []byte) error {
 
 // orNil returns i, or nil if it is the zero CallInfo.
 func (i *CallInfo) orNil() *CallInfo {
-	if i.Meta == nil && i.Timeout == 0 && !i.Cancelable {
+	if i.isZero() {
 		return nil
 	}
 	return i
@@ -86,7 +86,7 @@ func (s *Session) setMeta(ctx context.Context, info *CallInfo) error {
 	if md == nil {
 		return nil
 	}
-	if !s.callInfo {
+	if s.cip == nil {
 		return ErrNoCallInfo
 	}
 	if err := md.check(s.cfg.maxMetadata, false); err != nil {
@@ -161,12 +161,15 @@ func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendM
 			s.wbuf = *b
 		}
 	}
-	if info != nil {
+	var b []byte
+	var err error
+	if info == nil {
+		b, err = appendPacket(s.proto, s.wbuf, p, nil)
+	} else {
+		// A copy in the session, not the caller's: passed to an
+		// interface method, the caller's would escape to the heap.
 		s.winfo = *info
-		p.Info = &s.winfo
-	}
-	b, err := appendPacket(s.proto, s.wbuf, p)
-	if info != nil {
+		b, err = appendPacket(s.cip, s.wbuf, p, &s.winfo)
 		s.winfo = CallInfo{}
 	}
 	if err == nil {
@@ -439,11 +442,14 @@ func refused(err error) bool {
 // appendPacket is proto.Append, with a panic in it (a Protocol is user
 // code) turned into an error: the packet is not sent, and the session,
 // whose write lock the caller holds, goes on.
-func appendPacket(proto Protocol, dst []byte, p Packet) (b []byte, err error) {
+func appendPacket(proto Protocol, dst []byte, p Packet, info *CallInfo) (b []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			b, err = dst, fmt.Errorf("Protocol.Append: %w", &PanicError{Value: v, Stack: debug.Stack()})
 		}
 	}()
+	if info != nil {
+		return proto.(CallInfoProtocol).AppendInfo(dst, p, info)
+	}
 	return proto.Append(dst, p)
 }

@@ -16,17 +16,18 @@ func TestCallInfoFrames(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		pkt  base.Packet
+		info *base.CallInfo
 		want string
 	}{
 		{"request without call info is a version 1 frame",
-			base.Packet{Kind: base.KindRequest, ID: 7, Payload: []byte("q")},
+			base.Packet{Kind: base.KindRequest, ID: 7, Payload: []byte("q")}, nil,
 			"\x02\x00\x00\x00\x07\x00\x00\x00\x01q"},
 		{"message without call info is a version 1 frame",
-			base.Packet{Kind: base.KindMessage, Payload: []byte("m")},
+			base.Packet{Kind: base.KindMessage, Payload: []byte("m")}, nil,
 			"\x01\x00\x00\x00\x01m"},
 		{"request with timeout, cancelable and metadata",
-			base.Packet{Kind: base.KindRequest, ID: 7, Payload: []byte("q"),
-				Info: &base.CallInfo{Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"tenant": "a", "auth": "xy"}}},
+			base.Packet{Kind: base.KindRequest, ID: 7, Payload: []byte("q")},
+			&base.CallInfo{Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"tenant": "a", "auth": "xy"}},
 			"\x04\x00\x00\x00\x07" + // type, id
 				"\x18" + // 24 bytes of call information
 				"\x01\xe0\xc6\x5b" + // timeout: 1,500,000 µs
@@ -36,17 +37,17 @@ func TestCallInfoFrames(t *testing.T) {
 				"\x06tenant\x01a" +
 				"\x00\x00\x00\x01q"},
 		{"message with metadata",
-			base.Packet{Kind: base.KindMessage, Payload: []byte("m"), Info: &base.CallInfo{Meta: base.Metadata{"k": "v"}}},
+			base.Packet{Kind: base.KindMessage, Payload: []byte("m")}, &base.CallInfo{Meta: base.Metadata{"k": "v"}},
 			"\x05\x06\x03\x01\x01k\x01v\x00\x00\x00\x01m"},
 		{"empty metadata still travels",
-			base.Packet{Kind: base.KindMessage, Payload: nil, Info: &base.CallInfo{Meta: base.Metadata{}}},
+			base.Packet{Kind: base.KindMessage, Payload: nil}, &base.CallInfo{Meta: base.Metadata{}},
 			"\x05\x02\x03\x00\x00\x00\x00\x00"},
 		{"cancel",
-			base.Packet{Kind: base.KindCancel, ID: 258},
+			base.Packet{Kind: base.KindCancel, ID: 258}, nil,
 			"\x06\x00\x00\x01\x02"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := native.New().Append(nil, tc.pkt)
+			b, err := native.New().(base.CallInfoProtocol).AppendInfo(nil, tc.pkt, tc.info)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,6 +69,9 @@ func TestCallInfoFrames(t *testing.T) {
 			}
 			if !reflect.DeepEqual(want, got) {
 				t.Errorf("decoded %+v\nwant    %+v", got, want)
+			}
+			if in := p.(base.CallInfoProtocol).Info(); !reflect.DeepEqual(in, tc.info) {
+				t.Errorf("decoded call information %+v\nwant                       %+v", in, tc.info)
 			}
 		})
 	}

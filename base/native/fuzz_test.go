@@ -32,17 +32,17 @@ func FuzzDecode(f *testing.F) {
 	f.Add(cat(preface, frame(base.KindMessage, 0, "too long")), uint16(4))
 	f.Add(cat(preface, frame(base.KindResponse, 1, "cut"))[:10], uint16(16))
 	f.Add([]byte("NMGO\x03"), uint16(16))
-	info := func(p base.Packet) []byte {
-		b, err := native.New().Append(nil, p)
+	info := func(p base.Packet, in *base.CallInfo) []byte {
+		b, err := native.New().(base.CallInfoProtocol).AppendInfo(nil, p, in)
 		if err != nil {
 			f.Fatal(err)
 		}
 		return b
 	}
-	f.Add(cat(preface, info(base.Packet{Kind: base.KindRequest, ID: 3, Payload: []byte("q"),
-		Info: &base.CallInfo{Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"auth": "t", "trace-id": "1"}}})), uint16(64))
-	f.Add(cat(preface, info(base.Packet{Kind: base.KindMessage, Payload: []byte("m"), Info: &base.CallInfo{Meta: base.Metadata{"k": ""}}})), uint16(64))
-	f.Add(cat(preface, info(base.Packet{Kind: base.KindCancel, ID: 9})), uint16(0))
+	f.Add(cat(preface, info(base.Packet{Kind: base.KindRequest, ID: 3, Payload: []byte("q")},
+		&base.CallInfo{Timeout: 1500 * time.Millisecond, Cancelable: true, Meta: base.Metadata{"auth": "t", "trace-id": "1"}})), uint16(64))
+	f.Add(cat(preface, info(base.Packet{Kind: base.KindMessage, Payload: []byte("m")}, &base.CallInfo{Meta: base.Metadata{"k": ""}})), uint16(64))
+	f.Add(cat(preface, info(base.Packet{Kind: base.KindCancel, ID: 9}, nil)), uint16(0))
 	f.Add([]byte("GET / HTTP/1.1\r\n"), uint16(16))
 	f.Add(cat(preface, []byte{0x05}), uint16(16))
 
@@ -87,7 +87,7 @@ func FuzzDecode(f *testing.F) {
 				if len(pkt.Payload) > limit {
 					t.Fatalf("payload of %d bytes over the limit %d", len(pkt.Payload), limit)
 				}
-				again, err := native.New().Append(nil, pkt)
+				again, err := native.New().(base.CallInfoProtocol).AppendInfo(nil, pkt, p.(base.CallInfoProtocol).Info())
 				if err != nil {
 					t.Fatalf("Append(%v): %v", pkt, err)
 				}

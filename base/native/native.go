@@ -50,7 +50,8 @@ var ErrPreface = errors.New("native: bad preface")
 // Protocol is the native protocol's state for one connection.
 type Protocol struct {
 	gotPreface bool
-	info       base.CallInfo // the call information Decode returned last
+	info       base.CallInfo  // the call information of the packet decoded last
+	last       *base.CallInfo // &info, or nil for a packet without
 }
 
 // New returns a Protocol for one connection. Pass New itself to
@@ -71,10 +72,19 @@ func (p *Protocol) CarriesCallInfo() bool { return true }
 
 // Append appends the frame of pkt to dst.
 func (p *Protocol) Append(dst []byte, pkt base.Packet) ([]byte, error) {
+	return p.AppendInfo(dst, pkt, nil)
+}
+
+// Info returns the call information of the packet Decode returned last,
+// or nil (base.CallInfoProtocol). It is valid until the next Decode.
+func (p *Protocol) Info() *base.CallInfo { return p.last }
+
+// AppendInfo appends the frame of pkt, with call information in (nil for
+// none), to dst (base.CallInfoProtocol).
+func (p *Protocol) AppendInfo(dst []byte, pkt base.Packet, in *base.CallInfo) ([]byte, error) {
 	if uint64(len(pkt.Payload)) > 0xFFFFFFFF {
 		return dst, fmt.Errorf("native: payload of %d bytes over the 4 GiB frame limit", len(pkt.Payload))
 	}
-	in := pkt.Info
 	info := in != nil && (in.Meta != nil || (pkt.Kind == base.KindRequest && (in.Timeout > 0 || in.Cancelable)))
 	switch {
 	case pkt.Kind == base.KindCancel:
@@ -156,27 +166,32 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	if !p.gotPreface {
 		return p.decodePreface(buf)
 	}
+	p.last = nil
 	if len(buf) == 0 {
 		return base.Packet{}, 0, nil
 	}
-	var pkt base.Packet
+	// The packet's fields are kept in variables, not in a Packet, and put
+	// together at the end: so the result leaves in registers.
+	var (
+		kind base.Kind
+		id   uint32
+	)
 	pos := 1
 	switch buf[0] {
 	case typeHeartbeat:
 		return base.Packet{}, 1, nil
 	case typeMessage, typeMessageInfo:
-		pkt.Kind = base.KindMessage
+		kind = base.KindMessage
 	case typeRequest, typeRequestInfo, typeResponse, typeCancel:
 		if len(buf) < 5 {
 			return base.Packet{}, 0, nil
 		}
-		pkt.Kind, pkt.ID, pos = base.KindRequest, binary.BigEndian.Uint32(buf[1:5]), 5
+		kind, id, pos = base.KindRequest, binary.BigEndian.Uint32(buf[1:5]), 5
 		switch buf[0] {
 		case typeResponse:
-			pkt.Kind = base.KindResponse
+			kind = base.KindResponse
 		case typeCancel:
-			pkt.Kind = base.KindCancel
-			return pkt, 5, nil
+			return base.Packet{Kind: base.KindCancel, ID: id}, 5, nil
 		}
 	default:
 		return base.Packet{}, 0, fmt.Errorf("native: unknown frame type 0x%02x", buf[0])
@@ -209,20 +224,20 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	if len(buf) < end {
 		return base.Packet{}, 0, nil
 	}
-	pkt.Payload = buf[pos:end:end]
-	if hasInfo {
-		err := errEmptyInfo // a frame without call information is a plain one
-		if len(info) > 0 {
-			p.info = base.CallInfo{}
-			pkt.Info = &p.info
-			err = decodeInfo(info, pkt.Kind, &p.info)
-		}
-		if err != nil {
-			// The frame is whole: drop it alone.
-			return base.Packet{}, end, fmt.Errorf("native: %s frame: %w", pkt.Kind, err)
-		}
+	if !hasInfo {
+		return base.Packet{Kind: kind, ID: id, Payload: buf[pos:end:end]}, end, nil
 	}
-	return pkt, end, nil
+	err := errEmptyInfo // a frame without call information is a plain one
+	if len(info) > 0 {
+		p.info = base.CallInfo{}
+		err = decodeInfo(info, kind, &p.info)
+	}
+	if err != nil {
+		// The frame is whole: drop it alone.
+		return base.Packet{}, end, fmt.Errorf("native: %s frame: %w", kind, err)
+	}
+	p.last = &p.info
+	return base.Packet{Kind: kind, ID: id, Payload: buf[pos:end:end]}, end, nil
 }
 
 var errEmptyInfo = errors.New("empty call information")
