@@ -286,7 +286,7 @@ func (s *Session) handle(p Packet) error {
 	case KindNone:
 		return nil
 	case KindMessage:
-		if s.cfg.onMessage == nil {
+		if !s.cfg.messages {
 			return s.drop(fmt.Errorf("%w: message dropped", ErrNoHandler))
 		}
 		if err := p.Meta.check(s.cfg.maxMetadata, true); err != nil {
@@ -301,7 +301,7 @@ func (s *Session) handle(p Packet) error {
 		if s.draining.Load() {
 			return nil // not accepted: the peer's call fails when we close
 		}
-		if s.cfg.onRequest == nil {
+		if !s.cfg.requests {
 			return s.drop(fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID))
 		}
 		if err := p.Meta.check(s.cfg.maxMetadata, true); err != nil {
