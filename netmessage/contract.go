@@ -1,11 +1,5 @@
 package netmessage
 
-import (
-	"context"
-
-	"github.com/netmessage-go/netmessage/base"
-)
-
 // Returns marks a struct as a request whose response is of type Resp. Embed
 // it in the request type:
 //
@@ -24,19 +18,6 @@ func (Returns[Resp]) netmessageReturns(Resp) {}
 // the compiler rejects a handler that answers with any other type.
 type RequestType[Resp any] interface {
 	netmessageReturns(Resp)
-}
-
-// Peer is the other end of a connection as the typed layer sees it: a
-// *Session on a server, a *Client on a client.
-type Peer interface {
-	// Send sends a one-way message: a value of a struct type.
-	Send(ctx context.Context, msg any) error
-	// Disconnect closes the connection gracefully.
-	Disconnect(ctx context.Context) error
-	// Close closes the connection at once.
-	Close() error
-
-	conn() (*base.Session, *endpoint, error)
 }
 
 // Serializer turns packet values into bytes and back. The serializers module
