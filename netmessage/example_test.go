@@ -153,3 +153,35 @@ func ExampleSend() {
 	// about to greet Gopher
 	// hello, Gopher <nil>
 }
+
+// A client's settings and hooks are base options beside the Mux; its
+// handlers, registered on the Mux, serve each connection it opens.
+func ExampleNewClient() {
+	ctx := context.Background()
+	smux, _ := netmessage.NewMux()
+	netmessage.HandleRequest(smux, func(_ context.Context, _ *base.Session, r GreetRequest) (GreetResponse, error) {
+		return GreetResponse{Text: "hello, " + r.Name}, nil
+	})
+	srv := netmessage.NewServer(smux)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	mux, _ := netmessage.NewMux()
+	connected := make(chan *base.Session, 1)
+	client := netmessage.NewClient(mux,
+		base.WithReconnect(base.Backoff{}),
+		base.OnConnected(func(s *base.Session) { connected <- s }),
+	)
+	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	fmt.Println("connected:", <-connected == client.Session())
+	resp, err := netmessage.Request(ctx, client, GreetRequest{Name: "again"})
+	fmt.Println(resp.Text, err)
+	// Output:
+	// connected: true
+	// hello, again <nil>
+}
