@@ -33,7 +33,8 @@ type Serializer interface {
 // A DecodeBounder is a Serializer that bounds the memory Unmarshal takes:
 // at most perByte*len(data) + fixed bytes, heap and decoder stack together,
 // whatever data holds (refusing, before decoding, what would take more).
-// Servers and clients then count each received payload as that much
+// The servers and clients NewServer and NewClient build then count each
+// received payload as that much
 // against their input limits (base.WithDecodeCost, base.WithMaxQueuedBytes,
 // base.WithMaxInflightBytes) until its handler returns, so hostile payloads
 // cannot grow memory past those limits. A serializer without it is counted
