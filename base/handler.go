@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // Handler handles the packets a session receives: the layer above the
@@ -55,12 +56,20 @@ func WithHandler(h Handler) Option {
 		switch {
 		case h == nil:
 			c.errs = append(c.errs, fmt.Errorf("%w: WithHandler(nil)", ErrInvalidOption))
-		case c.handler != nil && c.handler != h:
+		case c.handler != nil && !sameHandler(c.handler, h):
 			c.errs = append(c.errs, fmt.Errorf("%w: two handlers (WithHandler given twice)", ErrInvalidOption))
 		default:
 			c.handler = h
 		}
 	})
+}
+
+// sameHandler reports whether a and b are the same handler. Handlers of a
+// type that cannot be compared are never the same: comparing them would
+// panic.
+func sameHandler(a, b Handler) bool {
+	t := reflect.TypeOf(a)
+	return t == reflect.TypeOf(b) && t.Comparable() && a == b
 }
 
 // hookHandler is the Handler made of the OnMessage, OnRequest and

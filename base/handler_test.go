@@ -114,6 +114,8 @@ func TestInvalidOptionsRefused(t *testing.T) {
 		"handler and OnUnsendableResponse": {base.WithHandler(h),
 			base.OnUnsendableResponse(func(*base.Session, error) []byte { return nil })},
 		"two handlers": {base.WithHandler(h), base.WithHandler(newUpper())},
+		// Values of a type that cannot be compared: refused, not a panic.
+		"two uncomparable handlers": {base.WithHandler(listHandler{upper: h}), base.WithHandler(listHandler{upper: h})},
 		"nil handler":  {base.WithHandler(nil)},
 		"nil logger":   {base.WithLogger(nil)},
 	} {
@@ -145,6 +147,12 @@ func TestInvalidOptionsRefused(t *testing.T) {
 	if _, err := p.client.Request(ctxT(t), []byte("x")); err != nil {
 		t.Fatalf("the same handler given twice: %v", err)
 	}
+}
+
+// listHandler is a Handler of a type that cannot be compared.
+type listHandler struct {
+	*upper
+	list []string
 }
 
 // reporter raises an error event for each message it gets.

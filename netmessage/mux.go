@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/base/native"
 )
 
 // Mux is the typed layer: a base.Handler that decodes each packet a
@@ -92,8 +93,11 @@ func NewMux(opts ...Option) (*Mux, error) {
 // transport's settings and hooks (base.OnSessionOpened, base.OnError,
 // base.WithTLS and so on). An option in opts that cannot apply beside m,
 // such as base.OnMessage, makes Serve fail with an error matching
-// base.ErrInvalidOption.
+// base.ErrInvalidOption, as does a nil m.
 func NewServer(m *Mux, opts ...base.ServerOption) *base.Server {
+	if m == nil {
+		return base.NewServer(native.New, append(opts, base.WithHandler(nil))...)
+	}
 	all := make([]base.ServerOption, 0, len(m.transport)+len(opts)+2)
 	if o := decodeCost(m.ser); o != nil {
 		all = append(all, o) // first: a later option may override it
@@ -109,9 +113,12 @@ func NewServer(m *Mux, opts ...base.ServerOption) *base.Server {
 // NewClient returns a base.Client whose connections m handles, built as
 // NewServer builds a server: opts are the client's settings and hooks
 // (base.WithReconnect, base.OnConnected and so on), and one that cannot
-// apply beside m makes Connect fail with an error matching
+// apply beside m, or a nil m, makes Connect fail with an error matching
 // base.ErrInvalidOption.
 func NewClient(m *Mux, opts ...base.ClientOption) *base.Client {
+	if m == nil {
+		return base.NewClient(native.New, append(opts, base.WithHandler(nil))...)
+	}
 	all := make([]base.ClientOption, 0, len(m.transport)+len(opts)+2)
 	if o := decodeCost(m.ser); o != nil {
 		all = append(all, o)

@@ -35,6 +35,14 @@ func TestHooksBesideMuxRefused(t *testing.T) {
 	if err := netmessage.NewClient(tm).Connect(ctx(t), "127.0.0.1:1"); !errors.Is(err, base.ErrInvalidOption) {
 		t.Errorf("Connect with OnUnsendableResponse through WithTransport: %v", err)
 	}
+	// A nil Mux is refused the same way.
+	nilSrv := netmessage.NewServer(nil)
+	if err := nilSrv.ListenAndServe("127.0.0.1:0"); !errors.Is(err, base.ErrInvalidOption) {
+		t.Errorf("Serve without a Mux: %v", err)
+	}
+	if err := netmessage.NewClient(nil).Connect(ctx(t), "127.0.0.1:1"); !errors.Is(err, base.ErrInvalidOption) {
+		t.Errorf("Connect without a Mux: %v", err)
+	}
 	// The Mux given again is the same handler: accepted.
 	e := start(t, nil)
 	c := netmessage.NewClient(e.cmux, base.WithHandler(e.cmux))
