@@ -116,8 +116,8 @@ func TestInvalidOptionsRefused(t *testing.T) {
 		"two handlers": {base.WithHandler(h), base.WithHandler(newUpper())},
 		// Values of a type that cannot be compared: refused, not a panic.
 		"two uncomparable handlers": {base.WithHandler(listHandler{upper: h}), base.WithHandler(listHandler{upper: h})},
-		"nil handler":  {base.WithHandler(nil)},
-		"nil logger":   {base.WithLogger(nil)},
+		"nil handler":               {base.WithHandler(nil)},
+		"nil logger":                {base.WithLogger(nil)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var sopts []base.ServerOption
