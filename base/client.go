@@ -36,6 +36,8 @@ func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 	for _, o := range opts {
 		o.applyClient(&c.cfg)
 	}
+	c.cfg.logHooks()
+	c.cfg.settle()
 	if c.cfg.dial == nil {
 		d := &net.Dialer{}
 		c.cfg.dial = d.DialContext
@@ -60,8 +62,13 @@ func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 // does not start reconnecting. Close or Disconnect called while Connect
 // dials stops it: Connect then fails with ErrConnectStopped and no
 // connection opens (a dialer that ignores its context keeps Connect, and
-// so a new Connect, waiting until it returns).
+// so a new Connect, waiting until it returns). A client built with an
+// option that cannot apply fails every Connect with its error, matching
+// ErrInvalidOption.
 func (c *Client) Connect(ctx context.Context, addr string) error {
+	if err := c.cfg.err; err != nil {
+		return err
+	}
 	c.mu.Lock()
 	if c.connecting() || c.reconnecting() || (c.sess != nil && c.sess.Err() == nil) {
 		c.mu.Unlock()

@@ -147,7 +147,7 @@ func (s *Session) deliver(it inbound) {
 		s.release(s.cfg.payloadCost(len(payload) + it.meta.Size()))
 	}()
 	ctx := withIncoming(s.ctx, it.meta)
-	s.callHook(func() { s.cfg.onMessage(ctx, s, payload) })
+	s.callHook(func() { s.cfg.handler.ServeMessage(ctx, s, payload) })
 }
 
 // callHook runs a user hook, turning a panic into an error event.
@@ -306,16 +306,17 @@ func (s *Session) runHandler(j job) {
 			s.report(errGoexit)
 		}
 	}()
-	resp := s.cfg.onRequest(ctx, s, payload)
+	resp := s.cfg.handler.ServeRequest(ctx, s, payload)
 	returned = true
 	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
 	if err != nil && s.Err() == nil {
 		s.report(err)
-		if s.cfg.onUnsendable != nil && refused(err) {
+		if refused(err) {
 			// One try at an answer in its place; if that is refused too,
 			// the event just raised already says why the caller waits.
-			resp = s.cfg.onUnsendable(s, err)
-			_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
+			if resp = s.cfg.handler.ServeUnsendable(s, err); resp != nil {
+				_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
+			}
 		}
 	}
 }

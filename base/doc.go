@@ -6,9 +6,13 @@
 // protocol, and any other (a text protocol, a compatibility protocol) plugs
 // in the same way. A Server serves a net.Listener and opens a Session per
 // accepted connection; a Client connects to one server. Both ends can send
-// messages and requests, and both raise events through hooks set with
-// options at construction: OnSessionOpened, OnSessionClosed, OnConnected,
-// OnDisconnected, OnMessage, OnRequest, OnError.
+// messages and requests. What a session receives goes to its Handler
+// (WithHandler), the layer above as an http.Handler is to an http.Server
+// (package netmessage's Mux is one), or to the OnMessage and OnRequest
+// hooks, which make a Handler. Both ends raise events through hooks set
+// with options at construction: OnSessionOpened, OnSessionClosed,
+// OnConnected, OnDisconnected, OnError; WithLogger logs them. An option
+// that cannot apply makes Serve and Connect fail with ErrInvalidOption.
 //
 // Each connection has one reader goroutine, one writer goroutine that
 // coalesces concurrent sends into few writes and sends heartbeats, and one

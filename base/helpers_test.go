@@ -55,13 +55,24 @@ func newRecorder() *recorder {
 }
 
 func (r *recorder) common() []base.Option {
+	return append(r.errHook(),
+		base.OnMessage(func(_ context.Context, _ *base.Session, p []byte) { r.log("message:%s", p); r.messages <- string(p) }))
+}
+
+// errHook returns the error hook alone, for an end whose packets go to a
+// Handler (WithHandler), which cannot be given with OnMessage.
+func (r *recorder) errHook() []base.Option {
 	return []base.Option{
 		base.OnError(func(_ *base.Session, err error) { r.log("error:%v", err); r.errs <- err }),
-		base.OnMessage(func(_ context.Context, _ *base.Session, p []byte) { r.log("message:%s", p); r.messages <- string(p) }),
 	}
 }
 
 func (r *recorder) server(opts ...base.ServerOption) []base.ServerOption {
+	return r.serverWith(r.common(), opts...)
+}
+
+// serverWith is server with the hooks common in place of r.common().
+func (r *recorder) serverWith(common []base.Option, opts ...base.ServerOption) []base.ServerOption {
 	all := []base.ServerOption{
 		base.OnSessionOpened(func(s *base.Session) { r.log("opened"); r.opened <- s }),
 		base.OnSessionClosed(func(_ *base.Session, reason base.CloseReason) {
@@ -69,13 +80,18 @@ func (r *recorder) server(opts ...base.ServerOption) []base.ServerOption {
 			r.closed <- reason
 		}),
 	}
-	for _, o := range r.common() {
+	for _, o := range common {
 		all = append(all, o)
 	}
 	return append(all, opts...)
 }
 
 func (r *recorder) client(opts ...base.ClientOption) []base.ClientOption {
+	return r.clientWith(r.common(), opts...)
+}
+
+// clientWith is client with the hooks common in place of r.common().
+func (r *recorder) clientWith(common []base.Option, opts ...base.ClientOption) []base.ClientOption {
 	all := []base.ClientOption{
 		base.OnConnected(func(s *base.Session) { r.log("opened"); r.opened <- s }),
 		base.OnDisconnected(func(_ *base.Session, reason base.CloseReason) {
@@ -83,7 +99,7 @@ func (r *recorder) client(opts ...base.ClientOption) []base.ClientOption {
 			r.closed <- reason
 		}),
 	}
-	for _, o := range r.common() {
+	for _, o := range common {
 		all = append(all, o)
 	}
 	return append(all, opts...)
@@ -171,10 +187,26 @@ type pair struct {
 
 func newPair(t *testing.T, sopts []base.ServerOption, copts []base.ClientOption) *pair {
 	t.Helper()
+	return newPairWith(t, true, sopts, copts)
+}
+
+// newHandlerPair is newPair for ends whose packets go to the Handler in
+// their options: the recorders record no messages.
+func newHandlerPair(t *testing.T, sopts []base.ServerOption, copts []base.ClientOption) *pair {
+	t.Helper()
+	return newPairWith(t, false, sopts, copts)
+}
+
+func newPairWith(t *testing.T, messages bool, sopts []base.ServerOption, copts []base.ClientOption) *pair {
+	t.Helper()
 	p := &pair{srvRec: newRecorder(), cliRec: newRecorder()}
-	p.srv = base.NewServer(native.New, p.srvRec.server(sopts...)...)
+	scommon, ccommon := p.srvRec.errHook(), p.cliRec.errHook()
+	if messages {
+		scommon, ccommon = p.srvRec.common(), p.cliRec.common()
+	}
+	p.srv = base.NewServer(native.New, p.srvRec.serverWith(scommon, sopts...)...)
 	p.addr, p.served = serveAsync(t, p.srv)
-	p.client = base.NewClient(native.New, p.cliRec.client(copts...)...)
+	p.client = base.NewClient(native.New, p.cliRec.clientWith(ccommon, copts...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTime)
 	defer cancel()
 	if err := p.client.Connect(ctx, p.addr); err != nil {

@@ -3,6 +3,7 @@ package base
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
 	"time"
 )
@@ -66,13 +67,20 @@ type config struct {
 	// sessions (WithMaxInflightBytes); nil on a client.
 	budget *budget
 
-	onOpened  func(*Session)
-	onClosed  func(*Session, CloseReason)
-	onError   func(*Session, error)
-	onMessage func(context.Context, *Session, []byte)
-	onRequest func(context.Context, *Session, []byte) []byte
-	// onUnsendable replaces a response send refused.
-	onUnsendable func(*Session, error) []byte
+	onOpened func(*Session)
+	onClosed func(*Session, CloseReason)
+	onError  func(*Session, error)
+	// handler gets the packets received (WithHandler, or made of hooks by
+	// settle); messages and requests say which kinds it handles.
+	handler            Handler
+	hooks              hookHandler
+	messages, requests bool
+	// logger logs the end's events (WithLogger); nil for none.
+	logger *slog.Logger
+	// errs are the options' errors, err their join (settle): the end
+	// refuses to run with it.
+	errs []error
+	err  error
 }
 
 func defaultConfig() config {
@@ -283,19 +291,21 @@ func WithDecodeCost(perByte, fixed int) Option {
 }
 
 // OnMessage sets the hook called for each message received, in the order
-// sent, one at a time. ctx carries the message's metadata (see
-// IncomingMetadata) and ends when the connection closes. payload is valid
-// only during the call. Without it,
-// each message raises an error event matching ErrNoHandler. A panic in
-// this or any other event hook is reported as an error event; a hook must
-// not call runtime.Goexit, which would stop the session's events for good.
+// sent, one at a time: an adapter to a Handler's ServeMessage (see
+// WithHandler, which cannot be given with it). ctx carries the message's
+// metadata (see IncomingMetadata) and ends when the connection closes.
+// payload is valid only during the call. Without it, each message raises
+// an error event matching ErrNoHandler. A panic in this or any other event
+// hook is reported as an error event; a hook must not call
+// runtime.Goexit, which would stop the session's events for good.
 func OnMessage(f func(ctx context.Context, s *Session, payload []byte)) Option {
-	return option(func(c *config) { c.onMessage = f })
+	return option(func(c *config) { c.hooks.message = f })
 }
 
-// OnRequest sets the handler of requests received. Each runs in its own
-// goroutine (at most WithMaxConcurrentRequests at once); what it returns is
-// sent as the response. ctx ends when the connection closes, and, for a
+// OnRequest sets the handler of requests received: an adapter to a
+// Handler's ServeRequest (see WithHandler, which cannot be given with
+// it). Each runs in its own goroutine (at most WithMaxConcurrentRequests
+// at once); what it returns is sent as the response. ctx ends when the connection closes, and, for a
 // request with call information, when the caller's deadline passes or the
 // caller cancels; it carries the request's metadata (IncomingMetadata). payload is
 // valid only during the call. If the handler panics (or calls
@@ -305,22 +315,24 @@ func OnMessage(f func(ctx context.Context, s *Session, payload []byte)) Option {
 // OnUnsendableResponse. A handler must not wait for Disconnect on its own
 // session, which waits for running handlers; call it from a new goroutine.
 func OnRequest(f func(ctx context.Context, s *Session, payload []byte) (response []byte)) Option {
-	return option(func(c *config) { c.onRequest = f })
+	return option(func(c *config) { c.hooks.request = f })
 }
 
 // OnUnsendableResponse sets the hook that replaces a handler's response the
-// session cannot send: one over the maximum packet size, or one the
-// Protocol refuses to encode. err says why and is also raised as an error
-// event; what f returns is sent in its place, once. If that is refused
-// too, nothing is sent and no further event is raised. Without the hook,
-// or when both are refused, the caller's request ends with its timeout.
-// netmessage sets it to answer with a remote error.
+// session cannot send (an adapter to a Handler's ServeUnsendable; see
+// WithHandler, which cannot be given with it): one over the maximum packet
+// size, or one the Protocol refuses to encode. err says why and is also raised as an error
+// event; what f returns is sent in its place, once (nil: nothing). If that
+// is refused too, nothing is sent and no further event is raised. Without
+// the hook, or when both are refused, the caller's request ends with its
+// timeout.
 func OnUnsendableResponse(f func(s *Session, err error) (response []byte)) Option {
-	return option(func(c *config) { c.onUnsendable = f })
+	return option(func(c *config) { c.hooks.unsendable = f })
 }
 
 // OnError sets the hook called with errors: a protocol error or network error
-// that closed the connection (after the closed hook), a handler panic, an
+// that closed the connection (after the closed hook), an error a Handler
+// raised with Session.ReportError, a handler panic, an
 // accept error or failed TLS handshake (on a server, with a nil Session), a
 // panic in a client's reconnect hook (with a nil Session), a response that
 // could not be sent. Errors about a session's input arrive in order with

@@ -305,7 +305,7 @@ func (s *Session) handle(p Packet) error {
 	case KindNone:
 		return nil
 	case KindMessage:
-		if s.cfg.onMessage == nil {
+		if !s.cfg.messages {
 			return s.drop(fmt.Errorf("%w: message dropped", ErrNoHandler))
 		}
 		md := s.recvInfo().meta()
@@ -321,7 +321,7 @@ func (s *Session) handle(p Packet) error {
 		if s.draining.Load() {
 			return nil // not accepted: the peer's call fails when we close
 		}
-		if s.cfg.onRequest == nil {
+		if !s.cfg.requests {
 			return s.drop(fmt.Errorf("%w: request %d dropped", ErrNoHandler, p.ID))
 		}
 		info := s.recvInfo()

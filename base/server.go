@@ -44,6 +44,8 @@ func NewServer(newProto func() Protocol, opts ...ServerOption) *Server {
 	for _, o := range opts {
 		o.applyServer(&srv.cfg)
 	}
+	srv.cfg.logHooks()
+	srv.cfg.settle()
 	if n := srv.cfg.inflightLimit(); n > 0 {
 		srv.cfg.budget = newBudget(n)
 	}
@@ -64,6 +66,9 @@ func (c *serverConfig) inflightLimit() int64 {
 
 // ListenAndServe listens on the TCP address addr and serves it; see Serve.
 func (srv *Server) ListenAndServe(addr string) error {
+	if err := srv.cfg.err; err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -72,10 +77,15 @@ func (srv *Server) ListenAndServe(addr string) error {
 }
 
 // Serve accepts connections on ln until Close or Shutdown, and then returns
-// ErrServerClosed; it closes ln. Temporary accept errors are reported as
-// error events (a *CloseError with ReasonAcceptError) and retried with a
-// growing pause. A Server may serve several listeners at once.
+// ErrServerClosed; it closes ln. A server built with an option that
+// cannot apply returns its error, matching ErrInvalidOption, at once.
+// Temporary accept errors are reported as error events (a *CloseError with
+// ReasonAcceptError) and retried with a growing pause. A Server may serve several listeners at once.
 func (srv *Server) Serve(ln net.Listener) error {
+	if err := srv.cfg.err; err != nil {
+		ln.Close()
+		return err
+	}
 	srv.mu.Lock()
 	if srv.closed {
 		srv.mu.Unlock()

@@ -62,9 +62,7 @@ func (n *Node) handlePacket(m *nats.Msg) error {
 		var targets []*base.Session
 		switch {
 		case rest == "all":
-			for _, s := range n.srv.Sessions() {
-				targets = append(targets, s.Base())
-			}
+			targets = n.srv.Sessions()
 		case strings.HasPrefix(rest, "k."):
 			targets = n.local(rest[2:], true)
 		case strings.HasPrefix(rest, "g."):

@@ -2,7 +2,8 @@
 // so that sending to a user, to a group or to everyone reaches sessions
 // on every server, not only the server that runs the code.
 //
-// Each server makes a Node from its *netmessage.Server and a *nats.Conn:
+// Each server makes a Node from its server (a *base.Server that
+// netmessage.NewServer built around a Mux) and a *nats.Conn:
 //
 //	node, err := cluster.New(srv, nc, cluster.WithName("eu-1"))
 //	defer node.Close()

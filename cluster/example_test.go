@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/cluster"
 	"github.com/netmessage-go/netmessage/cluster/embedded"
 	"github.com/netmessage-go/netmessage/netmessage"
@@ -36,9 +37,10 @@ func Example() {
 	// A server that binds each session to the user it says hello as.
 	start := func(name string) (*cluster.Node, string, func()) {
 		nc, _ := ns.Connect()
-		srv, _ := netmessage.NewServer()
+		mux, _ := netmessage.NewMux()
+		srv := netmessage.NewServer(mux)
 		node, _ := cluster.New(srv, nc, cluster.WithName(name))
-		netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, h Hello) (Hello, error) {
+		netmessage.HandleRequest(mux, func(ctx context.Context, s *base.Session, h Hello) (Hello, error) {
 			return h, node.Bind(s, h.User) // authenticate before binding
 		})
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -52,10 +54,11 @@ func Example() {
 
 	// bob connects to server b.
 	ctx := context.Background()
-	bob, _ := netmessage.NewClient()
+	bobMux, _ := netmessage.NewMux()
+	bob := netmessage.NewClient(bobMux)
 	notes := make(chan Note, 1)
-	netmessage.HandleMessage(bob, func(ctx context.Context, _ *netmessage.Client, n Note) { notes <- n })
-	netmessage.HandleRequest(bob, func(ctx context.Context, _ *netmessage.Client, _ Ping) (Pong, error) {
+	netmessage.HandleMessage(bobMux, func(ctx context.Context, _ *base.Session, n Note) { notes <- n })
+	netmessage.HandleRequest(bobMux, func(ctx context.Context, _ *base.Session, _ Ping) (Pong, error) {
 		return Pong{From: "bob"}, nil
 	})
 	bob.Connect(ctx, addrB)

@@ -271,7 +271,7 @@ func TestSlowSessionDoesNotStallOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := startNodeOn(t, smallSendBuffer{ln}, connectNATS(t, url), "b", []netmessage.ServerOption{
+	b := startNodeOn(t, smallSendBuffer{ln}, connectNATS(t, url), "b", []any{
 		netmessage.WithTransport(base.WithMaxWriteBuffer(32 << 10)),
 	}, cluster.WithMaxBacklog(256<<10))
 	fast1 := connectClient(t, b, "fast1", "room")
@@ -279,18 +279,15 @@ func TestSlowSessionDoesNotStallOthers(t *testing.T) {
 
 	// slow reads nothing once its first message arrives.
 	release := make(chan struct{})
-	slow, err := netmessage.NewClient(
+	slowMux, slow := typedClient(t,
 		netmessage.WithTransport(base.WithMaxQueuedBytes(16<<10)),
-		netmessage.WithClientTransport(base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
 			d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 				return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
 			}}
 			return d.DialContext(ctx, network, addr)
-		})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	netmessage.HandleMessage(slow, func(ctx context.Context, _ *netmessage.Client, m Chat) {
+		}))
+	netmessage.HandleMessage(slowMux, func(ctx context.Context, _ *base.Session, m Chat) {
 		select {
 		case <-release:
 		case <-ctx.Done():

@@ -23,10 +23,11 @@ func FuzzPackets(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer nc.Close()
-	srv, err := netmessage.NewServer()
+	mux, err := netmessage.NewMux()
 	if err != nil {
 		f.Fatal(err)
 	}
+	srv := netmessage.NewServer(mux)
 	defer srv.Close()
 	n, err := New(srv, nc, WithMaxPacketSize(4096))
 	if err != nil {

@@ -123,10 +123,59 @@ func connectNATS(t testing.TB, url string) *nats.Conn {
 	return nc
 }
 
+// typedServer returns a Mux made of the netmessage options among opts and
+// a server for it made with the base options among them.
+func typedServer(t testing.TB, opts ...any) (*netmessage.Mux, *base.Server) {
+	t.Helper()
+	var (
+		mopts []netmessage.Option
+		sopts []base.ServerOption
+	)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case netmessage.Option:
+			mopts = append(mopts, o)
+		case base.ServerOption:
+			sopts = append(sopts, o)
+		default:
+			t.Fatalf("%T is not a server option", o)
+		}
+	}
+	m, err := netmessage.NewMux(mopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, netmessage.NewServer(m, sopts...)
+}
+
+// typedClient is typedServer for a client.
+func typedClient(t testing.TB, opts ...any) (*netmessage.Mux, *base.Client) {
+	t.Helper()
+	var (
+		mopts []netmessage.Option
+		copts []base.ClientOption
+	)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case netmessage.Option:
+			mopts = append(mopts, o)
+		case base.ClientOption:
+			copts = append(copts, o)
+		default:
+			t.Fatalf("%T is not a client option", o)
+		}
+	}
+	m, err := netmessage.NewMux(mopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, netmessage.NewClient(m, copts...)
+}
+
 // tnode is one netmessage server joined to the cluster.
 type tnode struct {
 	name   string
-	srv    *netmessage.Server
+	srv    *base.Server
 	node   *cluster.Node
 	nc     *nats.Conn
 	addr   string
@@ -142,7 +191,7 @@ func startNode(t testing.TB, url, name string, opts ...cluster.Option) *tnode {
 	return startNodeWith(t, connectNATS(t, url), name, nil, opts...)
 }
 
-func startNodeWith(t testing.TB, nc *nats.Conn, name string, sopts []netmessage.ServerOption, opts ...cluster.Option) *tnode {
+func startNodeWith(t testing.TB, nc *nats.Conn, name string, sopts []any, opts ...cluster.Option) *tnode {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -151,15 +200,12 @@ func startNodeWith(t testing.TB, nc *nats.Conn, name string, sopts []netmessage.
 	return startNodeOn(t, ln, nc, name, sopts, opts...)
 }
 
-func startNodeOn(t testing.TB, ln net.Listener, nc *nats.Conn, name string, sopts []netmessage.ServerOption, opts ...cluster.Option) *tnode {
+func startNodeOn(t testing.TB, ln net.Listener, nc *nats.Conn, name string, sopts []any, opts ...cluster.Option) *tnode {
 	t.Helper()
 	tn := &tnode{name: name, nc: nc, served: make(chan error, 1), errs: make(chan error, 1000)}
-	srv, err := netmessage.NewServer(sopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	smux, srv := typedServer(t, sopts...)
 	tn.srv = srv
-	netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, l Login) (LoginOK, error) {
+	netmessage.HandleRequest(smux, func(ctx context.Context, s *base.Session, l Login) (LoginOK, error) {
 		if err := tn.node.Bind(s, l.User); err != nil {
 			return LoginOK{}, err
 		}
@@ -174,6 +220,7 @@ func startNodeOn(t testing.TB, ln net.Listener, nc *nats.Conn, name string, sopt
 			}
 		}),
 	}, opts...)
+	var err error
 	if tn.node, err = cluster.New(srv, nc, opts...); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +249,7 @@ func (tn *tnode) kill() {
 // tclient is a client logged in as user.
 type tclient struct {
 	user    string
-	c       *netmessage.Client
+	c       *base.Client
 	got     chan Chat
 	handled atomic.Int64 // requests answered
 }
@@ -210,13 +257,10 @@ type tclient struct {
 func connectClient(t testing.TB, tn *tnode, user string, groups ...string) *tclient {
 	t.Helper()
 	tc := &tclient{user: user, got: make(chan Chat, 10000)}
-	c, err := netmessage.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmux, c := typedClient(t)
 	tc.c = c
-	netmessage.HandleMessage(c, func(ctx context.Context, _ *netmessage.Client, m Chat) { tc.got <- m })
-	netmessage.HandleRequest(c, func(ctx context.Context, _ *netmessage.Client, w Who) (WhoResp, error) {
+	netmessage.HandleMessage(cmux, func(ctx context.Context, _ *base.Session, m Chat) { tc.got <- m })
+	netmessage.HandleRequest(cmux, func(ctx context.Context, _ *base.Session, w Who) (WhoResp, error) {
 		tc.handled.Add(1)
 		if w.Fail {
 			return WhoResp{}, errors.New("refused")

@@ -29,7 +29,7 @@ import (
 // servers run in goroutines of their own, at most
 // WithMaxConcurrentRequests at a time.
 type Node struct {
-	srv    *netmessage.Server
+	srv    *base.Server
 	nc     *nats.Conn
 	cfg    config
 	id     uint64
@@ -71,12 +71,14 @@ type member struct {
 	stop         func() bool
 }
 
-// New joins srv to the cluster that nc reaches. The node does not own nc
+// New joins srv, a server whose handler is a *netmessage.Mux (see
+// netmessage.NewServer), to the cluster that nc reaches; the node encodes
+// values with the Mux's serializer. The node does not own nc
 // or srv: close the node before them. nc should reconnect by itself
 // (nats.go's default); while it is not connected, sessions of this server
 // are still served and what needs another server fails with
 // ErrUnavailable.
-func New(srv *netmessage.Server, nc *nats.Conn, opts ...Option) (*Node, error) {
+func New(srv *base.Server, nc *nats.Conn, opts ...Option) (*Node, error) {
 	if srv == nil || nc == nil {
 		return nil, fmt.Errorf("%w: nil server or NATS connection", ErrBadOption)
 	}
@@ -87,7 +89,11 @@ func New(srv *netmessage.Server, nc *nats.Conn, opts ...Option) (*Node, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	cfg.ser = srv.Serializer() // values travel as the server's sessions expect them
+	mux, ok := srv.Handler().(*netmessage.Mux)
+	if !ok {
+		return nil, fmt.Errorf("%w: the server's handler is not a *netmessage.Mux (see netmessage.NewServer)", ErrBadOption)
+	}
+	cfg.ser = mux.Serializer() // values travel as the server's sessions expect them
 	if nc.IsClosed() {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, nats.ErrConnectionClosed)
 	}
@@ -208,39 +214,39 @@ func unsubscribe(e *entry) error {
 // routes; Lookup on another server shows the key from then on). If the
 // subscription fails, the binding still holds on this server and the
 // error says why.
-func (n *Node) Bind(s *netmessage.Session, keys ...string) error {
+func (n *Node) Bind(s *base.Session, keys ...string) error {
 	return n.add(s, keys, true)
 }
 
 // Unbind removes the bindings of s to keys.
-func (n *Node) Unbind(s *netmessage.Session, keys ...string) {
+func (n *Node) Unbind(s *base.Session, keys ...string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if m := n.members[s.Base()]; m != nil {
+	if m := n.members[s]; m != nil {
 		for _, k := range keys {
-			n.removeLocked(s.Base(), m, k, true)
+			n.removeLocked(s, m, k, true)
 		}
 	}
 }
 
 // Join adds session s of this server to groups, so that SendGroup to one
 // of them reaches s from any server. The session's close makes it leave.
-func (n *Node) Join(s *netmessage.Session, groups ...string) error {
+func (n *Node) Join(s *base.Session, groups ...string) error {
 	return n.add(s, groups, false)
 }
 
 // Leave removes s from groups.
-func (n *Node) Leave(s *netmessage.Session, groups ...string) {
+func (n *Node) Leave(s *base.Session, groups ...string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if m := n.members[s.Base()]; m != nil {
+	if m := n.members[s]; m != nil {
 		for _, g := range groups {
-			n.removeLocked(s.Base(), m, g, false)
+			n.removeLocked(s, m, g, false)
 		}
 	}
 }
 
-func (n *Node) add(s *netmessage.Session, names []string, isKey bool) error {
+func (n *Node) add(s *base.Session, names []string, isKey bool) error {
 	what := "group"
 	if isKey {
 		what = "key"
@@ -250,7 +256,10 @@ func (n *Node) add(s *netmessage.Session, names []string, isKey bool) error {
 			return err
 		}
 	}
-	b := s.Base()
+	b := s
+	if b == nil {
+		return fmt.Errorf("%w: nil session", ErrBadOption)
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/cluster"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/serializers/json"
@@ -14,10 +15,7 @@ import (
 func TestOptionsRefused(t *testing.T) {
 	ns := startNATS(t, 0)
 	nc := connectNATS(t, ns.ClientURL())
-	srv, err := netmessage.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, srv := typedServer(t)
 	defer srv.Close()
 	for name, o := range map[string]cluster.Option{
 		"name":      cluster.WithName(""),
@@ -83,17 +81,14 @@ func TestUnbind(t *testing.T) {
 func TestOtherSerializer(t *testing.T) {
 	url := startNATS(t, 0).ClientURL()
 	ser := json.New()
-	sopts := []netmessage.ServerOption{netmessage.WithSerializer(ser)}
+	sopts := []any{netmessage.WithSerializer(ser)}
 	a := startNodeWith(t, connectNATS(t, url), "a", sopts)
 	b := startNodeWith(t, connectNATS(t, url), "b", sopts)
-	c, err := netmessage.NewClient(netmessage.WithSerializer(ser))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmux, c := typedClient(t, netmessage.WithSerializer(ser))
 	defer c.Close()
 	got := make(chan Chat, 1)
-	netmessage.HandleMessage(c, func(ctx context.Context, _ *netmessage.Client, m Chat) { got <- m })
-	netmessage.HandleRequest(c, func(ctx context.Context, _ *netmessage.Client, w Who) (WhoResp, error) {
+	netmessage.HandleMessage(cmux, func(ctx context.Context, _ *base.Session, m Chat) { got <- m })
+	netmessage.HandleRequest(cmux, func(ctx context.Context, _ *base.Session, w Who) (WhoResp, error) {
 		return WhoResp{User: "json", Q: w.Q}, nil
 	})
 	ctx := context.Background()

@@ -17,7 +17,7 @@ import (
 
 // Send sends msg to every session bound to key, on every server of the
 // cluster. It encodes msg once with the node's serializer; this server's
-// sessions get it as netmessage.Server.Broadcast sends (waiting, bounded
+// sessions get it as netmessage.Broadcast sends (waiting, bounded
 // by ctx, for room on the slow ones), the other servers through one
 // NATS publish. Delivery is at most once. A nil error means msg was
 // queued on this server's sessions and handed to NATS: it does not tell
@@ -45,12 +45,7 @@ func (n *Node) SendGroup(ctx context.Context, group string, msg any) error {
 // Broadcast sends msg to every open session of every server, as Send does
 // for a key.
 func (n *Node) Broadcast(ctx context.Context, msg any) error {
-	list := n.srv.Sessions()
-	targets := make([]*base.Session, len(list))
-	for i, s := range list {
-		targets[i] = s.Base()
-	}
-	return n.send(ctx, n.prefix+"all", targets, msg)
+	return n.send(ctx, n.prefix+"all", n.srv.Sessions(), msg)
 }
 
 var packetPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 )
 
@@ -47,24 +48,20 @@ var benchLarge = func() benchPacket {
 
 // benchPair returns a client connected to a typed server over loopback
 // that echoes benchCall and, for a benchNote with Seq 0, closes last.
-func benchPair(b *testing.B, last chan<- struct{}, opts ...netmessage.Option) *netmessage.Client {
+func benchPair(b *testing.B, last chan<- struct{}, opts ...netmessage.Option) *base.Client {
 	b.Helper()
-	var sopts []netmessage.ServerOption
-	var copts []netmessage.ClientOption
-	for _, o := range opts {
-		sopts = append(sopts, o)
-		copts = append(copts, o)
-	}
-	srv, err := netmessage.NewServer(sopts...)
+	// One Mux serves both ends: the client receives nothing.
+	m, err := netmessage.NewMux(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
+	srv := netmessage.NewServer(m)
 	err = errors.Join(
-		netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, req benchCall) (benchReply, error) {
+		netmessage.HandleRequest(m, func(_ context.Context, _ *base.Session, req benchCall) (benchReply, error) {
 			return benchReply{req.benchPacket}, nil
 		}),
-		netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m benchNote) {
-			if m.Seq == 0 {
+		netmessage.HandleMessage(m, func(_ context.Context, _ *base.Session, n benchNote) {
+			if n.Seq == 0 {
 				close(last)
 			}
 		}),
@@ -79,10 +76,7 @@ func benchPair(b *testing.B, last chan<- struct{}, opts ...netmessage.Option) *n
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); srv.Serve(ln) }()
-	c, err := netmessage.NewClient(copts...)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := netmessage.NewClient(m)
 	b.Cleanup(func() {
 		c.Close()
 		srv.Close()
@@ -94,7 +88,7 @@ func benchPair(b *testing.B, last chan<- struct{}, opts ...netmessage.Option) *n
 	return c
 }
 
-func benchRequest(b *testing.B, c *netmessage.Client, want *benchPacket) {
+func benchRequest(b *testing.B, c *base.Client, want *benchPacket) {
 	resp, err := netmessage.Request(context.Background(), c, benchCall{benchPacket: *want})
 	if err != nil {
 		b.Fatal(err)
@@ -177,11 +171,11 @@ func BenchmarkSend(b *testing.B) {
 	msg := benchNote{benchSmall}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := c.Send(ctx, msg); err != nil {
+		if err := netmessage.Send(ctx, c, msg); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if err := c.Send(ctx, benchNote{}); err != nil {
+	if err := netmessage.Send(ctx, c, benchNote{}); err != nil {
 		b.Fatal(err)
 	}
 	<-last

@@ -23,11 +23,10 @@ type Blob struct {
 // reaches the healthy client at once, while it still waits for room on
 // the stalled session, and names that session when its context ends.
 func TestBroadcastNotHeldUpBySlowPeer(t *testing.T) {
-	opened := make(chan *netmessage.Session, 2)
-	srv, err := netmessage.NewServer(
-		netmessage.OnSessionOpened(func(s *netmessage.Session) { opened <- s }),
+	opened := make(chan *base.Session, 2)
+	_, srv := typedServer(t,
+		base.OnSessionOpened(func(s *base.Session) { opened <- s }),
 		netmessage.WithTransport(base.WithMaxWriteBuffer(64<<10)))
-	must(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	var wg sync.WaitGroup
@@ -63,10 +62,9 @@ func TestBroadcastNotHeldUpBySlowPeer(t *testing.T) {
 	stalled := recv(t, opened, "the stalled peer's session")
 
 	got := make(chan int, 16)
-	client, err := netmessage.NewClient()
-	must(t, err)
+	cmux, client := typedClient(t)
 	defer client.Close()
-	must(t, netmessage.HandleMessage(client, func(_ context.Context, _ *netmessage.Client, b Blob) { got <- b.Seq }))
+	must(t, netmessage.HandleMessage(cmux, func(_ context.Context, _ *base.Session, b Blob) { got <- b.Seq }))
 	must(t, client.Connect(ctx(t), ln.Addr().String()))
 	recv(t, opened, "the healthy session")
 
@@ -78,7 +76,7 @@ func TestBroadcastNotHeldUpBySlowPeer(t *testing.T) {
 			t.Fatal("the stalled session's buffers never filled")
 		}
 		c, cancel := context.WithTimeout(ctx(t), 100*time.Millisecond)
-		err := stalled.Send(c, big)
+		err := netmessage.Send(c, stalled, big)
 		cancel()
 		if errors.Is(err, context.DeadlineExceeded) {
 			break
@@ -89,7 +87,7 @@ func TestBroadcastNotHeldUpBySlowPeer(t *testing.T) {
 	bctx, cancel := context.WithTimeout(ctx(t), 3*time.Second)
 	defer cancel()
 	result := make(chan error, 1)
-	go func() { result <- srv.Broadcast(bctx, Blob{Seq: 7}) }()
+	go func() { result <- netmessage.Broadcast(bctx, srv, Blob{Seq: 7}) }()
 	if seq := recv(t, got, "the broadcast at the healthy client"); seq != 7 {
 		t.Fatalf("healthy client got %d", seq)
 	}

@@ -37,6 +37,7 @@ replace (
 import (
 	"context"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 )
 
@@ -49,8 +50,8 @@ type WeatherRequest struct {
 }
 
 func main() {
-	srv, _ := netmessage.NewServer()
-	_ = netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, r WeatherRequest) (OtherResponse, error) {
+	mux, _ := netmessage.NewMux()
+	_ = netmessage.HandleRequest(mux, func(ctx context.Context, s *base.Session, r WeatherRequest) (OtherResponse, error) {
 		return OtherResponse{}, nil
 	})
 }

@@ -1,11 +1,5 @@
 package netmessage
 
-import (
-	"context"
-
-	"github.com/netmessage-go/netmessage/base"
-)
-
 // Returns marks a struct as a request whose response is of type Resp. Embed
 // it in the request type:
 //
@@ -26,19 +20,6 @@ type RequestType[Resp any] interface {
 	netmessageReturns(Resp)
 }
 
-// Peer is the other end of a connection as the typed layer sees it: a
-// *Session on a server, a *Client on a client.
-type Peer interface {
-	// Send sends a one-way message: a value of a struct type.
-	Send(ctx context.Context, msg any) error
-	// Disconnect closes the connection gracefully.
-	Disconnect(ctx context.Context) error
-	// Close closes the connection at once.
-	Close() error
-
-	conn() (*base.Session, *endpoint, error)
-}
-
 // Serializer turns packet values into bytes and back. The serializers module
 // has XML, JSON and msgpack implementations; both ends must use the same.
 // Unmarshal must not keep data, nor make the value it fills refer to it,
@@ -52,7 +33,8 @@ type Serializer interface {
 // A DecodeBounder is a Serializer that bounds the memory Unmarshal takes:
 // at most perByte*len(data) + fixed bytes, heap and decoder stack together,
 // whatever data holds (refusing, before decoding, what would take more).
-// Servers and clients then count each received payload as that much
+// The servers and clients NewServer and NewClient build then count each
+// received payload as that much
 // against their input limits (base.WithDecodeCost, base.WithMaxQueuedBytes,
 // base.WithMaxInflightBytes) until its handler returns, so hostile payloads
 // cannot grow memory past those limits. A serializer without it is counted

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/netmessage-go/netmessage/base/native"
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/serializers/msgpack"
 )
 
@@ -18,10 +18,6 @@ type dispatchCall struct {
 	ID   uint64
 	Tags []string
 }
-
-type dispatchRouter struct{ rt *router[*Client] }
-
-func (d dispatchRouter) router() *router[*Client] { return d.rt }
 
 func noopInterceptor(ctx context.Context, _ Call, v any, next Invoker) (any, error) {
 	return next(ctx, v)
@@ -37,24 +33,24 @@ func BenchmarkDispatch(b *testing.B) {
 		ics  []Interceptor
 	}{{"plain", nil}, {"noop", []Interceptor{noopInterceptor}}} {
 		b.Run(bc.name, func(b *testing.B) {
-			ep, err := newEndpoint(&config{ser: msgpack.New(), proto: native.New, inbound: bc.ics})
+			m, err := NewMux(WithSerializer(msgpack.New()), WithInbound(bc.ics...))
 			if err != nil {
 				b.Fatal(err)
 			}
-			d := dispatchRouter{newRouter[*Client](ep)}
-			if err := HandleRequest(d, func(_ context.Context, _ *Client, q dispatchCall) (dispatchReply, error) {
+			s := loopSession(b, func(err error) { b.Error(err) })
+			if err := HandleRequest(m, func(_ context.Context, _ *base.Session, q dispatchCall) (dispatchReply, error) {
 				return dispatchReply{ID: q.ID, Tags: q.Tags}, nil
 			}); err != nil {
 				b.Fatal(err)
 			}
-			payload, err := ep.appendValue(nil, dispatchCall{ID: 42, Tags: []string{"alpha", "beta"}})
+			payload, err := m.appendValue(nil, dispatchCall{ID: 42, Tags: []string{"alpha", "beta"}})
 			if err != nil {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if out := d.rt.onRequest(ctx, nil, payload); out[0] != statusOK {
+				if out := m.ServeRequest(ctx, s, payload); out[0] != statusOK {
 					b.Fatalf("answer %q", out)
 				}
 			}

@@ -12,23 +12,32 @@
 // WeatherResponse, or the program does not compile, and the caller gets a
 // WeatherResponse back without a type assertion:
 //
-//	netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+//	mux, err := netmessage.NewMux()
+//	netmessage.HandleRequest(mux, func(ctx context.Context, s *base.Session, r WeatherRequest) (WeatherResponse, error) {
 //		return WeatherResponse{Forecast: "sunny"}, nil
 //	})
+//	srv := netmessage.NewServer(mux) // a *base.Server
+//	...
 //	resp, err := netmessage.Request(ctx, client, WeatherRequest{City: "Bonn"})
 //
-// Both ends can send messages and requests: a *Server's handlers receive the
-// *Session, a *Client's handlers the *Client, and both are a Peer to send to.
+// The typed layer is one type, Mux: a base.Handler that the transport,
+// package base, calls with each packet a session receives, as an
+// http.Server calls its ServeMux. The servers, clients and sessions are
+// base's own (NewServer and NewClient only build them around a Mux, with
+// its protocol and its serializer's decode bound), so their hooks and
+// settings (OnSessionOpened, OnError, WithReconnect, WithTLS and so on)
+// are base options. Both ends can send messages and requests: handlers
+// receive the *base.Session a packet came on, and Request and Send take a
+// *base.Session or a *base.Client (see Peer), finding the Mux through the
+// session's handler; Broadcast sends to every session of a server.
+//
 // Each packet carries its type's id (see TypeIDer and WithTypeID) and the
 // serializer's encoding of the value (msgpack by default; see
-// WithSerializer). The transport underneath (heartbeats, graceful
-// disconnect, limits, TLS) is package base; WithTransport passes its
-// settings, such as base.WithTLS. A Client with WithReconnect reconnects by
-// itself when it loses its server, keeping its handlers; Session.TLS and
-// Client.TLS tell who is at the other end of a TLS connection.
-//
-// Interceptors (WithInbound, WithOutbound) wrap every call on either end,
-// for authentication, metrics or retries; a handler or interceptor fails a
-// call with a code of its choice using Errorf; WithLogger logs sessions,
-// errors and calls with log/slog.
+// WithSerializer). Interceptors (WithInbound, WithOutbound) wrap every
+// call on either end, for authentication, metrics or retries; a handler or
+// interceptor fails a call with a code of its choice using Errorf; the
+// typed layer's errors (a payload it cannot decode, a handler's panic) are
+// the session's error events (base.OnError); WithLogger logs calls, and
+// the sessions and errors of the ends built with NewServer and NewClient,
+// with log/slog.
 package netmessage

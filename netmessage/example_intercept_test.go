@@ -15,18 +15,19 @@ import (
 
 func ExampleErrorf() {
 	ctx := context.Background()
-	srv, _ := netmessage.NewServer()
-	netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r GreetRequest) (GreetResponse, error) {
+	mux, _ := netmessage.NewMux()
+	netmessage.HandleRequest(mux, func(_ context.Context, _ *base.Session, r GreetRequest) (GreetResponse, error) {
 		if r.Name == "" {
 			return GreetResponse{}, netmessage.Errorf(netmessage.CodeInvalidArgument, "no name given")
 		}
 		return GreetResponse{Text: "hello, " + r.Name}, nil
 	})
+	srv := netmessage.NewServer(mux)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	client, _ := netmessage.NewClient()
+	client := netmessage.NewClient(mux)
 	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
 		fmt.Println(err)
 		return
@@ -53,22 +54,24 @@ func ExampleWithLogger() {
 
 	ctx := context.Background()
 	closed := make(chan struct{})
-	srv, _ := netmessage.NewServer(
+	mux, _ := netmessage.NewMux(
 		netmessage.WithLogger(logger),
 		netmessage.WithTypeID[Note]("example.Note"),
-		netmessage.OnSessionClosed(func(*netmessage.Session, base.CloseReason) { close(closed) }),
 	)
-	netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, Note) {})
+	netmessage.HandleMessage(mux, func(context.Context, *base.Session, Note) {})
+	srv := netmessage.NewServer(mux,
+		base.OnSessionClosed(func(*base.Session, base.CloseReason) { close(closed) }))
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	client, _ := netmessage.NewClient(netmessage.WithTypeID[Note]("example.Note"))
+	cmux, _ := netmessage.NewMux(netmessage.WithTypeID[Note]("example.Note"))
+	client := netmessage.NewClient(cmux)
 	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
 		fmt.Println(err)
 		return
 	}
-	client.Send(ctx, Note{Text: "hi"})
+	netmessage.Send(ctx, client, Note{Text: "hi"})
 	client.Disconnect(ctx)
 	<-closed
 	// Output:
@@ -87,15 +90,17 @@ func ExampleWithInbound() {
 		}
 		return next(ctx, v)
 	}
-	srv, _ := netmessage.NewServer(netmessage.WithInbound(auth))
-	netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r GreetRequest) (GreetResponse, error) {
+	mux, _ := netmessage.NewMux(netmessage.WithInbound(auth))
+	netmessage.HandleRequest(mux, func(_ context.Context, _ *base.Session, r GreetRequest) (GreetResponse, error) {
 		return GreetResponse{Text: "hello, " + r.Name}, nil
 	})
+	srv := netmessage.NewServer(mux)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	client, _ := netmessage.NewClient()
+	cmux, _ := netmessage.NewMux()
+	client := netmessage.NewClient(cmux)
 	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
 		fmt.Println(err)
 		return
@@ -113,10 +118,11 @@ func ExampleWithInbound() {
 // An outbound interceptor adds metadata to every call and times it.
 func ExampleWithOutbound() {
 	ctx := context.Background()
-	srv, _ := netmessage.NewServer()
-	netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, r GreetRequest) (GreetResponse, error) {
+	mux, _ := netmessage.NewMux()
+	netmessage.HandleRequest(mux, func(ctx context.Context, _ *base.Session, r GreetRequest) (GreetResponse, error) {
 		return GreetResponse{Text: "hello from tenant " + base.IncomingMetadata(ctx)["tenant"]}, nil
 	})
+	srv := netmessage.NewServer(mux)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
@@ -131,7 +137,8 @@ func ExampleWithOutbound() {
 		took = time.Since(start)
 		return resp, err
 	}
-	client, _ := netmessage.NewClient(netmessage.WithOutbound(tenant, timing))
+	cmux, _ := netmessage.NewMux(netmessage.WithOutbound(tenant, timing))
+	client := netmessage.NewClient(cmux)
 	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
 		fmt.Println(err)
 		return

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/netmessage-go/netmessage/base/native"
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/serializers/json"
 	"github.com/netmessage-go/netmessage/serializers/msgpack"
 	"github.com/netmessage-go/netmessage/serializers/xml"
@@ -41,39 +41,50 @@ const (
 
 var fuzzSerializers = []Serializer{msgpack.New(), json.New(), xml.New()}
 
-// fuzzRouter is a client-side router with a handler for fuzzAsk requests
-// (answering with its text and number) and fuzzNote messages; errors
-// raised go to errs.
+// fuzzRouter is a Mux with a handler for fuzzAsk requests (answering
+// with its text and number) and fuzzNote messages, and a session to call
+// it with; the error events raised on the session go to errs.
 type fuzzRouter struct {
-	rt    *router[*Client]
+	m     *Mux
+	s     *base.Session
 	errs  []error
 	notes []fuzzNote
 }
 
-func (f *fuzzRouter) router() *router[*Client] { return f.rt }
+// fuzzSession is the session the checks call their Mux with; its error
+// events go to the fuzzRouter of the check under way.
+type fuzzSession struct {
+	s   *base.Session
+	mu  sync.Mutex
+	cur *fuzzRouter
+}
+
+var fuzzLoop fuzzSession
+
+func (fs *fuzzSession) report(err error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.cur != nil {
+		fs.cur.errs = append(fs.cur.errs, err)
+	}
+}
 
 func newFuzzRouter(t *testing.T, ser Serializer) *fuzzRouter {
-	f := &fuzzRouter{}
-	ep, err := newEndpoint(&config{
-		ser:   ser,
-		proto: native.New,
-		ids: []explicitID{
-			{reflect.TypeFor[fuzzAsk](), askID},
-			{reflect.TypeFor[fuzzAnswer](), answerID},
-			{reflect.TypeFor[fuzzNote](), noteID},
-		},
-		onError: func(_ Peer, err error) { f.errs = append(f.errs, err) },
-	})
+	m, err := NewMux(WithSerializer(ser),
+		WithTypeID[fuzzAsk](askID), WithTypeID[fuzzAnswer](answerID), WithTypeID[fuzzNote](noteID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.rt = newRouter[*Client](ep)
-	if err := HandleRequest(f, func(_ context.Context, _ *Client, q fuzzAsk) (fuzzAnswer, error) {
+	f := &fuzzRouter{m: m, s: fuzzLoop.s}
+	fuzzLoop.mu.Lock()
+	fuzzLoop.cur = f
+	fuzzLoop.mu.Unlock()
+	if err := HandleRequest(m, func(_ context.Context, _ *base.Session, q fuzzAsk) (fuzzAnswer, error) {
 		return fuzzAnswer{Text: q.Text, N: q.N}, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := HandleMessage(f, func(_ context.Context, _ *Client, m fuzzNote) { f.notes = append(f.notes, m) }); err != nil {
+	if err := HandleMessage(m, func(_ context.Context, _ *base.Session, n fuzzNote) { f.notes = append(f.notes, n) }); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -123,6 +134,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint8(0), []byte{0x80, 0x08, 'x'})
 	f.Add(uint8(0), binary.AppendUvarint(nil, maxTypeIDLen+1))
 
+	fuzzLoop.s = loopSession(f, fuzzLoop.report)
 	f.Fuzz(func(t *testing.T, which uint8, payload []byte) {
 		ser := fuzzSerializers[int(which)%len(fuzzSerializers)]
 		checkHeader(t, payload)
@@ -157,7 +169,7 @@ func checkHeader(t *testing.T, payload []byte) {
 
 func checkMessage(t *testing.T, ser Serializer, payload []byte) {
 	fr := newFuzzRouter(t, ser)
-	fr.rt.onMessage(context.Background(), nil, payload)
+	fr.m.ServeMessage(context.Background(), fr.s, payload)
 	id, body, err := splitHeader(payload)
 	if err != nil || string(id) != noteID {
 		if len(fr.notes) != 0 {
@@ -179,7 +191,7 @@ func checkMessage(t *testing.T, ser Serializer, payload []byte) {
 
 func checkRequest(t *testing.T, ser Serializer, payload []byte) {
 	fr := newFuzzRouter(t, ser)
-	resp := fr.rt.onRequest(context.Background(), nil, payload)
+	resp := fr.m.ServeRequest(context.Background(), fr.s, payload)
 	id, body, rerr := decodeResponse(resp)
 	var re *RemoteError
 	if rerr != nil && !errors.As(rerr, &re) {

@@ -15,9 +15,11 @@ type Call struct {
 	Kind base.Kind
 	// TypeID is the type id of the request or message.
 	TypeID string
-	// Peer is the other end: the *Session or *Client the packet came from
-	// (inbound) or goes to (outbound). It is nil for a Server's Broadcast.
-	Peer Peer
+	// Session is the connection the packet came from (inbound) or goes to
+	// (outbound; for a client, its current connection when the call
+	// began, see base.Client.Session, which a retry may replace). It is
+	// nil for a Broadcast, and for a client that never connected.
+	Session *base.Session
 }
 
 // Invoker carries a call on: the next interceptor, or in the end the
@@ -57,7 +59,7 @@ func WithInbound(ics ...Interceptor) Option {
 }
 
 // WithOutbound adds interceptors around every Request and Send, and around
-// a Server's Broadcast (once for all its sessions, with a nil Peer). The
+// a Broadcast (once for all its sessions, with a nil Call.Session). The
 // first one given is the outermost. To add metadata to a call, pass next a
 // context from base.AppendMetadata.
 func WithOutbound(ics ...Interceptor) Option {

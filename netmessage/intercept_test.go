@@ -18,22 +18,21 @@ import (
 // pair is a typed server and a client connected to it over loopback TCP,
 // each with its own options, and the server's session of the client.
 type pair struct {
-	srv    *netmessage.Server
-	client *netmessage.Client
-	sess   *netmessage.Session
+	srv    *base.Server
+	client *base.Client
+	sess   *base.Session
 }
 
-// connect starts a server with sopts, registers handlers with setup and
-// connects a client with copts; both close when the test ends.
-func connect(t *testing.T, sopts []netmessage.ServerOption, copts []netmessage.ClientOption, setup func(*netmessage.Server, *netmessage.Client)) *pair {
+// connect starts a server with sopts, registers handlers on its Mux and
+// the client's with setup and connects a client with copts; both close
+// when the test ends. The options are netmessage or base options.
+func connect(t *testing.T, sopts []any, copts []any, setup func(srv, client *netmessage.Mux)) *pair {
 	t.Helper()
-	opened := make(chan *netmessage.Session, 1)
-	srv, err := netmessage.NewServer(append(sopts, netmessage.OnSessionOpened(func(s *netmessage.Session) { opened <- s }))...)
-	must(t, err)
-	client, err := netmessage.NewClient(copts...)
-	must(t, err)
+	opened := make(chan *base.Session, 1)
+	smux, srv := typedServer(t, append(sopts, base.OnSessionOpened(func(s *base.Session) { opened <- s }))...)
+	cmux, client := typedClient(t, copts...)
 	if setup != nil {
-		setup(srv, client)
+		setup(smux, cmux)
 	}
 	addr := serveOn(t, srv)
 	t.Cleanup(func() { client.Close() })
@@ -81,20 +80,20 @@ func TestInterceptorOrder(t *testing.T) {
 	var in, out recorder
 	got := make(chan ChatMessage, 1)
 	p := connect(t,
-		[]netmessage.ServerOption{
+		[]any{
 			netmessage.WithInbound(in.named("a"), in.named("b")),
 			netmessage.WithInbound(in.named("c")),
 		},
-		[]netmessage.ClientOption{
+		[]any{
 			netmessage.WithOutbound(out.named("x")),
 			netmessage.WithOutbound(out.named("y"), out.named("z")),
 		},
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 				in.add("handler %s", r.City)
 				return WeatherResponse{Forecast: "sunny"}, nil
 			}))
-			must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) {
+			must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, m ChatMessage) {
 				in.add("handler %s", m.Text)
 				got <- m
 			}))
@@ -119,7 +118,7 @@ func TestInterceptorOrder(t *testing.T) {
 	if got := out.take(); !slices.Equal(got, wantOut("request", weatherID)) {
 		t.Errorf("outbound request order:\n%q", got)
 	}
-	must(t, p.client.Send(ctx(t), ChatMessage{Text: "hi"}))
+	must(t, netmessage.Send(ctx(t), p.client, ChatMessage{Text: "hi"}))
 	recv(t, got, "message")
 	// The handler has run; the interceptors finish right after it.
 	deadline := time.Now().Add(waitTime)
@@ -142,32 +141,32 @@ func TestInterceptorsOnBothEnds(t *testing.T) {
 	var rec recorder
 	peerOf := func(name string) netmessage.Interceptor {
 		return func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
-			switch call.Peer.(type) {
-			case *netmessage.Session:
-				rec.add("%s session %s", name, call.Kind)
-			case *netmessage.Client:
-				rec.add("%s client %s", name, call.Kind)
-			case nil:
+			switch s := call.Session; {
+			case s == nil:
 				rec.add("%s broadcast %s", name, call.Kind)
+			case s.ID() != 0: // a server's session
+				rec.add("%s session %s", name, call.Kind)
+			default: // a client's connection
+				rec.add("%s client %s", name, call.Kind)
 			}
 			return next(ctx, v)
 		}
 	}
 	got := make(chan ChatMessage, 2)
 	p := connect(t,
-		[]netmessage.ServerOption{netmessage.WithInbound(peerOf("server in")), netmessage.WithOutbound(peerOf("server out"))},
-		[]netmessage.ClientOption{netmessage.WithInbound(peerOf("client in")), netmessage.WithOutbound(peerOf("client out"))},
-		func(_ *netmessage.Server, c *netmessage.Client) {
-			must(t, netmessage.HandleRequest(c, func(context.Context, *netmessage.Client, Ping) (PingResponse, error) {
+		[]any{netmessage.WithInbound(peerOf("server in")), netmessage.WithOutbound(peerOf("server out"))},
+		[]any{netmessage.WithInbound(peerOf("client in")), netmessage.WithOutbound(peerOf("client out"))},
+		func(_, c *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(c, func(context.Context, *base.Session, Ping) (PingResponse, error) {
 				return PingResponse{}, nil
 			}))
-			must(t, netmessage.HandleMessage(c, func(_ context.Context, _ *netmessage.Client, m ChatMessage) { got <- m }))
+			must(t, netmessage.HandleMessage(c, func(_ context.Context, _ *base.Session, m ChatMessage) { got <- m }))
 		})
 	_, err := netmessage.Request(ctx(t), p.sess, Ping{})
 	must(t, err)
-	must(t, p.sess.Send(ctx(t), ChatMessage{Text: "one"}))
+	must(t, netmessage.Send(ctx(t), p.sess, ChatMessage{Text: "one"}))
 	recv(t, got, "message")
-	must(t, p.srv.Broadcast(ctx(t), ChatMessage{Text: "all"}))
+	must(t, netmessage.Broadcast(ctx(t), p.srv, ChatMessage{Text: "all"}))
 	recv(t, got, "broadcast")
 	want := []string{
 		"server out session request", "client in client request",
@@ -189,7 +188,7 @@ func TestInboundInterceptorSeesUnhandled(t *testing.T) {
 	unhandled := make(chan string, 8)
 	errs := make(chan error, 8)
 	p := connect(t,
-		[]netmessage.ServerOption{
+		[]any{
 			netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 				calls <- seen{call.Kind, call.TypeID, v}
 				if strings.HasSuffix(call.TypeID, "Named") {
@@ -197,8 +196,8 @@ func TestInboundInterceptorSeesUnhandled(t *testing.T) {
 				}
 				return next(ctx, v)
 			}),
-			netmessage.OnUnhandled(func(_ netmessage.Peer, kind base.Kind, id string) { unhandled <- kind.String() + " " + id }),
-			netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }),
+			netmessage.OnUnhandled(func(_ *base.Session, kind base.Kind, id string) { unhandled <- kind.String() + " " + id }),
+			base.OnError(func(_ *base.Session, err error) { errs <- err }),
 		}, nil, nil)
 
 	// A request without a handler: the interceptor runs with a nil value;
@@ -215,7 +214,7 @@ func TestInboundInterceptorSeesUnhandled(t *testing.T) {
 	}
 	// A message without a handler: the same, and no error event besides
 	// the unhandled hook.
-	must(t, p.client.Send(ctx(t), ChatMessage{Text: "x"}))
+	must(t, netmessage.Send(ctx(t), p.client, ChatMessage{Text: "x"}))
 	if c := recv(t, calls, "call"); c.kind != base.KindMessage || c.id != chatID || c.v != nil {
 		t.Fatalf("interceptor saw %+v", c)
 	}
@@ -224,7 +223,7 @@ func TestInboundInterceptorSeesUnhandled(t *testing.T) {
 	}
 	// Rejected before next: no unhandled event; the message's rejection
 	// is an error event.
-	must(t, p.client.Send(ctx(t), Named{V: 1}))
+	must(t, netmessage.Send(ctx(t), p.client, Named{V: 1}))
 	recv(t, calls, "call")
 	var re *netmessage.RemoteError
 	if err := recv(t, errs, "error event"); !errors.As(err, &re) || re.Code != netmessage.CodeUnauthenticated {
@@ -243,7 +242,7 @@ func TestInboundInterceptorSeesPanics(t *testing.T) {
 	seen := make(chan error, 8)
 	errs := make(chan error, 8)
 	p := connect(t,
-		[]netmessage.ServerOption{
+		[]any{
 			netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 				resp, err := next(ctx, v)
 				seen <- err
@@ -252,13 +251,13 @@ func TestInboundInterceptorSeesPanics(t *testing.T) {
 				}
 				return resp, err
 			}),
-			netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }),
+			base.OnError(func(_ *base.Session, err error) { errs <- err }),
 		}, nil,
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(context.Context, *netmessage.Session, WeatherRequest) (WeatherResponse, error) {
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(context.Context, *base.Session, WeatherRequest) (WeatherResponse, error) {
 				panic("kaboom")
 			}))
-			must(t, netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, ChatMessage) {
+			must(t, netmessage.HandleMessage(srv, func(context.Context, *base.Session, ChatMessage) {
 				panic("message kaboom")
 			}))
 		})
@@ -288,7 +287,7 @@ func TestInboundInterceptorSeesPanics(t *testing.T) {
 	checkPanicEvent("kaboom")
 
 	// A message handler's panic: seen by the interceptor, one error event.
-	must(t, p.client.Send(ctx(t), ChatMessage{Text: "x"}))
+	must(t, netmessage.Send(ctx(t), p.client, ChatMessage{Text: "x"}))
 	if err := recv(t, seen, "interceptor"); !errors.As(err, &re) || re.Code != netmessage.CodePanic {
 		t.Fatalf("interceptor saw %v", err)
 	}
@@ -309,11 +308,11 @@ func TestInboundInterceptorSeesPanics(t *testing.T) {
 func TestInterceptorPanicAnswers(t *testing.T) {
 	errs := make(chan error, 4)
 	p := connect(t,
-		[]netmessage.ServerOption{
+		[]any{
 			netmessage.WithInbound(func(context.Context, netmessage.Call, any, netmessage.Invoker) (any, error) {
 				panic("interceptor kaboom")
 			}),
-			netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }),
+			base.OnError(func(_ *base.Session, err error) { errs <- err }),
 		}, nil, nil)
 	_, err := netmessage.Request(ctx(t), p.client, Ping{})
 	var re *netmessage.RemoteError
@@ -332,8 +331,8 @@ func TestErrorCodesReachCaller(t *testing.T) {
 		netmessage.CodeCanceled, netmessage.CodeDeadlineExceeded, netmessage.CodeInvalidArgument,
 		netmessage.CodeHandler, 200,
 	}
-	p := connect(t, nil, nil, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	p := connect(t, nil, nil, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			var n int
 			switch _, err := fmt.Sscanf(r.City, "code %d", &n); {
 			case err == nil:
@@ -392,9 +391,9 @@ func TestOutboundInterceptorRetriesAndTimes(t *testing.T) {
 			}
 		}
 	}
-	p := connect(t, nil, []netmessage.ClientOption{netmessage.WithOutbound(retry)},
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	p := connect(t, nil, []any{netmessage.WithOutbound(retry)},
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				attempts++
@@ -419,7 +418,7 @@ func TestOutboundInterceptorRetriesAndTimes(t *testing.T) {
 // may pass on and return.
 func TestOutboundInterceptorChangesValue(t *testing.T) {
 	p := connect(t, nil,
-		[]netmessage.ClientOption{netmessage.WithOutbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		[]any{netmessage.WithOutbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 			switch r := v.(type) {
 			case WeatherRequest:
 				if r.City == "wrong" {
@@ -432,8 +431,8 @@ func TestOutboundInterceptorChangesValue(t *testing.T) {
 			}
 			return next(ctx, v)
 		})},
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 				return WeatherResponse{Forecast: r.City}, nil
 			}))
 		})
@@ -451,7 +450,7 @@ func TestOutboundInterceptorChangesValue(t *testing.T) {
 // wrong type passed to a handler fails the call.
 func TestInboundInterceptorAnswersUnhandled(t *testing.T) {
 	p := connect(t,
-		[]netmessage.ServerOption{netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		[]any{netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 			switch call.TypeID {
 			case pingID:
 				return PingResponse{}, nil
@@ -460,8 +459,8 @@ func TestInboundInterceptorAnswersUnhandled(t *testing.T) {
 			}
 			return next(ctx, v)
 		})}, nil,
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(context.Context, *netmessage.Session, WeatherRequest) (WeatherResponse, error) {
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(context.Context, *base.Session, WeatherRequest) (WeatherResponse, error) {
 				return WeatherResponse{}, nil
 			}))
 		})
@@ -476,14 +475,17 @@ func TestInboundInterceptorAnswersUnhandled(t *testing.T) {
 }
 
 func TestNilInterceptorRefused(t *testing.T) {
-	if _, err := netmessage.NewServer(netmessage.WithInbound(nil)); err == nil {
-		t.Error("NewServer accepted a nil inbound interceptor")
+	if _, err := netmessage.NewMux(netmessage.WithInbound(nil)); err == nil {
+		t.Error("NewMux accepted a nil inbound interceptor")
 	}
-	if _, err := netmessage.NewClient(netmessage.WithOutbound(nil)); err == nil {
-		t.Error("NewClient accepted a nil outbound interceptor")
+	if _, err := netmessage.NewMux(netmessage.WithOutbound(nil)); err == nil {
+		t.Error("NewMux accepted a nil outbound interceptor")
 	}
-	if _, err := netmessage.NewClient(netmessage.WithLogger(nil)); err == nil {
-		t.Error("NewClient accepted a nil logger")
+	if _, err := netmessage.NewMux(netmessage.WithLogger(nil)); err == nil {
+		t.Error("NewMux accepted a nil logger")
+	}
+	if _, err := netmessage.NewMux(nil); err == nil {
+		t.Error("NewMux accepted a nil option")
 	}
 }
 
@@ -518,27 +520,27 @@ func TestAuthInterceptorBothEnds(t *testing.T) {
 	cliErrs := make(chan error, 8)
 	got := make(chan string, 8)
 	p := connect(t,
-		[]netmessage.ServerOption{
+		[]any{
 			netmessage.WithInbound(requireToken("to-server")),
 			netmessage.WithOutbound(attachToken("to-client")),
-			netmessage.OnError(func(_ netmessage.Peer, err error) { srvErrs <- err }),
+			base.OnError(func(_ *base.Session, err error) { srvErrs <- err }),
 		},
-		[]netmessage.ClientOption{
+		[]any{
 			netmessage.WithInbound(requireToken("to-client")),
 			netmessage.WithOutbound(attachToken("to-server")),
-			netmessage.OnError(func(_ netmessage.Peer, err error) { cliErrs <- err }),
+			base.OnError(func(_ *base.Session, err error) { cliErrs <- err }),
 		},
-		func(srv *netmessage.Server, c *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+		func(srv, c *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 				handled.add("server %s", r.City)
 				return WeatherResponse{Forecast: fmt.Sprint("sunny for ", ctx.Value(userKey{}))}, nil
 			}))
-			must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) { got <- "server " + m.Text }))
-			must(t, netmessage.HandleRequest(c, func(ctx context.Context, _ *netmessage.Client, _ Ping) (PingResponse, error) {
+			must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, m ChatMessage) { got <- "server " + m.Text }))
+			must(t, netmessage.HandleRequest(c, func(ctx context.Context, _ *base.Session, _ Ping) (PingResponse, error) {
 				handled.add("client ping")
 				return PingResponse{}, nil
 			}))
-			must(t, netmessage.HandleMessage(c, func(_ context.Context, _ *netmessage.Client, m ChatMessage) { got <- "client " + m.Text }))
+			must(t, netmessage.HandleMessage(c, func(_ context.Context, _ *base.Session, m ChatMessage) { got <- "client " + m.Text }))
 		})
 	unauthenticated := func(err error) bool {
 		var re *netmessage.RemoteError
@@ -563,11 +565,11 @@ func TestAuthInterceptorBothEnds(t *testing.T) {
 	}
 	// Messages: the refused one raises an error event on the server and
 	// does not reach its handler.
-	must(t, p.client.Send(wrong, ChatMessage{Text: "refused"}))
+	must(t, netmessage.Send(wrong, p.client, ChatMessage{Text: "refused"}))
 	if err := recv(t, srvErrs, "server error event"); !unauthenticated(err) {
 		t.Fatalf("server error event %v", err)
 	}
-	must(t, p.client.Send(ctx(t), ChatMessage{Text: "admitted"}))
+	must(t, netmessage.Send(ctx(t), p.client, ChatMessage{Text: "admitted"}))
 	if m := recv(t, got, "message"); m != "server admitted" {
 		t.Fatalf("server got %q", m)
 	}
@@ -582,11 +584,11 @@ func TestAuthInterceptorBothEnds(t *testing.T) {
 	if h := handled.take(); !slices.Equal(h, []string{"client ping"}) {
 		t.Fatalf("client handled %q", h)
 	}
-	must(t, p.sess.Send(base.AppendMetadata(ctx(t), "authorization", ""), ChatMessage{Text: "refused"}))
+	must(t, netmessage.Send(base.AppendMetadata(ctx(t), "authorization", ""), p.sess, ChatMessage{Text: "refused"}))
 	if err := recv(t, cliErrs, "client error event"); !unauthenticated(err) {
 		t.Fatalf("client error event %v", err)
 	}
-	must(t, p.srv.Broadcast(ctx(t), ChatMessage{Text: "broadcast"}))
+	must(t, netmessage.Broadcast(ctx(t), p.srv, ChatMessage{Text: "broadcast"}))
 	if m := recv(t, got, "message"); m != "client broadcast" {
 		t.Fatalf("client got %q", m)
 	}
@@ -602,9 +604,9 @@ func TestAuthInterceptorBothEnds(t *testing.T) {
 // TestClientWithoutInterceptorRefused checks that a client without the
 // token interceptor is refused by a server that requires it.
 func TestClientWithoutInterceptorRefused(t *testing.T) {
-	p := connect(t, []netmessage.ServerOption{netmessage.WithInbound(requireToken("s"))}, nil,
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(context.Context, *netmessage.Session, Ping) (PingResponse, error) {
+	p := connect(t, []any{netmessage.WithInbound(requireToken("s"))}, nil,
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(context.Context, *base.Session, Ping) (PingResponse, error) {
 				return PingResponse{}, nil
 			}))
 		})
@@ -627,13 +629,13 @@ func TestOutboundInterceptorAddsMetadata(t *testing.T) {
 		return next(base.AppendMetadata(ctx, "trace-id", fmt.Sprint(call.Kind, "-", n.Add(1))), v)
 	}
 	got := make(chan string, 4)
-	p := connect(t, []netmessage.ServerOption{netmessage.WithOutbound(trace)}, []netmessage.ClientOption{netmessage.WithOutbound(trace)},
-		func(srv *netmessage.Server, c *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, _ Ping) (PingResponse, error) {
+	p := connect(t, []any{netmessage.WithOutbound(trace)}, []any{netmessage.WithOutbound(trace)},
+		func(srv, c *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *base.Session, _ Ping) (PingResponse, error) {
 				got <- "server request " + base.IncomingMetadata(ctx)["trace-id"]
 				return PingResponse{}, nil
 			}))
-			must(t, netmessage.HandleMessage(c, func(ctx context.Context, _ *netmessage.Client, m ChatMessage) {
+			must(t, netmessage.HandleMessage(c, func(ctx context.Context, _ *base.Session, m ChatMessage) {
 				got <- "client message " + base.IncomingMetadata(ctx)["trace-id"]
 			}))
 		})
@@ -642,11 +644,11 @@ func TestOutboundInterceptorAddsMetadata(t *testing.T) {
 	if m := recv(t, got, "request"); m != "server request request-1" {
 		t.Errorf("got %q", m)
 	}
-	must(t, p.srv.Broadcast(ctx(t), ChatMessage{}))
+	must(t, netmessage.Broadcast(ctx(t), p.srv, ChatMessage{}))
 	if m := recv(t, got, "broadcast"); m != "client message message-2" {
 		t.Errorf("got %q", m)
 	}
-	must(t, p.sess.Send(ctx(t), ChatMessage{}))
+	must(t, netmessage.Send(ctx(t), p.sess, ChatMessage{}))
 	if m := recv(t, got, "message"); m != "client message message-3" {
 		t.Errorf("got %q", m)
 	}

@@ -9,13 +9,13 @@ import (
 	"github.com/netmessage-go/netmessage/base"
 )
 
-// WithLogger logs to l: at info level sessions opening and closing (with
-// the reason) and a client's connects and reconnects, at error level the
-// error events (the OnError hook's errors, which still reach that hook),
-// and at debug level each call, received and sent, with its kind, type id,
-// peer, duration and outcome ("ok" or the failure's ErrorCode name, or
-// "error" for a local failure), as structured attributes. Without it
-// nothing is logged.
+// WithLogger logs each call at debug level, received and sent, with its
+// kind, type id, peer, duration and outcome ("ok" or the failure's
+// ErrorCode name, or "error" for a local failure), as structured
+// attributes. The ends that NewServer and NewClient build also log their
+// sessions and error events to l (see base.WithLogger), including the
+// typed layer's errors, such as a payload that cannot be decoded. Without
+// it nothing is logged.
 //
 // The calls are logged by an interceptor placed outside those of
 // WithInbound and WithOutbound, so it times them too and logs the outcome
@@ -46,7 +46,7 @@ func logCalls(l *slog.Logger, dir string) Interceptor {
 			slog.String("dir", dir),
 			slog.String("kind", call.Kind.String()),
 			slog.String("type", call.TypeID),
-			peerAttr(call.Peer),
+			peerAttr(call.Session),
 			slog.Duration("duration", d),
 			slog.String("outcome", outcome(err)),
 		)
@@ -75,21 +75,17 @@ func outcome(err error) string {
 	return "error"
 }
 
-// peerAttr describes p for the log: a session's id and address, or a
-// client's server address.
-func peerAttr(p Peer) slog.Attr {
-	switch p := p.(type) {
-	case *Session:
-		return slog.Group("peer", slog.Uint64("session", p.ID()), slog.String("addr", addrOf(p.RemoteAddr())))
-	case *Client:
-		if s, err := p.c.ActiveSession(); err == nil {
-			return slog.Group("peer", slog.String("addr", addrOf(s.RemoteAddr())))
-		}
-		return slog.Group("peer", slog.String("addr", ""))
-	case nil:
+// peerAttr describes s for the log as base.WithLogger does: a server's
+// session by id and address, a client's connection by its server's
+// address, a broadcast (nil s) as such.
+func peerAttr(s *base.Session) slog.Attr {
+	switch {
+	case s == nil:
 		return slog.String("peer", "broadcast")
+	case s.ID() == 0:
+		return slog.Group("peer", slog.String("addr", addrOf(s.RemoteAddr())))
 	}
-	return slog.Any("peer", p)
+	return slog.Group("peer", slog.Uint64("session", s.ID()), slog.String("addr", addrOf(s.RemoteAddr())))
 }
 
 func addrOf(a interface{ String() string }) string {
@@ -97,90 +93,4 @@ func addrOf(a interface{ String() string }) string {
 		return ""
 	}
 	return a.String()
-}
-
-// logErrors returns the error hook that logs err at error level, then calls
-// f, if set.
-func logErrors(l *slog.Logger, f func(Peer, error)) func(Peer, error) {
-	return func(p Peer, err error) {
-		if p == nil {
-			l.LogAttrs(context.Background(), slog.LevelError, "netmessage error", slog.String("error", err.Error()))
-		} else {
-			l.LogAttrs(context.Background(), slog.LevelError, "netmessage error", peerAttr(p), slog.String("error", err.Error()))
-		}
-		if f != nil {
-			f(p, err)
-		}
-	}
-}
-
-// logHooks wraps the server's hooks to log to the configured logger.
-func (c *serverConfig) logHooks() {
-	l := c.logger
-	if l == nil {
-		return
-	}
-	ctx := context.Background()
-	opened, closed := c.onOpened, c.onClosed
-	c.onOpened = func(s *Session) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage session opened", peerAttr(s))
-		if opened != nil {
-			opened(s)
-		}
-	}
-	c.onClosed = func(s *Session, reason base.CloseReason) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage session closed", peerAttr(s), slog.String("reason", reason.String()))
-		if closed != nil {
-			closed(s, reason)
-		}
-	}
-}
-
-// logHooks wraps the client's hooks to log to the configured logger.
-func (c *clientConfig) logHooks() {
-	l := c.logger
-	if l == nil {
-		return
-	}
-	ctx := context.Background()
-	connected, closed := c.onConnected, c.onClosed
-	reconnecting, reconnected, failed := c.onReconnecting, c.onReconnected, c.onReconnectFailed
-	c.onConnected = func(cl *Client) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage connected", peerAttr(cl))
-		if connected != nil {
-			connected(cl)
-		}
-	}
-	c.onClosed = func(cl *Client, reason base.CloseReason) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage disconnected", slog.String("reason", reason.String()))
-		if closed != nil {
-			closed(cl, reason)
-		}
-	}
-	c.onReconnecting = func(cl *Client, attempt int, delay time.Duration, err error) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage reconnecting",
-			slog.Int("attempt", attempt), slog.Duration("delay", delay), slog.String("error", errText(err)))
-		if reconnecting != nil {
-			reconnecting(cl, attempt, delay, err)
-		}
-	}
-	c.onReconnected = func(cl *Client) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage reconnected", peerAttr(cl))
-		if reconnected != nil {
-			reconnected(cl)
-		}
-	}
-	c.onReconnectFailed = func(cl *Client, err error) {
-		l.LogAttrs(ctx, slog.LevelError, "netmessage reconnect failed", slog.String("error", errText(err)))
-		if failed != nil {
-			failed(cl, err)
-		}
-	}
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

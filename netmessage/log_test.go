@@ -80,11 +80,11 @@ func TestLogger(t *testing.T) {
 	closed := make(chan base.CloseReason, 2)
 	errs := make(chan error, 4)
 	p := connect(t,
-		[]netmessage.ServerOption{
+		[]any{
 			netmessage.WithLogger(srvLog.logger(slog.LevelDebug)),
 			// The logger's hooks and interceptor sit beside the user's.
-			netmessage.OnSessionClosed(func(_ *netmessage.Session, r base.CloseReason) { closed <- r }),
-			netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }),
+			base.OnSessionClosed(func(_ *base.Session, r base.CloseReason) { closed <- r }),
+			base.OnError(func(_ *base.Session, err error) { errs <- err }),
 			netmessage.WithInbound(func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
 				if r, ok := v.(WeatherRequest); ok && r.City == "secret" {
 					return nil, netmessage.Errorf(netmessage.CodePermissionDenied, "not for you")
@@ -92,12 +92,12 @@ func TestLogger(t *testing.T) {
 				return next(ctx, v)
 			}),
 		},
-		[]netmessage.ClientOption{
-			netmessage.OnDisconnected(func(_ *netmessage.Client, r base.CloseReason) { closed <- r }),
+		[]any{
+			base.OnDisconnected(func(_ *base.Session, r base.CloseReason) { closed <- r }),
 			netmessage.WithLogger(cliLog.logger(slog.LevelDebug)),
 		},
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 				if r.City == "boom" {
 					panic("kaboom")
 				}
@@ -164,8 +164,8 @@ func TestLogger(t *testing.T) {
 	}
 	// The client's peer is its server's address.
 	r := find(cli, "netmessage call", map[string]any{"outcome": "ok"})[0]
-	if peer, _ := r["peer"].(map[string]any); peer["addr"] != p.sess.Base().LocalAddr().String() {
-		t.Errorf("client call record's peer %v, want %s", r["peer"], p.sess.Base().LocalAddr())
+	if peer, _ := r["peer"].(map[string]any); peer["addr"] != p.sess.LocalAddr().String() {
+		t.Errorf("client call record's peer %v, want %s", r["peer"], p.sess.LocalAddr())
 	}
 }
 
@@ -173,16 +173,16 @@ func TestLogger(t *testing.T) {
 func TestLoggerLevels(t *testing.T) {
 	var srvLog logBuffer
 	p := connect(t,
-		[]netmessage.ServerOption{netmessage.WithLogger(srvLog.logger(slog.LevelInfo))}, nil,
-		func(srv *netmessage.Server, _ *netmessage.Client) {
-			must(t, netmessage.HandleRequest(srv, func(context.Context, *netmessage.Session, Ping) (PingResponse, error) {
+		[]any{netmessage.WithLogger(srvLog.logger(slog.LevelInfo))}, nil,
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(context.Context, *base.Session, Ping) (PingResponse, error) {
 				return PingResponse{}, nil
 			}))
 		})
 	_, err := netmessage.Request(ctx(t), p.client, Ping{})
 	must(t, err)
 	// Unhandled messages are error events without an OnUnhandled hook.
-	must(t, p.client.Send(ctx(t), ChatMessage{Text: "x"}))
+	must(t, netmessage.Send(ctx(t), p.client, ChatMessage{Text: "x"}))
 	deadline := time.Now().Add(waitTime)
 	for len(find(srvLog.records(t), "netmessage error", nil)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)

@@ -49,40 +49,81 @@ type Ping struct {
 	netmessage.Returns[PingResponse]
 }
 
-// env is a connected typed server and client.
+// env is a connected typed server and client, each with a Mux of its own.
 type env struct {
-	srv    *netmessage.Server
-	client *netmessage.Client
-	sess   *netmessage.Session
+	smux   *netmessage.Mux // the server's
+	cmux   *netmessage.Mux // the client's
+	srv    *base.Server
+	client *base.Client
+	sess   *base.Session
 	errs   chan error
 	unh    chan string
 }
 
-func start(t *testing.T, setup func(*netmessage.Server, *netmessage.Client), opts ...netmessage.Option) *env {
+// typedServer returns a Mux made of the netmessage options among opts and
+// a server for it made with the base options among them.
+func typedServer(t testing.TB, opts ...any) (*netmessage.Mux, *base.Server) {
+	t.Helper()
+	var (
+		mopts []netmessage.Option
+		sopts []base.ServerOption
+	)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case netmessage.Option:
+			mopts = append(mopts, o)
+		case base.ServerOption:
+			sopts = append(sopts, o)
+		default:
+			t.Fatalf("%T is not a server option", o)
+		}
+	}
+	m, err := netmessage.NewMux(mopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, netmessage.NewServer(m, sopts...)
+}
+
+// typedClient is typedServer for a client.
+func typedClient(t testing.TB, opts ...any) (*netmessage.Mux, *base.Client) {
+	t.Helper()
+	var (
+		mopts []netmessage.Option
+		copts []base.ClientOption
+	)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case netmessage.Option:
+			mopts = append(mopts, o)
+		case base.ClientOption:
+			copts = append(copts, o)
+		default:
+			t.Fatalf("%T is not a client option", o)
+		}
+	}
+	m, err := netmessage.NewMux(mopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, netmessage.NewClient(m, copts...)
+}
+
+// start connects a typed server and client, both with opts (netmessage or
+// base options), after setup registered handlers on their Muxes.
+func start(t *testing.T, setup func(srv, client *netmessage.Mux), opts ...any) *env {
 	t.Helper()
 	e := &env{errs: make(chan error, 64), unh: make(chan string, 16)}
-	opened := make(chan *netmessage.Session, 1)
-	common := append([]netmessage.Option{
-		netmessage.OnError(func(_ netmessage.Peer, err error) { e.errs <- err }),
-		netmessage.OnUnhandled(func(_ netmessage.Peer, kind base.Kind, id string) { e.unh <- kind.String() + " " + id }),
+	opened := make(chan *base.Session, 1)
+	common := append([]any{
+		base.OnError(func(_ *base.Session, err error) { e.errs <- err }),
+		netmessage.OnUnhandled(func(_ *base.Session, kind base.Kind, id string) { e.unh <- kind.String() + " " + id }),
 	}, opts...)
-	sopts := []netmessage.ServerOption{netmessage.OnSessionOpened(func(s *netmessage.Session) { opened <- s })}
-	for _, o := range common {
-		sopts = append(sopts, o)
-	}
-	var err error
-	if e.srv, err = netmessage.NewServer(sopts...); err != nil {
-		t.Fatal(err)
-	}
-	var copts []netmessage.ClientOption
-	for _, o := range common {
-		copts = append(copts, o)
-	}
-	if e.client, err = netmessage.NewClient(copts...); err != nil {
-		t.Fatal(err)
-	}
+	smux, srv := typedServer(t, append(common, base.OnSessionOpened(func(s *base.Session) { opened <- s }))...)
+	cmux, client := typedClient(t, common...)
+	e.smux, e.cmux, e.srv, e.client = smux, cmux, srv, client
 	if setup != nil {
-		setup(e.srv, e.client)
+		setup(smux, cmux)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -122,11 +163,11 @@ func must(t *testing.T, err error) {
 
 func TestTypedRequestBothWays(t *testing.T) {
 	date := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	e := start(t, func(srv *netmessage.Server, c *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	e := start(t, func(srv, c *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			return WeatherResponse{Forecast: "Sunny in " + r.City + " on " + r.Date.Format(time.DateOnly), Degrees: 21}, nil
 		}))
-		must(t, netmessage.HandleRequest(c, func(_ context.Context, _ *netmessage.Client, r WeatherRequest) (WeatherResponse, error) {
+		must(t, netmessage.HandleRequest(c, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			return WeatherResponse{Forecast: "Rainy in " + r.City}, nil
 		}))
 	})
@@ -144,12 +185,12 @@ func TestTypedRequestBothWays(t *testing.T) {
 
 func TestMessagesInOrderAndBroadcast(t *testing.T) {
 	got := make(chan ChatMessage, 2000)
-	e := start(t, func(srv *netmessage.Server, c *netmessage.Client) {
-		must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) { got <- m }))
-		must(t, netmessage.HandleMessage(c, func(_ context.Context, _ *netmessage.Client, m ChatMessage) { got <- m }))
+	e := start(t, func(srv, c *netmessage.Mux) {
+		must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, m ChatMessage) { got <- m }))
+		must(t, netmessage.HandleMessage(c, func(_ context.Context, _ *base.Session, m ChatMessage) { got <- m }))
 	})
 	for i := range 1000 {
-		must(t, e.client.Send(ctx(t), ChatMessage{Text: "hi", Seq: i}))
+		must(t, netmessage.Send(ctx(t), e.client, ChatMessage{Text: "hi", Seq: i}))
 	}
 	for i := range 1000 {
 		select {
@@ -161,7 +202,7 @@ func TestMessagesInOrderAndBroadcast(t *testing.T) {
 			t.Fatal("timeout")
 		}
 	}
-	must(t, e.srv.Broadcast(ctx(t), &ChatMessage{Text: "all", Seq: -1}))
+	must(t, netmessage.Broadcast(ctx(t), e.srv, &ChatMessage{Text: "all", Seq: -1}))
 	select {
 	case m := <-got:
 		if m.Text != "all" {
@@ -173,8 +214,8 @@ func TestMessagesInOrderAndBroadcast(t *testing.T) {
 }
 
 func TestRemoteErrors(t *testing.T) {
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			switch r.City {
 			case "nowhere":
 				return WeatherResponse{}, errors.New("no such city")
@@ -229,7 +270,7 @@ func TestRemoteErrors(t *testing.T) {
 	case <-time.After(waitTime):
 		t.Fatal("no unhandled event")
 	}
-	must(t, e.client.Send(ctx(t), Named{V: 1}))
+	must(t, netmessage.Send(ctx(t), e.client, Named{V: 1}))
 	select {
 	case got := <-e.unh:
 		if got != "message test.Named" {
@@ -241,18 +282,18 @@ func TestRemoteErrors(t *testing.T) {
 }
 
 func TestRemoveHandler(t *testing.T) {
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(context.Context, *netmessage.Session, Ping) (PingResponse, error) {
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(context.Context, *base.Session, Ping) (PingResponse, error) {
 			return PingResponse{}, nil
 		}))
 	})
 	if _, err := netmessage.Request(ctx(t), e.client, Ping{}); err != nil {
 		t.Fatal(err)
 	}
-	if !netmessage.RemoveHandler[Ping](e.srv) {
+	if !netmessage.RemoveHandler[Ping](e.smux) {
 		t.Fatal("RemoveHandler found no handler")
 	}
-	if netmessage.RemoveHandler[Ping](e.srv) {
+	if netmessage.RemoveHandler[Ping](e.smux) {
 		t.Fatal("RemoveHandler removed twice")
 	}
 	if _, err := netmessage.Request(ctx(t), e.client, Ping{}); !errors.Is(err, netmessage.ErrUnhandled) {
@@ -261,31 +302,31 @@ func TestRemoveHandler(t *testing.T) {
 }
 
 func TestTypeIDs(t *testing.T) {
-	srv, err := netmessage.NewServer()
+	smux, err := netmessage.NewMux()
 	must(t, err)
-	h := func(context.Context, *netmessage.Session, Named) {}
-	must(t, netmessage.HandleMessage(srv, h))
-	err = netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, Clash) {})
+	h := func(context.Context, *base.Session, Named) {}
+	must(t, netmessage.HandleMessage(smux, h))
+	err = netmessage.HandleMessage(smux, func(context.Context, *base.Session, Clash) {})
 	if !errors.Is(err, netmessage.ErrTypeID) {
 		t.Fatalf("clashing ids: %v", err)
 	}
-	_, err = netmessage.NewServer(netmessage.WithTypeID[Named]("x"), netmessage.WithTypeID[ChatMessage]("x"))
+	_, err = netmessage.NewMux(netmessage.WithTypeID[Named]("x"), netmessage.WithTypeID[ChatMessage]("x"))
 	if !errors.Is(err, netmessage.ErrTypeID) {
 		t.Fatalf("clashing explicit ids: %v", err)
 	}
 	// An explicit id overrides the method.
-	srv, err = netmessage.NewServer(netmessage.WithTypeID[Clash]("test.Clash"))
+	smux, err = netmessage.NewMux(netmessage.WithTypeID[Clash]("test.Clash"))
 	must(t, err)
-	must(t, netmessage.HandleMessage(srv, h))
-	must(t, netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, Clash) {}))
+	must(t, netmessage.HandleMessage(smux, h))
+	must(t, netmessage.HandleMessage(smux, func(context.Context, *base.Session, Clash) {}))
 }
 
 func TestExplicitTypeIDsOnTheWire(t *testing.T) {
 	got := make(chan ChatMessage, 1)
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) { got <- m }))
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, m ChatMessage) { got <- m }))
 	}, netmessage.WithTypeID[ChatMessage]("Interop.ChatMessage"))
-	must(t, e.client.Send(ctx(t), ChatMessage{Text: "x", Seq: 7}))
+	must(t, netmessage.Send(ctx(t), e.client, ChatMessage{Text: "x", Seq: 7}))
 	select {
 	case m := <-got:
 		if m.Seq != 7 {
@@ -298,8 +339,8 @@ func TestExplicitTypeIDsOnTheWire(t *testing.T) {
 
 func TestUnsendableResponseAnswersCaller(t *testing.T) {
 	const limit = 256
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			if r.City == "big" {
 				return WeatherResponse{Forecast: strings.Repeat("x", 4*limit)}, nil
 			}
@@ -333,14 +374,12 @@ func TestUnsendableResponseAnswersCaller(t *testing.T) {
 // an error event matching ErrUnhandled rather than vanishing.
 func TestUnhandledMessageWithoutHook(t *testing.T) {
 	errs := make(chan error, 4)
-	srv, err := netmessage.NewServer(netmessage.OnError(func(_ netmessage.Peer, err error) { errs <- err }))
-	must(t, err)
+	_, srv := typedServer(t, base.OnError(func(_ *base.Session, err error) { errs <- err }))
 	addr := serveOn(t, srv)
-	c, err := netmessage.NewClient()
-	must(t, err)
+	_, c := typedClient(t)
 	defer c.Close()
 	must(t, c.Connect(ctx(t), addr))
-	must(t, c.Send(ctx(t), Named{V: 1}))
+	must(t, netmessage.Send(ctx(t), c, Named{V: 1}))
 	if err := recv(t, errs, "error event"); !errors.Is(err, netmessage.ErrUnhandled) || !strings.Contains(err.Error(), "test.Named") {
 		t.Fatalf("error event %v, want ErrUnhandled naming test.Named", err)
 	}

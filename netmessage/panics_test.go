@@ -29,8 +29,8 @@ func (p panicky) Unmarshal(data []byte, v any) error {
 // and raises a *base.PanicError event; the caller does not wait for its
 // timeout.
 func TestDecodePanicAnswersCaller(t *testing.T) {
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			return WeatherResponse{Forecast: "ok"}, nil
 		}))
 	}, netmessage.WithSerializer(panicky{msgpack.New()}))
@@ -59,29 +59,27 @@ func TestDecodePanicAnswersCaller(t *testing.T) {
 func TestPanickingHooksDoNotSilenceAnswers(t *testing.T) {
 	unhandled := make(chan string, 1)
 	reported := make(chan error, 4)
-	srv, err := netmessage.NewServer(
-		netmessage.OnUnhandled(func(_ netmessage.Peer, _ base.Kind, id string) {
+	smux, srv := typedServer(t,
+		netmessage.OnUnhandled(func(_ *base.Session, _ base.Kind, id string) {
 			unhandled <- id
 			panic("unhandled hook exploded")
 		}),
-		netmessage.OnError(func(_ netmessage.Peer, err error) {
+		base.OnError(func(_ *base.Session, err error) {
 			reported <- err
 			panic("error hook exploded")
 		}),
 	)
-	must(t, err)
-	must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	must(t, netmessage.HandleRequest(smux, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 		return WeatherResponse{Forecast: "ok"}, nil
 	}))
 	s := serveOn(t, srv)
-	client, err := netmessage.NewClient(netmessage.WithSerializer(mismatch{msgpack.New()}))
-	must(t, err)
+	_, client := typedClient(t, netmessage.WithSerializer(mismatch{msgpack.New()}))
 	t.Cleanup(func() { client.Close() })
 	must(t, client.Connect(ctx(t), s))
 
 	c, cancel := context.WithTimeout(ctx(t), base.DefaultResponseTimeout/2)
 	defer cancel()
-	_, err = netmessage.Request(c, client, Ping{})
+	_, err := netmessage.Request(c, client, Ping{})
 	if !errors.Is(err, netmessage.ErrUnhandled) {
 		t.Fatalf("unhandled request with a panicking hook: %v, want ErrUnhandled", err)
 	}
@@ -116,7 +114,7 @@ func (m mismatch) MarshalAppend(dst []byte, v any) ([]byte, error) {
 
 // serveOn serves srv on a loopback port until the test ends and returns
 // the address.
-func serveOn(t *testing.T, srv *netmessage.Server) string {
+func serveOn(t *testing.T, srv *base.Server) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
@@ -160,8 +158,8 @@ func (r refusing) MarshalAppend(dst []byte, v any) ([]byte, error) {
 // A response the serializer refuses answers the caller at once with a
 // remote error saying it was not sent, and raises an error event.
 func TestRefusedResponseAnswersCaller(t *testing.T) {
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			return WeatherResponse{Forecast: r.City}, nil
 		}))
 	}, netmessage.WithSerializer(refusing{msgpack.New()}))

@@ -26,25 +26,23 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-// typedServer is a typed server serving one listener.
-type typedServer struct {
-	srv    *netmessage.Server
+// typedServerEnv is a typed server serving one listener.
+type typedServerEnv struct {
+	mux    *netmessage.Mux
+	srv    *base.Server
 	addr   string
-	opened chan *netmessage.Session
+	opened chan *base.Session
 	wg     sync.WaitGroup
 }
 
 // serveTyped starts a typed server with the Weather handler on ln; it is
-// closed when the test ends.
-func serveTyped(t *testing.T, ln net.Listener, opts ...netmessage.ServerOption) *typedServer {
+// closed when the test ends. opts are netmessage or base options.
+func serveTyped(t *testing.T, ln net.Listener, opts ...any) *typedServerEnv {
 	t.Helper()
-	s := &typedServer{addr: ln.Addr().String(), opened: make(chan *netmessage.Session, 8)}
-	opts = append(opts, netmessage.OnSessionOpened(func(ss *netmessage.Session) { s.opened <- ss }))
-	var err error
-	if s.srv, err = netmessage.NewServer(opts...); err != nil {
-		t.Fatal(err)
-	}
-	must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, ss *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	s := &typedServerEnv{addr: ln.Addr().String(), opened: make(chan *base.Session, 8)}
+	opts = append(opts, base.OnSessionOpened(func(ss *base.Session) { s.opened <- ss }))
+	s.mux, s.srv = typedServer(t, opts...)
+	must(t, netmessage.HandleRequest(s.mux, func(_ context.Context, ss *base.Session, r WeatherRequest) (WeatherResponse, error) {
 		return WeatherResponse{Forecast: "sunny in " + r.City}, nil
 	}))
 	s.wg.Add(1)
@@ -53,7 +51,7 @@ func serveTyped(t *testing.T, ln net.Listener, opts ...netmessage.ServerOption) 
 	return s
 }
 
-func (s *typedServer) stop() {
+func (s *typedServerEnv) stop() {
 	s.srv.Close()
 	s.wg.Wait()
 }
@@ -75,40 +73,38 @@ func listenOn(t *testing.T, addr string) net.Listener {
 }
 
 type reconnectAttempt struct {
-	c       *netmessage.Client
 	attempt int
 	err     error
 }
 
 // TestTypedReconnectAfterServerRestart: a typed client survives a server
-// restart on the same address: the typed hooks get the *Client, calls fail
-// fast with base.ErrNotConnected meanwhile, and typed requests and the
-// client's own handlers work on the new connection.
+// restart on the same address: the hooks get the client's connection,
+// calls fail fast with base.ErrNotConnected meanwhile, and typed requests
+// and the handlers of the client's Mux work on the new connection.
 func TestTypedReconnectAfterServerRestart(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	s1 := serveTyped(t, ln)
 
-	connected := make(chan *netmessage.Client, 8)
+	connected := make(chan *base.Session, 8)
 	disconnected := make(chan base.CloseReason, 8)
 	attempts := make(chan reconnectAttempt, 64)
-	reconnected := make(chan *netmessage.Client, 8)
-	c, err := netmessage.NewClient(
-		netmessage.WithReconnect(base.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}),
-		netmessage.OnConnected(func(c *netmessage.Client) { connected <- c }),
-		netmessage.OnDisconnected(func(_ *netmessage.Client, r base.CloseReason) { disconnected <- r }),
-		netmessage.OnReconnecting(func(c *netmessage.Client, n int, _ time.Duration, err error) {
-			attempts <- reconnectAttempt{c, n, err}
+	reconnected := make(chan *base.Session, 8)
+	m, c := typedClient(t,
+		base.WithReconnect(base.Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond}),
+		base.OnConnected(func(c *base.Session) { connected <- c }),
+		base.OnDisconnected(func(_ *base.Session, r base.CloseReason) { disconnected <- r }),
+		base.OnReconnecting(func(n int, _ time.Duration, err error) {
+			attempts <- reconnectAttempt{n, err}
 		}),
-		netmessage.OnReconnected(func(c *netmessage.Client) { reconnected <- c }))
-	must(t, err)
+		base.OnReconnected(func(c *base.Session) { reconnected <- c }))
 	t.Cleanup(func() { c.Close() })
-	must(t, netmessage.HandleRequest(c, func(_ context.Context, _ *netmessage.Client, r WeatherRequest) (WeatherResponse, error) {
+	must(t, netmessage.HandleRequest(m, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 		return WeatherResponse{Forecast: "rainy in " + r.City}, nil
 	}))
 	must(t, c.Connect(ctx(t), s1.addr))
-	if got := recv(t, connected, "connected"); got != c {
-		t.Fatalf("connected hook got %p, want the client %p", got, c)
+	if got := recv(t, connected, "connected"); got != c.Session() {
+		t.Fatalf("connected hook got %p, want the client's connection %p", got, c.Session())
 	}
 	recv(t, s1.opened, "first session")
 	if resp, err := netmessage.Request(ctx(t), c, WeatherRequest{City: "Bonn"}); err != nil || resp.Forecast != "sunny in Bonn" {
@@ -118,14 +114,14 @@ func TestTypedReconnectAfterServerRestart(t *testing.T) {
 	s1.stop()
 	reason := recv(t, disconnected, "disconnected")
 	a := recv(t, attempts, "reconnecting")
-	if a.c != c || a.attempt != 1 || !errors.Is(a.err, reason) {
-		t.Fatalf("reconnecting hook: %+v, want the client, attempt 1 and %v", a, reason)
+	if a.attempt != 1 || !errors.Is(a.err, reason) {
+		t.Fatalf("reconnecting hook: %+v, want attempt 1 and %v", a, reason)
 	}
 	_, err = netmessage.Request(ctx(t), c, WeatherRequest{City: "Bonn"})
 	if !errors.Is(err, base.ErrNotConnected) || !errors.Is(err, reason) || !strings.Contains(err.Error(), "reconnecting") {
 		t.Fatalf("request while reconnecting: %v, want ErrNotConnected and %v", err, reason)
 	}
-	if err := c.Send(ctx(t), ChatMessage{Text: "lost"}); !errors.Is(err, base.ErrNotConnected) {
+	if err := netmessage.Send(ctx(t), c, ChatMessage{Text: "lost"}); !errors.Is(err, base.ErrNotConnected) {
 		t.Fatalf("send while reconnecting: %v", err)
 	}
 	if err := c.Connect(ctx(t), s1.addr); !errors.Is(err, base.ErrAlreadyConnected) {
@@ -133,9 +129,9 @@ func TestTypedReconnectAfterServerRestart(t *testing.T) {
 	}
 
 	s2 := serveTyped(t, listenOn(t, s1.addr))
-	recv(t, connected, "connected again")
-	if got := recv(t, reconnected, "reconnected"); got != c {
-		t.Fatalf("reconnected hook got %p, want the client", got)
+	again := recv(t, connected, "connected again")
+	if got := recv(t, reconnected, "reconnected"); got != again || got != c.Session() {
+		t.Fatalf("reconnected hook got %p, want the new connection %p", got, again)
 	}
 	sess := recv(t, s2.opened, "session on the new server")
 	if resp, err := netmessage.Request(ctx(t), c, WeatherRequest{City: "Köln"}); err != nil || resp.Forecast != "sunny in Köln" {
@@ -158,23 +154,22 @@ func TestTypedReconnectAfterServerRestart(t *testing.T) {
 	}
 }
 
-// TestTypedReconnectFailed: the failed hook gets the *Client and the last
-// error after MaxAttempts.
+// TestTypedReconnectFailed: the failed hook gets the last error after
+// MaxAttempts.
 func TestTypedReconnectFailed(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	s := serveTyped(t, ln)
 	failed := make(chan reconnectAttempt, 1)
-	c, err := netmessage.NewClient(
-		netmessage.WithReconnect(base.Backoff{Initial: time.Millisecond, MaxAttempts: 2}),
-		netmessage.OnReconnectFailed(func(c *netmessage.Client, err error) { failed <- reconnectAttempt{c: c, err: err} }))
-	must(t, err)
+	_, c := typedClient(t,
+		base.WithReconnect(base.Backoff{Initial: time.Millisecond, MaxAttempts: 2}),
+		base.OnReconnectFailed(func(err error) { failed <- reconnectAttempt{err: err} }))
 	t.Cleanup(func() { c.Close() })
 	must(t, c.Connect(ctx(t), s.addr))
 	recv(t, s.opened, "session")
 	s.stop()
 	f := recv(t, failed, "gave up")
-	if f.c != c || !errors.Is(f.err, syscall.ECONNREFUSED) {
+	if !errors.Is(f.err, syscall.ECONNREFUSED) {
 		t.Fatalf("failed hook: %+v", f)
 	}
 	if _, err := netmessage.Request(ctx(t), c, WeatherRequest{}); !errors.Is(err, base.ErrNotConnected) || strings.Contains(err.Error(), "reconnecting") {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 )
 
@@ -37,11 +38,11 @@ type SparseNote struct {
 // between decodes.
 func TestDecodedValuesAreFresh(t *testing.T) {
 	notes := make(chan SparseNote, 8)
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, req Sparse) (SparseEcho, error) {
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, req Sparse) (SparseEcho, error) {
 			return SparseEcho{Got: req}, nil
 		}))
-		must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, n SparseNote) { notes <- n }))
+		must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, n SparseNote) { notes <- n }))
 	})
 	sent := []Sparse{
 		{N: 1, Tags: []string{"a", "b"}, Data: []byte("xyz")},
@@ -56,7 +57,7 @@ func TestDecodedValuesAreFresh(t *testing.T) {
 		if diff := cmp.Diff(req, resp.Got); diff != "" {
 			t.Errorf("handler got a request other than sent (-sent +got):\n%s", diff)
 		}
-		must(t, e.client.Send(ctx(t), SparseNote{N: req.N, Tags: req.Tags}))
+		must(t, netmessage.Send(ctx(t), e.client, SparseNote{N: req.N, Tags: req.Tags}))
 		select {
 		case n := <-notes:
 			if diff := cmp.Diff(SparseNote{N: req.N, Tags: req.Tags}, n); diff != "" {
@@ -76,8 +77,8 @@ func TestResponsesOwnTheirMemory(t *testing.T) {
 		mu   sync.Mutex
 		kept [][]byte // request data the server handler holds on to
 	)
-	e := start(t, func(srv *netmessage.Server, _ *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, req Sparse) (SparseEcho, error) {
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, req Sparse) (SparseEcho, error) {
 			mu.Lock()
 			kept = append(kept, req.Data)
 			mu.Unlock()

@@ -10,23 +10,26 @@ import (
 	"github.com/netmessage-go/netmessage/base"
 )
 
-// TestSessionMapForgetsAfterPanickingHooks closes sessions whose closed or
-// error hook panics, gracefully and with a protocol error: once each
-// session is done, the server's map of *Session wrappers is empty again.
+// TestSessionMapForgetsAfterPanickingHooks closes sessions of a Mux's
+// server whose closed or error hook panics, gracefully and with a protocol
+// error: once each session is done, the server no longer lists it. (The
+// typed layer once kept a map of session wrappers of its own, which had
+// to forget them; now the server's own list is the only one.)
 func TestSessionMapForgetsAfterPanickingHooks(t *testing.T) {
-	opened := make(chan *Session, 2)
+	opened := make(chan *base.Session, 2)
 	events := make(chan error, 8)
-	srv, err := NewServer(
-		OnSessionOpened(func(s *Session) { opened <- s }),
-		OnSessionClosed(func(*Session, base.CloseReason) { panic("closed hook exploded") }),
-		OnError(func(_ Peer, err error) {
+	m, err := NewMux()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(m,
+		base.OnSessionOpened(func(s *base.Session) { opened <- s }),
+		base.OnSessionClosed(func(*base.Session, base.CloseReason) { panic("closed hook exploded") }),
+		base.OnError(func(_ *base.Session, err error) {
 			events <- err
 			panic("error hook exploded")
 		}),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +45,7 @@ func TestSessionMapForgetsAfterPanickingHooks(t *testing.T) {
 	defer cancel()
 	waitDone := func(what string) {
 		t.Helper()
-		var s *Session
+		var s *base.Session
 		select {
 		case s = <-opened:
 		case <-ctx.Done():
@@ -53,18 +56,13 @@ func TestSessionMapForgetsAfterPanickingHooks(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("%s: session not done", what)
 		}
-		n := 0
-		srv.sessions.Range(func(any, any) bool { n++; return true })
-		if n != 0 {
-			t.Errorf("%s: %d sessions left in the map after the session is done", what, n)
+		if n := len(srv.Sessions()); n != 0 || srv.Session(s.ID()) != nil {
+			t.Errorf("%s: %d sessions listed after the session is done", what, n)
 		}
 	}
 
 	// A graceful close: the closed hook is the last event.
-	c, err := NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := NewClient(m)
 	if err := c.Connect(ctx, ln.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
@@ -91,18 +89,18 @@ func TestSessionMapForgetsAfterPanickingHooks(t *testing.T) {
 }
 
 // TestSessionMapForgetsUnderChurn has connections open and close at once
-// while other goroutines list the server's sessions, so that a lookup can
-// race with a session's whole life: once every session is done, no entry
-// is left. (A lookup that found a session open, then stored its entry
-// after the session's last event had deleted it, used to leave one.)
+// on a Mux's server while other goroutines list the server's sessions, so
+// that a lookup can race with a session's whole life: once every session
+// is done, none is listed, nor found by id.
 func TestSessionMapForgetsUnderChurn(t *testing.T) {
-	var done sync.Map // the opened sessions' Done channels
-	srv, err := NewServer(
-		OnSessionOpened(func(s *Session) { done.Store(s.Done(), true) }),
-		OnError(func(Peer, error) {}))
+	var done sync.Map // the opened sessions' Done channels, by id
+	m, err := NewMux()
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := NewServer(m,
+		base.OnSessionOpened(func(s *base.Session) { done.Store(s.ID(), s.Done()) }),
+		base.OnError(func(*base.Session, error) {}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -131,14 +129,16 @@ func TestSessionMapForgetsUnderChurn(t *testing.T) {
 	wg.Wait()
 	srv.Close()
 	served.Wait()
-	done.Range(func(ch, _ any) bool { <-ch.(<-chan struct{}); return true })
 	n := 0
-	srv.sessions.Range(func(_, v any) bool {
-		n++
-		t.Logf("session %d still mapped after it ended (%v)", v.(*Session).ID(), v.(*Session).Err())
+	done.Range(func(id, ch any) bool {
+		<-ch.(<-chan struct{})
+		if srv.Session(id.(uint64)) != nil {
+			t.Logf("session %d still found after it ended", id)
+			n++
+		}
 		return true
 	})
-	if n != 0 {
-		t.Errorf("%d entries left in the session map", n)
+	if n += len(srv.Sessions()); n != 0 {
+		t.Errorf("%d sessions left after they ended", n)
 	}
 }

@@ -64,37 +64,36 @@ func TestTypedMutualTLS(t *testing.T) {
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    roots,
 	})))
-	must(t, netmessage.HandleMessage(s.srv, func(_ context.Context, ss *netmessage.Session, m ChatMessage) {
+	must(t, netmessage.HandleMessage(s.mux, func(_ context.Context, ss *base.Session, m ChatMessage) {
 		callers <- ss.TLS().VerifiedChains[0][0].Subject.CommonName + ": " + m.Text
 	}))
 
-	c, err := netmessage.NewClient(netmessage.WithTransport(base.WithTLS(&tls.Config{
+	_, c := typedClient(t, netmessage.WithTransport(base.WithTLS(&tls.Config{
 		RootCAs:      roots,
 		Certificates: []tls.Certificate{cliCert},
 	})))
-	must(t, err)
 	t.Cleanup(func() { c.Close() })
-	if c.TLS() != nil {
-		t.Fatal("TLS state before Connect")
+	if c.Session() != nil {
+		t.Fatal("a connection before Connect")
 	}
 	must(t, c.Connect(ctx(t), s.addr))
 	sess := recv(t, s.opened, "session")
 	if st := sess.TLS(); st == nil || st.PeerCertificates[0].Subject.CommonName != "station-42" {
 		t.Fatalf("server session TLS state %v", st)
 	}
-	if st := c.TLS(); st == nil || st.PeerCertificates[0].Subject.CommonName != "weather-server" {
+	if st := c.Session().TLS(); st == nil || st.PeerCertificates[0].Subject.CommonName != "weather-server" {
 		t.Fatalf("client TLS state %v", st)
 	}
 	if resp, err := netmessage.Request(ctx(t), c, WeatherRequest{City: "Bonn"}); err != nil || resp.Forecast != "sunny in Bonn" {
 		t.Fatalf("request over TLS: %+v, %v", resp, err)
 	}
-	must(t, c.Send(ctx(t), ChatMessage{Text: "hello"}))
+	must(t, netmessage.Send(ctx(t), c, ChatMessage{Text: "hello"}))
 	if got := recv(t, callers, "message"); got != "station-42: hello" {
 		t.Fatalf("server handler saw %q", got)
 	}
 	must(t, c.Close())
-	if st := c.TLS(); st != nil {
-		t.Fatalf("TLS state after Close: %v", st)
+	if s, err := c.ActiveSession(); err == nil {
+		t.Fatalf("an open connection after Close, TLS state %v", s.TLS())
 	}
 
 	// A typed TLS client against a plain server fails Connect with
@@ -102,8 +101,7 @@ func TestTypedMutualTLS(t *testing.T) {
 	plainLn, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	plain := serveTyped(t, plainLn)
-	c2, err := netmessage.NewClient(netmessage.WithTransport(base.WithTLS(&tls.Config{RootCAs: roots})))
-	must(t, err)
+	_, c2 := typedClient(t, netmessage.WithTransport(base.WithTLS(&tls.Config{RootCAs: roots})))
 	if err := c2.Connect(ctx(t), plain.addr); !errors.Is(err, base.ErrHandshake) {
 		t.Fatalf("TLS client against a plain server: %v", err)
 	}

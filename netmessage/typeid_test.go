@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 )
 
@@ -16,14 +17,14 @@ type Identified interface{ NetMessageTypeID() string }
 // a type with a NetMessageTypeID method and for an interface type with
 // one: registration fails with ErrTypeID instead of panicking.
 func TestTypeIDOfPointerAndInterfaceTypes(t *testing.T) {
-	srv, err := netmessage.NewServer()
+	smux, err := netmessage.NewMux()
 	must(t, err)
 	for name, register := range map[string]func() error{
 		"*Named": func() error {
-			return netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, *Named) {})
+			return netmessage.HandleMessage(smux, func(context.Context, *base.Session, *Named) {})
 		},
 		"Identified": func() error {
-			return netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, Identified) {})
+			return netmessage.HandleMessage(smux, func(context.Context, *base.Session, Identified) {})
 		},
 	} {
 		func() {
@@ -38,7 +39,7 @@ func TestTypeIDOfPointerAndInterfaceTypes(t *testing.T) {
 		}()
 	}
 	// The value type still has its id.
-	must(t, netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, Named) {}))
+	must(t, netmessage.HandleMessage(smux, func(context.Context, *base.Session, Named) {}))
 }
 
 type Receipt struct{ N int }
@@ -61,13 +62,13 @@ type Transfer struct {
 // caller is told failed.
 func TestRequestChecksResponseTypeBeforeSending(t *testing.T) {
 	ran := make(chan int, 1)
-	e := start(t, func(srv *netmessage.Server, c *netmessage.Client) {
-		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r Transfer) (Receipt, error) {
+	e := start(t, func(srv, c *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r Transfer) (Receipt, error) {
 			ran <- r.Amount
 			return Receipt{N: r.Amount}, nil
 		}))
 		// The client knows Impostor by the id Receipt needs.
-		must(t, netmessage.HandleMessage(c, func(context.Context, *netmessage.Client, Impostor) {}))
+		must(t, netmessage.HandleMessage(c, func(context.Context, *base.Session, Impostor) {}))
 	})
 	if _, err := netmessage.Request(ctx(t), e.client, Transfer{Amount: 100}); !errors.Is(err, netmessage.ErrTypeID) {
 		t.Fatalf("Request: %v, want ErrTypeID", err)
@@ -75,8 +76,8 @@ func TestRequestChecksResponseTypeBeforeSending(t *testing.T) {
 	// A message after it travels the same connection: when it arrives,
 	// a request sent before it would have reached the handler.
 	got := make(chan int, 1)
-	must(t, netmessage.HandleMessage(e.srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) { got <- m.Seq }))
-	must(t, e.client.Send(ctx(t), ChatMessage{Seq: 1}))
+	must(t, netmessage.HandleMessage(e.smux, func(_ context.Context, _ *base.Session, m ChatMessage) { got <- m.Seq }))
+	must(t, netmessage.Send(ctx(t), e.client, ChatMessage{Seq: 1}))
 	recv(t, got, "the message after the request")
 	select {
 	case n := <-ran:
@@ -89,17 +90,17 @@ func TestRequestChecksResponseTypeBeforeSending(t *testing.T) {
 // WithTypeIDOf does for a pointer value; a handler for *M is still
 // refused, and WithTypeID for an interface type fails the constructor.
 func TestWithTypeIDOfPointerType(t *testing.T) {
-	srv, err := netmessage.NewServer(netmessage.WithTypeID[*ChatMessage]("Interop.ChatMessage"))
+	smux, err := netmessage.NewMux(netmessage.WithTypeID[*ChatMessage]("Interop.ChatMessage"))
 	must(t, err)
-	if err := netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, *ChatMessage) {}); !errors.Is(err, netmessage.ErrTypeID) {
+	if err := netmessage.HandleMessage(smux, func(context.Context, *base.Session, *ChatMessage) {}); !errors.Is(err, netmessage.ErrTypeID) {
 		t.Errorf("HandleMessage[*ChatMessage]: %v, want ErrTypeID", err)
 	}
-	if _, err := netmessage.NewServer(netmessage.WithTypeID[Identified]("x")); !errors.Is(err, netmessage.ErrTypeID) {
+	if _, err := netmessage.NewMux(netmessage.WithTypeID[Identified]("x")); !errors.Is(err, netmessage.ErrTypeID) {
 		t.Errorf("WithTypeID for an interface type: %v, want ErrTypeID", err)
 	}
 
 	e := start(t, nil, netmessage.WithTypeID[*ChatMessage]("Interop.ChatMessage"))
-	must(t, e.client.Send(ctx(t), &ChatMessage{Text: "x"}))
+	must(t, netmessage.Send(ctx(t), e.client, &ChatMessage{Text: "x"}))
 	if got := recv(t, e.unh, "unhandled event"); got != "message Interop.ChatMessage" {
 		t.Errorf("&ChatMessage{} sent as %q, want the id Interop.ChatMessage", got)
 	}

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/netmessage-go/netmessage/base"
 )
 
 // The typed layer's payload inside a base packet:
@@ -126,13 +124,6 @@ func encodeFailure(status byte, text string) []byte {
 		text = fmt.Sprintf("%s ... (%d bytes cut) ... %s", text[:head], tail-head, text[tail:])
 	}
 	return append([]byte{status}, text...)
-}
-
-// unsendable answers in place of a response base could not send (too
-// large, or refused by the protocol), so the caller learns at once why
-// rather than by its timeout; base raises err as an error event too.
-func unsendable(_ *base.Session, err error) []byte {
-	return encodeFailure(statusError, "response not sent: "+err.Error())
 }
 
 // maxFailureText bounds the text of a failure answer.

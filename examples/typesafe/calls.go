@@ -32,22 +32,17 @@ func (s settings) options() []netmessage.Option {
 	return opts
 }
 
-// serverOptions returns s's options for a server, then more.
-func (s settings) serverOptions(more ...netmessage.ServerOption) []netmessage.ServerOption {
-	var out []netmessage.ServerOption
-	for _, o := range s.options() {
-		out = append(out, o)
+// mux returns a Mux with s's options and the example's handlers (see
+// register); who names the end in the output.
+func (s settings) mux(out *printer, who string) (*netmessage.Mux, error) {
+	m, err := netmessage.NewMux(s.options()...)
+	if err != nil {
+		return nil, err
 	}
-	return append(out, more...)
-}
-
-// clientOptions returns s's options for a client, then more.
-func (s settings) clientOptions(more ...netmessage.ClientOption) []netmessage.ClientOption {
-	var out []netmessage.ClientOption
-	for _, o := range s.options() {
-		out = append(out, o)
+	if err := register(m, out, who); err != nil {
+		return nil, err
 	}
-	return append(out, more...)
+	return m, nil
 }
 
 // tokenKey is the metadata key of the token.

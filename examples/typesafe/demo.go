@@ -20,42 +20,38 @@ func demo(ctx context.Context, w io.Writer, set settings) error {
 	out := &printer{w: w, lines: make(chan string, 64)}
 	srvClosed := make(chan base.CloseReason, 1)
 	cliClosed := make(chan base.CloseReason, 1)
-	opened := make(chan *netmessage.Session, 1)
+	opened := make(chan *base.Session, 1)
 
-	srv, err := netmessage.NewServer(set.serverOptions(
-		netmessage.OnSessionOpened(func(s *netmessage.Session) {
+	smux, err := set.mux(out, "server")
+	if err != nil {
+		return err
+	}
+	srv := netmessage.NewServer(smux,
+		base.OnSessionOpened(func(s *base.Session) {
 			out.printf("server: session %d opened from %s", s.ID(), s.RemoteAddr())
 			select {
 			case opened <- s: // the demo's one client
 			default:
 			}
 		}),
-		netmessage.OnSessionClosed(func(s *netmessage.Session, reason base.CloseReason) {
+		base.OnSessionClosed(func(s *base.Session, reason base.CloseReason) {
 			out.printf("server: session %d closed: %s", s.ID(), reason.String())
 			srvClosed <- reason
 		}),
-		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("server: error: %v", err) }),
-	)...)
+		base.OnError(func(_ *base.Session, err error) { out.printf("server: error: %v", err) }),
+	)
+	cmux, err := set.mux(out, "client")
 	if err != nil {
 		return err
 	}
-	if err := register(srv, out, "server"); err != nil {
-		return err
-	}
-	client, err := netmessage.NewClient(set.clientOptions(
-		netmessage.OnConnected(func(*netmessage.Client) { out.printf("client: connected") }),
-		netmessage.OnDisconnected(func(_ *netmessage.Client, reason base.CloseReason) {
+	client := netmessage.NewClient(cmux,
+		base.OnConnected(func(*base.Session) { out.printf("client: connected") }),
+		base.OnDisconnected(func(_ *base.Session, reason base.CloseReason) {
 			out.printf("client: disconnected: %s", reason.String())
 			cliClosed <- reason
 		}),
-		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("client: error: %v", err) }),
-	)...)
-	if err != nil {
-		return err
-	}
-	if err := register(client, out, "client"); err != nil {
-		return err
-	}
+		base.OnError(func(_ *base.Session, err error) { out.printf("client: error: %v", err) }),
+	)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,7 +69,7 @@ func demo(ctx context.Context, w io.Writer, set settings) error {
 		return err
 	}
 	defer client.Close()
-	var sess *netmessage.Session
+	var sess *base.Session
 	select {
 	case sess = <-opened:
 	case <-ctx.Done():
@@ -83,7 +79,7 @@ func demo(ctx context.Context, w io.Writer, set settings) error {
 	// Client to server, then server to client. Requests are handled
 	// concurrently with messages, so the demo waits for each message to
 	// be printed before it asks, to keep its output in order.
-	if err := client.Send(ctx, packets.ChatMessage{From: "client", Text: "hello, server", Seq: 1}); err != nil {
+	if err := netmessage.Send(ctx, client, packets.ChatMessage{From: "client", Text: "hello, server", Seq: 1}); err != nil {
 		return err
 	}
 	if err := waitLine(ctx, out, "server: received message"); err != nil {
@@ -92,7 +88,7 @@ func demo(ctx context.Context, w io.Writer, set settings) error {
 	if err := askWeather(ctx, client, out, "client", "Bonn"); err != nil {
 		return err
 	}
-	if err := sess.Send(ctx, packets.ChatMessage{From: "server", Text: "hello, client", Seq: 1}); err != nil {
+	if err := netmessage.Send(ctx, sess, packets.ChatMessage{From: "server", Text: "hello, client", Seq: 1}); err != nil {
 		return err
 	}
 	if err := waitLine(ctx, out, "client: received message"); err != nil {

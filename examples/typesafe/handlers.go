@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/examples/typesafe/packets"
 	"github.com/netmessage-go/netmessage/netmessage"
 )
@@ -43,13 +44,13 @@ func forecast(r packets.WeatherRequest) packets.WeatherResponse {
 
 // register installs the same handlers on either end: print chat messages,
 // answer weather and time requests. who names the end in the output.
-func register[P netmessage.Peer](r netmessage.Router[P], out *printer, who string) error {
-	if err := netmessage.HandleMessage(r, func(_ context.Context, _ P, m packets.ChatMessage) {
+func register(r *netmessage.Mux, out *printer, who string) error {
+	if err := netmessage.HandleMessage(r, func(_ context.Context, _ *base.Session, m packets.ChatMessage) {
 		out.printf("%s: received message #%d from %s: %q", who, m.Seq, m.From, m.Text)
 	}); err != nil {
 		return err
 	}
-	if err := netmessage.HandleRequest(r, func(_ context.Context, _ P, req packets.WeatherRequest) (packets.WeatherResponse, error) {
+	if err := netmessage.HandleRequest(r, func(_ context.Context, _ *base.Session, req packets.WeatherRequest) (packets.WeatherResponse, error) {
 		out.printf("%s: received a weather request for %q on %s", who, req.City, req.Date.Format(time.DateOnly))
 		if req.City == "" {
 			return packets.WeatherResponse{}, netmessage.Errorf(netmessage.CodeInvalidArgument, "no city given")
@@ -58,14 +59,15 @@ func register[P netmessage.Peer](r netmessage.Router[P], out *printer, who strin
 	}); err != nil {
 		return err
 	}
-	return netmessage.HandleRequest(r, func(_ context.Context, _ P, _ packets.TimeRequest) (packets.TimeResponse, error) {
+	return netmessage.HandleRequest(r, func(_ context.Context, _ *base.Session, _ packets.TimeRequest) (packets.TimeResponse, error) {
 		out.printf("%s: received a time request", who)
 		return packets.TimeResponse{Now: time.Now()}, nil
 	})
 }
 
-// askWeather sends a weather request to p and prints the typed answer.
-func askWeather(ctx context.Context, p netmessage.Peer, out *printer, who, city string) error {
+// askWeather sends a weather request to p (a session, or a client) and
+// prints the typed answer.
+func askWeather[P netmessage.Peer](ctx context.Context, p P, out *printer, who, city string) error {
 	resp, err := netmessage.Request(ctx, p, packets.WeatherRequest{City: city, Date: time.Now()})
 	if err != nil {
 		return fmt.Errorf("weather request: %w", err)
@@ -75,7 +77,7 @@ func askWeather(ctx context.Context, p netmessage.Peer, out *printer, who, city 
 }
 
 // askTime sends a time request to p and prints the answer.
-func askTime(ctx context.Context, p netmessage.Peer, out *printer, who string) error {
+func askTime[P netmessage.Peer](ctx context.Context, p P, out *printer, who string) error {
 	resp, err := netmessage.Request(ctx, p, packets.TimeRequest{})
 	if err != nil {
 		return fmt.Errorf("time request: %w", err)

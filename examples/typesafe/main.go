@@ -149,21 +149,19 @@ const help = `commands: "m TEXT" message, "w CITY" weather request, "t" time req
 
 func runServer(ctx context.Context, addr string, set settings, in io.Reader, w io.Writer) error {
 	out := &printer{w: w}
-	srv, err := netmessage.NewServer(set.serverOptions(
-		netmessage.OnSessionOpened(func(s *netmessage.Session) {
-			out.printf("session %d opened from %s", s.ID(), s.RemoteAddr())
-		}),
-		netmessage.OnSessionClosed(func(s *netmessage.Session, reason base.CloseReason) {
-			out.printf("session %d closed: %s", s.ID(), reason.String())
-		}),
-		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("error: %v", err) }),
-	)...)
+	mux, err := set.mux(out, "server")
 	if err != nil {
 		return err
 	}
-	if err := register(srv, out, "server"); err != nil {
-		return err
-	}
+	srv := netmessage.NewServer(mux,
+		base.OnSessionOpened(func(s *base.Session) {
+			out.printf("session %d opened from %s", s.ID(), s.RemoteAddr())
+		}),
+		base.OnSessionClosed(func(s *base.Session, reason base.CloseReason) {
+			out.printf("session %d closed: %s", s.ID(), reason.String())
+		}),
+		base.OnError(func(_ *base.Session, err error) { out.printf("error: %v", err) }),
+	)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -178,7 +176,7 @@ func runServer(ctx context.Context, addr string, set settings, in io.Reader, w i
 		switch cmd {
 		case "m":
 			seq++
-			err = srv.Broadcast(ctx, packets.ChatMessage{From: "server", Text: arg, Seq: seq})
+			err = netmessage.Broadcast(ctx, srv, packets.ChatMessage{From: "server", Text: arg, Seq: seq})
 		case "w", "t":
 			for _, s := range srv.Sessions() {
 				if cmd == "w" {
@@ -216,20 +214,18 @@ func runClient(ctx context.Context, addr string, set settings, in io.Reader, w i
 	out := &printer{w: w}
 	closed := make(chan struct{})
 	var closeOnce sync.Once
-	client, err := netmessage.NewClient(set.clientOptions(
-		netmessage.OnConnected(func(*netmessage.Client) { out.printf("connected to %s; %s", addr, help) }),
-		netmessage.OnDisconnected(func(_ *netmessage.Client, reason base.CloseReason) {
-			out.printf("disconnected: %s", reason.String())
-			closeOnce.Do(func() { close(closed) })
-		}),
-		netmessage.OnError(func(_ netmessage.Peer, err error) { out.printf("error: %v", err) }),
-	)...)
+	mux, err := set.mux(out, "client")
 	if err != nil {
 		return err
 	}
-	if err := register(client, out, "client"); err != nil {
-		return err
-	}
+	client := netmessage.NewClient(mux,
+		base.OnConnected(func(*base.Session) { out.printf("connected to %s; %s", addr, help) }),
+		base.OnDisconnected(func(_ *base.Session, reason base.CloseReason) {
+			out.printf("disconnected: %s", reason.String())
+			closeOnce.Do(func() { close(closed) })
+		}),
+		base.OnError(func(_ *base.Session, err error) { out.printf("error: %v", err) }),
+	)
 	if err := client.Connect(ctx, addr); err != nil {
 		return err
 	}
@@ -249,7 +245,7 @@ func runClient(ctx context.Context, addr string, set settings, in io.Reader, w i
 		switch cmd {
 		case "m":
 			seq++
-			err = client.Send(cctx, packets.ChatMessage{From: "client", Text: arg, Seq: seq})
+			err = netmessage.Send(cctx, client, packets.ChatMessage{From: "client", Text: arg, Seq: seq})
 		case "w":
 			err = askWeather(cctx, client, out, "client", arg)
 		case "t":
@@ -267,7 +263,7 @@ func runClient(ctx context.Context, addr string, set settings, in io.Reader, w i
 	})
 	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer dcancel()
-	open := client.Base().Session().Err() == nil // else the server closed it, as printed
+	open := client.Session().Err() == nil // else the server closed it, as printed
 	err = client.Disconnect(dctx)
 	<-closed
 	if open {

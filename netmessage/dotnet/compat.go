@@ -8,16 +8,18 @@ import (
 	"github.com/netmessage-go/netmessage/serializers/dotnetxml"
 )
 
-// Compat returns the option that makes a netmessage Server or Client speak
-// to .NET NetMessage endpoints: the compat protocol (New), the .NET XML
+// Compat returns the option that makes a netmessage Mux, and the servers
+// and clients NewServer and NewClient build on it, speak to .NET
+// NetMessage endpoints: the compat protocol (New), the .NET XML
 // serializer (dotnetxml) and, as the original does, a response to an
 // unknown request id taken as an error event rather than a reason to close
 // (base.WithSkipUnknownResponses); then opts (which may override the
 // protocol or serializer), typically Namespace for the packet types:
 //
-//	client, err := netmessage.NewClient(dotnet.Compat(
+//	mux, err := netmessage.NewMux(dotnet.Compat(
 //		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}),
 //	))
+//	client := netmessage.NewClient(mux)
 func Compat(opts ...netmessage.Option) netmessage.Option {
 	all := make([]netmessage.Option, 0, 3+len(opts))
 	all = append(all, netmessage.WithProtocol(New), netmessage.WithSerializer(dotnetxml.New()),

@@ -5,7 +5,8 @@
 // One option sets it all up:
 //
 //	opt := dotnet.Compat(dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}))
-//	client, err := netmessage.NewClient(opt) // or netmessage.NewServer(opt)
+//	mux, err := netmessage.NewMux(opt)
+//	client := netmessage.NewClient(mux) // or netmessage.NewServer(mux)
 //
 // Compat selects the compat Protocol (New) and the .NET XML serializer
 // (package serializers/dotnetxml); Namespace gives each Go type the type

@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/netmessage/dotnet"
 	"github.com/netmessage-go/netmessage/serializers/dotnetxml"
@@ -34,17 +35,17 @@ type ChatMessage struct {
 
 // forecast asks the .NET server at addr for the weather in Bonn.
 func forecast(ctx context.Context, addr string) (string, error) {
-	client, err := netmessage.NewClient(
+	mux, err := netmessage.NewMux(
 		dotnet.Compat(dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{})),
-		netmessage.OnError(func(_ netmessage.Peer, err error) { log.Print(err) }),
 	)
 	if err != nil {
 		return "", err
 	}
 	// Messages the .NET server sends us.
-	netmessage.HandleMessage(client, func(_ context.Context, _ *netmessage.Client, m ChatMessage) {
+	netmessage.HandleMessage(mux, func(_ context.Context, _ *base.Session, m ChatMessage) {
 		log.Printf("chat %d: %s", m.Seq, m.Text)
 	})
+	client := netmessage.NewClient(mux, base.OnError(func(_ *base.Session, err error) { log.Print(err) }))
 	if err := client.Connect(ctx, addr); err != nil {
 		return "", err
 	}
@@ -134,14 +135,16 @@ func ExampleNamespace() {
 	// <WeatherResponse><Forecast>Sunny</Forecast></WeatherResponse> <nil>
 }
 
-// One option makes a client (or a server) speak to .NET.
+// One option makes a Mux, and the clients and servers built on it, speak
+// to .NET.
 func ExampleCompat() {
 	opt := dotnet.Compat(dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}))
 
-	client, err := netmessage.NewClient(opt) // or netmessage.NewServer(opt)
+	mux, err := netmessage.NewMux(opt)
 	if err != nil {
 		panic(err)
 	}
+	client := netmessage.NewClient(mux) // or netmessage.NewServer(mux)
 	defer client.Close()
 	fmt.Println(dotnet.TypeID("Interop", WeatherRequest{}))
 	// Output: Interop.WeatherRequest

@@ -18,7 +18,7 @@ type Position struct{ Lat float64 }
 // root element is the class name alone.
 func ExampleNested() {
 	opt := dotnet.Compat(dotnet.Nested("Interop", "Fleet", Position{}))
-	if _, err := netmessage.NewClient(opt); err != nil {
+	if _, err := netmessage.NewMux(opt); err != nil {
 		panic(err)
 	}
 	body, _ := dotnetxml.New().Marshal(Position{Lat: 50.7})
@@ -56,7 +56,7 @@ func Example_genericTypeID() {
 		dotnet.Namespace("Interop", ChatMessage{}),
 		netmessage.WithTypeIDOf(Envelope[ChatMessage]{}, envelopeOfChat),
 	)
-	if _, err := netmessage.NewClient(opt); err != nil {
+	if _, err := netmessage.NewMux(opt); err != nil {
 		panic(err)
 	}
 	body, _ := dotnetxml.New().Marshal(Envelope[ChatMessage]{Sender: "go", Item: ChatMessage{Text: "hi", Seq: 1}})

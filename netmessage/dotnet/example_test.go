@@ -25,21 +25,23 @@ func Example() {
 	ctx := context.Background()
 	interop := dotnet.Compat(dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}))
 
-	srv, err := netmessage.NewServer(interop)
+	mux, err := netmessage.NewMux(interop)
 	if err != nil {
 		panic(err)
 	}
-	netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	netmessage.HandleRequest(mux, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 		return WeatherResponse{Forecast: "Sunny in " + r.City}, nil
 	})
+	srv := netmessage.NewServer(mux)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	client, err := netmessage.NewClient(interop)
+	cmux, err := netmessage.NewMux(interop)
 	if err != nil {
 		panic(err)
 	}
+	client := netmessage.NewClient(cmux)
 	if err := client.Connect(ctx, ln.Addr().String()); err != nil {
 		panic(err)
 	}

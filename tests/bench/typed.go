@@ -74,36 +74,35 @@ func typed(serializer string, intercepted bool, interval time.Duration) Contende
 }
 
 type typedServer struct {
-	srv      *netmessage.Server
+	srv      *base.Server
 	received atomic.Int64
 	served   chan error
 	mu       sync.Mutex
-	sessions []*netmessage.Session
+	sessions []*base.Session
 }
 
 func serveTyped(ln net.Listener, ser netmessage.Serializer, hb netmessage.Option) (Server, error) {
 	s := &typedServer{served: make(chan error, 1)}
-	srv, err := netmessage.NewServer(
-		netmessage.WithSerializer(ser),
-		hb,
-		netmessage.OnSessionOpened(func(ss *netmessage.Session) {
+	mux, err := netmessage.NewMux(netmessage.WithSerializer(ser), hb)
+	if err != nil {
+		return nil, err
+	}
+	err = errors.Join(
+		netmessage.HandleRequest(mux, func(_ context.Context, _ *base.Session, req nmCall) (nmReply, error) {
+			return nmReply{req.Packet}, nil
+		}),
+		netmessage.HandleMessage(mux, func(context.Context, *base.Session, nmNote) { s.received.Add(1) }),
+	)
+	if err != nil {
+		return nil, err
+	}
+	srv := netmessage.NewServer(mux,
+		base.OnSessionOpened(func(ss *base.Session) {
 			s.mu.Lock()
 			s.sessions = append(s.sessions, ss)
 			s.mu.Unlock()
 		}),
 	)
-	if err != nil {
-		return nil, err
-	}
-	err = errors.Join(
-		netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, req nmCall) (nmReply, error) {
-			return nmReply{req.Packet}, nil
-		}),
-		netmessage.HandleMessage(srv, func(context.Context, *netmessage.Session, nmNote) { s.received.Add(1) }),
-	)
-	if err != nil {
-		return nil, err
-	}
 	s.srv = srv
 	go func() { s.served <- srv.Serve(ln) }()
 	return s, nil
@@ -126,14 +125,15 @@ func (s *typedServer) Close() error {
 }
 
 type typedClient struct {
-	c *netmessage.Client
+	c *base.Client
 }
 
 func dialTyped(ctx context.Context, addr string, ser netmessage.Serializer, hb netmessage.Option) (Client, error) {
-	c, err := netmessage.NewClient(netmessage.WithSerializer(ser), hb)
+	mux, err := netmessage.NewMux(netmessage.WithSerializer(ser), hb)
 	if err != nil {
 		return nil, err
 	}
+	c := netmessage.NewClient(mux)
 	if err := c.Connect(ctx, addr); err != nil {
 		return nil, err
 	}
@@ -150,11 +150,11 @@ func (c *typedClient) Call(ctx context.Context, size Size) error {
 }
 
 func (c *typedClient) Send(ctx context.Context, size Size) error {
-	return c.c.Send(ctx, nmNote{packets[size]})
+	return netmessage.Send(ctx, c.c, nmNote{packets[size]})
 }
 
 func (c *typedClient) Close() error {
 	c.c.Close()
-	<-c.c.Base().Session().Done()
+	<-c.c.Session().Done()
 	return nil
 }

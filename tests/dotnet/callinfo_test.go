@@ -20,8 +20,8 @@ import (
 func TestCallInfoOverCompat(t *testing.T) {
 	started := make(chan context.Context, 1)
 	release := make(chan struct{})
-	s := startServer(t, func(srv *netmessage.Server) {
-		netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+	s := startServer(t, func(srv *netmessage.Mux) {
+		netmessage.HandleRequest(srv, func(ctx context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			if r.City == "slow" {
 				started <- ctx
 				<-release
@@ -35,7 +35,7 @@ func TestCallInfoOverCompat(t *testing.T) {
 	if _, err := netmessage.Request(md, c.c, WeatherRequest{City: "Bonn"}); !errors.Is(err, base.ErrNoCallInfo) {
 		t.Fatalf("Request with metadata: %v, want base.ErrNoCallInfo", err)
 	}
-	if err := c.c.Send(md, ChatMessage{Text: "hi"}); !errors.Is(err, base.ErrNoCallInfo) {
+	if err := netmessage.Send(md, c.c, ChatMessage{Text: "hi"}); !errors.Is(err, base.ErrNoCallInfo) {
 		t.Fatalf("Send with metadata: %v, want base.ErrNoCallInfo", err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"time"
 	_ "time/tzdata" // TZ below, on machines without a zone database
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/netmessage/dotnet"
 )
@@ -69,8 +70,8 @@ func echoStamps(t *testing.T, zone string) {
 	if _, off := time.Date(2026, 1, 15, 12, 0, 0, 0, time.Local).Zone(); zone != "UTC" && off == 0 {
 		t.Fatalf("TZ=%s had no effect", zone)
 	}
-	s := startServer(t, func(srv *netmessage.Server) {
-		netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, r StampRequest) (StampResponse, error) {
+	s := startServer(t, func(srv *netmessage.Mux) {
+		netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, r StampRequest) (StampResponse, error) {
 			return StampResponse{Times: r.Times, Names: r.Names}, nil
 		})
 	}, dotnet.Namespace("Interop", StampRequest{}, StampResponse{}))

@@ -46,7 +46,7 @@ func interop(opts ...netmessage.Option) netmessage.Option {
 // Events one end raised.
 type (
 	closeEvent struct {
-		peer   netmessage.Peer
+		peer   *base.Session
 		reason base.CloseReason
 	}
 	unhandledEvent struct {
@@ -67,11 +67,13 @@ func newEvents() *events {
 	return &events{closed: make(chan closeEvent, 64), errs: make(chan error, 1024), unhandled: make(chan unhandledEvent, 1024)}
 }
 
-func (ev *events) options() netmessage.Option {
-	return netmessage.Combine(
-		netmessage.OnError(func(_ netmessage.Peer, err error) { ev.errs <- err }),
-		netmessage.OnUnhandled(func(_ netmessage.Peer, kind base.Kind, id string) { ev.unhandled <- unhandledEvent{kind, id} }),
-	)
+// options returns the hooks that record ev: the error hook, a base
+// option, and the unhandled hook, a netmessage option.
+func (ev *events) options() []any {
+	return []any{
+		base.OnError(func(_ *base.Session, err error) { ev.errs <- err }),
+		netmessage.OnUnhandled(func(_ *base.Session, kind base.Kind, id string) { ev.unhandled <- unhandledEvent{kind, id} }),
+	}
 }
 
 // expectError waits for an error event matching target.
@@ -96,31 +98,30 @@ func (ev *events) noErrors(t testing.TB) {
 
 // server is a Go server speaking the .NET protocol on a loopback port.
 type server struct {
-	srv    *netmessage.Server
+	mux    *netmessage.Mux
+	srv    *base.Server
 	addr   string
 	ev     *events
-	opened chan *netmessage.Session
+	opened chan *base.Session
 }
 
 // startServer starts a server; setup registers its handlers. It is closed
 // when the test ends, after which its sessions must have finished.
-func startServer(t *testing.T, setup func(*netmessage.Server), opts ...netmessage.Option) *server {
+func startServer(t *testing.T, setup func(*netmessage.Mux), opts ...netmessage.Option) *server {
 	t.Helper()
-	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64)}
+	s := &server{ev: newEvents(), opened: make(chan *base.Session, 64)}
 	var sessions testutil.Sessions
-	sopts := []netmessage.ServerOption{
-		interop(opts...), s.ev.options(),
-		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
+	sopts := append([]any{
+		interop(opts...),
+		base.OnSessionOpened(func(sess *base.Session) {
 			sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
-		netmessage.OnSessionClosed(func(sess *netmessage.Session, r base.CloseReason) { s.ev.closed <- closeEvent{sess, r} }),
-	}
-	var err error
-	s.srv, err = netmessage.NewServer(sopts...)
-	testutil.Must(t, err)
+		base.OnSessionClosed(func(sess *base.Session, r base.CloseReason) { s.ev.closed <- closeEvent{sess, r} }),
+	}, s.ev.options()...)
+	s.mux, s.srv = testutil.TypedServer(t, sopts...)
 	if setup != nil {
-		setup(s.srv)
+		setup(s.mux)
 	}
 	s.addr, _ = testutil.ServeLoopback(t, s.srv, &sessions)
 	return s
@@ -128,43 +129,43 @@ func startServer(t *testing.T, setup func(*netmessage.Server), opts ...netmessag
 
 // client is a Go client speaking the .NET protocol.
 type client struct {
-	c    *netmessage.Client
+	c    *base.Client
 	ev   *events
-	sess *netmessage.Session // the server's session for this client
+	sess *base.Session // the server's session for this client
 }
 
-// connect connects a client to s; setup registers its handlers. It is
-// closed when the test ends.
-func (s *server) connect(t *testing.T, setup func(*netmessage.Client), opts ...netmessage.Option) *client {
+// connect connects a client to s; setup registers its handlers on its
+// Mux. It is closed when the test ends.
+func (s *server) connect(t *testing.T, setup func(*netmessage.Mux), opts ...netmessage.Option) *client {
 	t.Helper()
 	c := &client{ev: newEvents()}
-	var err error
-	c.c, err = netmessage.NewClient(interop(opts...), c.ev.options(),
-		netmessage.OnDisconnected(func(nc *netmessage.Client, r base.CloseReason) { c.ev.closed <- closeEvent{nc, r} }))
-	testutil.Must(t, err)
+	var m *netmessage.Mux
+	m, c.c = testutil.TypedClient(t, append([]any{interop(opts...),
+		base.OnDisconnected(func(cs *base.Session, r base.CloseReason) { c.ev.closed <- closeEvent{cs, r} })},
+		c.ev.options()...)...)
 	if setup != nil {
-		setup(c.c)
+		setup(m)
 	}
 	testutil.Must(t, c.c.Connect(testutil.Ctx(t), s.addr))
-	testutil.CloseClient(t, c.c, c.c.Base())
+	testutil.CloseClient(t, c.c, c.c)
 	c.sess = testutil.Recv(t, s.opened, "the server session")
 	return c
 }
 
 // weather is the standard WeatherRequest handler: "Sunny in <City>".
-func weather(_ context.Context, _ netmessage.Peer, r WeatherRequest) (WeatherResponse, error) {
+func weather(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 	return WeatherResponse{Forecast: "Sunny in " + r.City}, nil
 }
 
-// serveWeather registers weather on a server.
-func serveWeather(srv *netmessage.Server) {
-	netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, r WeatherRequest) (WeatherResponse, error) {
+// serveWeather registers weather on a server's Mux.
+func serveWeather(srv *netmessage.Mux) {
+	netmessage.HandleRequest(srv, func(ctx context.Context, s *base.Session, r WeatherRequest) (WeatherResponse, error) {
 		return weather(ctx, s, r)
 	})
 }
 
 // expectClose waits for a close event and checks its peer and reason.
-func expectClose(t *testing.T, what string, ch <-chan closeEvent, peer netmessage.Peer, reason base.CloseReason) {
+func expectClose(t *testing.T, what string, ch <-chan closeEvent, peer *base.Session, reason base.CloseReason) {
 	t.Helper()
 	ev := testutil.Recv(t, ch, what+" close event")
 	if ev.peer != peer || ev.reason != reason {

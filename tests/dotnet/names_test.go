@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/netmessage/dotnet"
 	"github.com/netmessage-go/netmessage/serializers/dotnetxml"
@@ -51,17 +52,17 @@ const (
 // .NET peer.
 func TestGoldenNestedAndGenericIDs(t *testing.T) {
 	c, raw, ev := connectToRaw(t, nil, names())
-	testutil.Must(t, c.Send(testutil.Ctx(t), Position{Lat: 50.7}))
+	testutil.Must(t, netmessage.Send(testutil.Ctx(t), c, Position{Lat: 50.7}))
 	raw.expect(positionPacket)
-	testutil.Must(t, c.Send(testutil.Ctx(t), Envelope[ChatMessage]{Sender: "dotnet", Item: ChatMessage{Text: "hi", Seq: 3}}))
+	testutil.Must(t, netmessage.Send(testutil.Ctx(t), c, Envelope[ChatMessage]{Sender: "dotnet", Item: ChatMessage{Text: "hi", Seq: 3}}))
 	raw.expect(envelopePacket)
 	ev.noErrors(t)
 
 	positions := make(chan Position, 1)
 	envelopes := make(chan Envelope[ChatMessage], 1)
-	s := startServer(t, func(srv *netmessage.Server) {
-		netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, p Position) { positions <- p })
-		netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, e Envelope[ChatMessage]) { envelopes <- e })
+	s := startServer(t, func(srv *netmessage.Mux) {
+		netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, p Position) { positions <- p })
+		netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, e Envelope[ChatMessage]) { envelopes <- e })
 	}, names())
 	peer := dialRaw(t, s.addr)
 	peer.send(positionPacket, envelopePacket)

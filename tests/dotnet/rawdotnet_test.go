@@ -22,11 +22,11 @@ func TestRawDotNetClient(t *testing.T) {
 	fromServer := captured(t, "session_server.bin") // chat, response, request, heartbeat
 	chats := make(chan ChatMessage, 1)
 	answers := make(chan result, 1)
-	s := startServer(t, func(srv *netmessage.Server) {
+	s := startServer(t, func(srv *netmessage.Mux) {
 		serveWeather(srv)
-		netmessage.HandleMessage(srv, func(ctx context.Context, sess *netmessage.Session, m ChatMessage) {
+		netmessage.HandleMessage(srv, func(ctx context.Context, sess *base.Session, m ChatMessage) {
 			chats <- m
-			if err := sess.Send(ctx, ChatMessage{Text: "hello from .NET", Seq: 1}); err != nil {
+			if err := netmessage.Send(ctx, sess, ChatMessage{Text: "hello from .NET", Seq: 1}); err != nil {
 				t.Errorf("Send: %v", err)
 			}
 			go func() {
@@ -60,14 +60,14 @@ func TestRawDotNetServer(t *testing.T) {
 	fromClient := captured(t, "session_client.bin")
 	fromServer := captured(t, "session_server.bin")
 	chats := make(chan ChatMessage, 1)
-	c, raw, ev := connectToRaw(t, func(c *netmessage.Client) {
-		netmessage.HandleMessage(c, func(_ context.Context, _ *netmessage.Client, m ChatMessage) { chats <- m })
-		netmessage.HandleRequest(c, func(_ context.Context, _ *netmessage.Client, r WeatherRequest) (WeatherResponse, error) {
+	c, raw, ev := connectToRaw(t, func(c *netmessage.Mux) {
+		netmessage.HandleMessage(c, func(_ context.Context, _ *base.Session, m ChatMessage) { chats <- m })
+		netmessage.HandleRequest(c, func(_ context.Context, _ *base.Session, r WeatherRequest) (WeatherResponse, error) {
 			return WeatherResponse{Forecast: "Rainy in " + r.City}, nil
 		})
 	})
 
-	testutil.Must(t, c.Send(testutil.Ctx(t), ChatMessage{Text: "hi from .NET client", Seq: 7}))
+	testutil.Must(t, netmessage.Send(testutil.Ctx(t), c, ChatMessage{Text: "hi from .NET client", Seq: 7}))
 	answers := make(chan result, 1)
 	go func() {
 		resp, err := netmessage.Request(testutil.Ctx(t), c, WeatherRequest{City: "Bonn", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.Local)})
@@ -90,6 +90,6 @@ func TestRawDotNetServer(t *testing.T) {
 	raw.expectEOF()
 	raw.closeWrite()
 	testutil.Must(t, testutil.Recv(t, done, "Disconnect to return"))
-	expectClose(t, "client", ev.closed, c, base.ReasonGraceful)
+	expectClose(t, "client", ev.closed, c.Session(), base.ReasonGraceful)
 	ev.noErrors(t)
 }

@@ -28,17 +28,17 @@ func (rawText) Name() string { return "rawtext" }
 func TestTerminatorRefused(t *testing.T) {
 	s := startServer(t, serveWeather)
 	c := s.connect(t, nil)
-	err := c.c.Send(testutil.Ctx(t), ChatMessage{Text: "a\x04b"})
+	err := netmessage.Send(testutil.Ctx(t), c.c, ChatMessage{Text: "a\x04b"})
 	if err == nil || !strings.Contains(err.Error(), "character U+0004 at byte offset 1 is not allowed in XML 1.0") {
 		t.Errorf("dotnetxml: got %v", err)
 	}
 
 	c2 := s.connect(t, nil, netmessage.WithSerializer(rawText{}))
-	err = c2.c.Send(testutil.Ctx(t), ChatMessage{Text: "a\x04b"})
+	err = netmessage.Send(testutil.Ctx(t), c2.c, ChatMessage{Text: "a\x04b"})
 	if !errors.Is(err, dotnet.ErrTerminator) {
 		t.Errorf("raw text: got %v, want dotnet.ErrTerminator", err)
 	}
 	checkOtherSession(t, c)
-	testutil.Must(t, c2.c.Send(testutil.Ctx(t), ChatMessage{Text: "fine"}))
+	testutil.Must(t, netmessage.Send(testutil.Ctx(t), c2.c, ChatMessage{Text: "fine"}))
 	s.ev.noErrors(t)
 }

@@ -125,7 +125,7 @@ func TestRawHeartbeats(t *testing.T) {
 // connectToRaw connects a Go client to a raw peer that plays a .NET
 // server; setup, if not nil, registers the client's handlers before it
 // connects. The client is closed when the test ends.
-func connectToRaw(t *testing.T, setup func(*netmessage.Client), opts ...netmessage.Option) (*netmessage.Client, *rawPeer, *events) {
+func connectToRaw(t *testing.T, setup func(*netmessage.Mux), opts ...netmessage.Option) (*base.Client, *rawPeer, *events) {
 	t.Helper()
 	ln := testutil.Listen(t)
 	accepted := make(chan net.Conn, 1)
@@ -137,14 +137,14 @@ func connectToRaw(t *testing.T, setup func(*netmessage.Client), opts ...netmessa
 		}
 	}()
 	ev := newEvents()
-	c, err := netmessage.NewClient(interop(opts...), ev.options(),
-		netmessage.OnDisconnected(func(nc *netmessage.Client, r base.CloseReason) { ev.closed <- closeEvent{nc, r} }))
-	testutil.Must(t, err)
+	m, c := testutil.TypedClient(t, append([]any{interop(opts...),
+		base.OnDisconnected(func(cs *base.Session, r base.CloseReason) { ev.closed <- closeEvent{cs, r} })},
+		ev.options()...)...)
 	if setup != nil {
-		setup(c)
+		setup(m)
 	}
 	testutil.Must(t, c.Connect(testutil.Ctx(t), ln.Addr().String()))
-	testutil.CloseClient(t, c, c.Base())
+	testutil.CloseClient(t, c, c)
 	return c, newRawPeer(t, testutil.Recv(t, accepted, "the connection")), ev
 }
 
@@ -156,9 +156,9 @@ func TestRawSplitWrites(t *testing.T) {
 	fromClient := captured(t, "session_client.bin")
 	fromServer := captured(t, "session_server.bin")
 	chats := make(chan ChatMessage, 1)
-	s := startServer(t, func(srv *netmessage.Server) {
+	s := startServer(t, func(srv *netmessage.Mux) {
 		serveWeather(srv)
-		netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m ChatMessage) { chats <- m })
+		netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, m ChatMessage) { chats <- m })
 	})
 	raw := dialRaw(t, s.addr)
 	testutil.Recv(t, s.opened, "the session")

@@ -122,7 +122,7 @@ func TestBombsEndToEnd(t *testing.T) {
 
 // deliver sends b as a request and as a message on c, whose session on s
 // is sess, and checks the answers, events and allocation.
-func (s *server) deliver(t *testing.T, c *base.Client, sess *netmessage.Session, b bomb) {
+func (s *server) deliver(t *testing.T, c *base.Client, sess *base.Session, b bomb) {
 	t.Helper()
 	before := allocated(true)
 	start := time.Now()
@@ -159,7 +159,7 @@ func (s *server) deliver(t *testing.T, c *base.Client, sess *netmessage.Session,
 // expectPayloadEvent waits for the event a refused payload raises: an
 // unhandled event for an unknown type, else an error event of sess whose
 // text has b's substrings.
-func (s *server) expectPayloadEvent(t *testing.T, sess *netmessage.Session, b bomb) {
+func (s *server) expectPayloadEvent(t *testing.T, sess *base.Session, b bomb) {
 	t.Helper()
 	if b.code == netmessage.CodeUnhandled {
 		if got := testutil.Recv(t, s.unhandled, "unhandled event"); !strings.HasSuffix(got, " hostile.Nothing") {
@@ -168,7 +168,7 @@ func (s *server) expectPayloadEvent(t *testing.T, sess *netmessage.Session, b bo
 		return
 	}
 	ev := testutil.Recv(t, s.errs, "error event")
-	if ev.p != netmessage.Peer(sess) {
+	if ev.p != sess {
 		t.Fatalf("error event from %v, want the bomb session: %v", ev.p, ev.err)
 	}
 	var ce *base.CloseError

@@ -154,7 +154,7 @@ func TestDuplicateResponse(t *testing.T) {
 
 	answered := make(chan error, 1)
 	go func() {
-		resp, err := sess.Base().Request(testutil.Ctx(t), []byte("question"))
+		resp, err := sess.Request(testutil.Ctx(t), []byte("question"))
 		if err == nil && string(resp) != "answer" {
 			err = errors.New("answer " + string(resp))
 		}
@@ -175,7 +175,7 @@ func TestDuplicateResponse(t *testing.T) {
 }
 
 // expectClosed waits for the closed event of sess and checks its reason.
-func (s *server) expectClosed(t *testing.T, sess *netmessage.Session, reason base.CloseReason) {
+func (s *server) expectClosed(t *testing.T, sess *base.Session, reason base.CloseReason) {
 	t.Helper()
 	ev := testutil.Recv(t, s.closed, "the raw session to close")
 	if ev.s != sess || ev.reason != reason {
@@ -185,11 +185,11 @@ func (s *server) expectClosed(t *testing.T, sess *netmessage.Session, reason bas
 
 // expectError waits for the error event of sess and checks that it is a
 // protocol error close matching cause.
-func (s *server) expectError(t *testing.T, sess *netmessage.Session, cause func(error) bool) {
+func (s *server) expectError(t *testing.T, sess *base.Session, cause func(error) bool) {
 	t.Helper()
 	ev := testutil.Recv(t, s.errs, "the raw session's error event")
 	var ce *base.CloseError
-	if ev.p != netmessage.Peer(sess) || !errors.As(ev.err, &ce) || ce.Reason != base.ReasonProtocolError || !cause(ev.err) {
+	if ev.p != sess || !errors.As(ev.err, &ce) || ce.Reason != base.ReasonProtocolError || !cause(ev.err) {
 		t.Fatalf("error event %v, want the protocol error of session %d", ev.err, sess.ID())
 	}
 	t.Logf("error event: %v", ev.err)

@@ -61,55 +61,54 @@ type Ack struct{ Items int }
 
 // closeEvent is a session's closed event.
 type closeEvent struct {
-	s      *netmessage.Session
+	s      *base.Session
 	reason base.CloseReason
 }
 
 // errorEvent is an error event.
 type errorEvent struct {
-	p   netmessage.Peer
+	p   *base.Session
 	err error
 }
 
 // server is a typed server serving loopback, answering Echo and Target
 // requests.
 type server struct {
-	srv       *netmessage.Server
+	mux       *netmessage.Mux
+	srv       *base.Server
 	addr      string
-	opened    chan *netmessage.Session
+	opened    chan *base.Session
 	closed    chan closeEvent
 	errs      chan errorEvent
 	unhandled chan string
 	targets   chan Target // Target messages received
 }
 
-// startServer starts a typed server with opts. It is closed when the test
-// ends, and Serve must then return.
-func startServer(t *testing.T, opts ...netmessage.ServerOption) *server {
+// startServer starts a typed server with opts (netmessage or base
+// options). It is closed when the test ends, and Serve must then return.
+func startServer(t *testing.T, opts ...any) *server {
 	t.Helper()
 	s := &server{
-		opened:    make(chan *netmessage.Session, 64),
+		opened:    make(chan *base.Session, 64),
 		closed:    make(chan closeEvent, 64),
 		errs:      make(chan errorEvent, 256),
 		unhandled: make(chan string, 64),
 		targets:   make(chan Target, 64),
 	}
-	all := []netmessage.ServerOption{
-		netmessage.OnSessionOpened(func(sess *netmessage.Session) { s.opened <- sess }),
-		netmessage.OnSessionClosed(func(sess *netmessage.Session, r base.CloseReason) { s.closed <- closeEvent{sess, r} }),
-		netmessage.OnError(func(p netmessage.Peer, err error) { s.errs <- errorEvent{p, err} }),
-		netmessage.OnUnhandled(func(_ netmessage.Peer, kind base.Kind, id string) { s.unhandled <- kind.String() + " " + id }),
+	all := []any{
+		base.OnSessionOpened(func(sess *base.Session) { s.opened <- sess }),
+		base.OnSessionClosed(func(sess *base.Session, r base.CloseReason) { s.closed <- closeEvent{sess, r} }),
+		base.OnError(func(p *base.Session, err error) { s.errs <- errorEvent{p, err} }),
+		netmessage.OnUnhandled(func(_ *base.Session, kind base.Kind, id string) { s.unhandled <- kind.String() + " " + id }),
 	}
-	var err error
-	s.srv, err = netmessage.NewServer(append(all, opts...)...)
-	testutil.Must(t, err)
-	testutil.Must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Echo) (EchoReply, error) {
+	s.mux, s.srv = testutil.TypedServer(t, append(all, opts...)...)
+	testutil.Must(t, netmessage.HandleRequest(s.mux, func(_ context.Context, _ *base.Session, q Echo) (EchoReply, error) {
 		return EchoReply{Text: q.Text}, nil
 	}))
-	testutil.Must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Target) (Ack, error) {
+	testutil.Must(t, netmessage.HandleRequest(s.mux, func(_ context.Context, _ *base.Session, q Target) (Ack, error) {
 		return Ack{Items: len(q.Items)}, nil
 	}))
-	testutil.Must(t, netmessage.HandleMessage(s.srv, func(_ context.Context, _ *netmessage.Session, m Target) { s.targets <- m }))
+	testutil.Must(t, netmessage.HandleMessage(s.mux, func(_ context.Context, _ *base.Session, m Target) { s.targets <- m }))
 	s.addr, _ = testutil.ServeLoopback(t, s.srv, nil)
 	return s
 }
@@ -117,23 +116,22 @@ func startServer(t *testing.T, opts ...netmessage.ServerOption) *server {
 // healthy is a typed client whose session must survive everything the
 // hostile peers do.
 type healthy struct {
-	c      *netmessage.Client
-	peer   *netmessage.Session // the server's session for it
+	c      *base.Client
+	peer   *base.Session // the server's session for it
 	closed chan base.CloseReason
 }
 
-// connectHealthy connects a typed client to s with opts.
-func (s *server) connectHealthy(t *testing.T, opts ...netmessage.ClientOption) *healthy {
+// connectHealthy connects a typed client to s with opts (netmessage or
+// base options).
+func (s *server) connectHealthy(t *testing.T, opts ...any) *healthy {
 	t.Helper()
 	h := &healthy{closed: make(chan base.CloseReason, 1)}
-	all := []netmessage.ClientOption{
-		netmessage.OnDisconnected(func(_ *netmessage.Client, r base.CloseReason) { h.closed <- r }),
+	all := []any{
+		base.OnDisconnected(func(_ *base.Session, r base.CloseReason) { h.closed <- r }),
 	}
-	var err error
-	h.c, err = netmessage.NewClient(append(all, opts...)...)
-	testutil.Must(t, err)
+	_, h.c = testutil.TypedClient(t, append(all, opts...)...)
 	testutil.Must(t, h.c.Connect(testutil.Ctx(t), s.addr))
-	testutil.CloseClient(t, h.c, h.c.Base())
+	testutil.CloseClient(t, h.c, h.c)
 	h.peer = testutil.Recv(t, s.opened, "healthy session opened")
 	return h
 }
@@ -167,7 +165,7 @@ type raw struct {
 
 // dialRaw connects a raw peer to s and returns it with the server's
 // session for it.
-func (s *server) dialRaw(t *testing.T) (*raw, *netmessage.Session) {
+func (s *server) dialRaw(t *testing.T) (*raw, *base.Session) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
 	testutil.Must(t, err)

@@ -303,7 +303,7 @@ func TestMemoryPayloadFloods(t *testing.T) {
 		for _, f := range set.floods {
 			t.Run(set.ser.Name()+"/"+f.name, func(t *testing.T) {
 				s := startServer(t, netmessage.WithSerializer(set.ser))
-				testutil.Must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Loose) (Ack, error) {
+				testutil.Must(t, netmessage.HandleRequest(s.mux, func(_ context.Context, _ *base.Session, q Loose) (Ack, error) {
 					return Ack{Items: len(q.Nums) + len(q.Attrs) + len(q.Inner.Tags)}, nil
 				}))
 				h := s.connectHealthy(t, netmessage.WithSerializer(set.ser))
@@ -439,7 +439,7 @@ func TestMemoryDeepNesting(t *testing.T) {
 	for _, ser := range []netmessage.Serializer{msgpack.New(), json.New(), xml.New(), dotnetxml.New()} {
 		t.Run(ser.Name(), func(t *testing.T) {
 			s := startServer(t, netmessage.WithSerializer(ser))
-			testutil.Must(t, netmessage.HandleRequest(s.srv, func(_ context.Context, _ *netmessage.Session, q Loose) (Ack, error) {
+			testutil.Must(t, netmessage.HandleRequest(s.mux, func(_ context.Context, _ *base.Session, q Loose) (Ack, error) {
 				return Ack{Items: len(q.Inner.Tags)}, nil
 			}))
 			h := s.connectHealthy(t, netmessage.WithSerializer(ser))

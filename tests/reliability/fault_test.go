@@ -23,7 +23,7 @@ type faultPair struct {
 	s          *typedServer
 	p          *faultproxy.Proxy
 	c          *typedClient
-	sess       *netmessage.Session // the server's session for c
+	sess       *base.Session // the server's session for c
 	link       *faultproxy.Conn
 	links      chan *faultproxy.Conn // every proxied connection, as it opens
 	srvStarted chan int
@@ -39,23 +39,22 @@ func (fp *faultPair) unblock() { fp.once.Do(func() { close(fp.release) }) }
 
 // newFaultPair starts the pair; opts apply to both ends, clientOpts to
 // the client only.
-func newFaultPair(t *testing.T, clientOpts []netmessage.ClientOption, opts ...netmessage.Option) *faultPair {
+func newFaultPair(t *testing.T, clientOpts []any, opts ...netmessage.Option) *faultPair {
 	t.Helper()
 	fp := &faultPair{
 		srvStarted: make(chan int, 16), cliStarted: make(chan int, 16), release: make(chan struct{}),
 		srvSeq: make(chan Seq, 64), cliSeq: make(chan Seq, 64),
 		links: make(chan *faultproxy.Conn, 16),
 	}
-	var sopts []netmessage.ServerOption
-	var copts []netmessage.ClientOption
+	var sopts, copts []any
 	for _, o := range opts {
 		sopts = append(sopts, o)
 		copts = append(copts, o)
 	}
-	fp.s = startTypedServer(t, func(srv *netmessage.Server) {
+	fp.s = startTypedServer(t, func(srv *netmessage.Mux) {
 		handleWork(t, srv, fp.srvStarted, fp.release)
-		testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m Seq) { offer(fp.srvSeq, m) }))
-		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, e Echo) (EchoReply, error) {
+		testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, m Seq) { offer(fp.srvSeq, m) }))
+		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, e Echo) (EchoReply, error) {
 			return EchoReply{Conn: e.Conn, N: e.N}, nil
 		}))
 	}, sopts...)
@@ -63,9 +62,9 @@ func newFaultPair(t *testing.T, clientOpts []netmessage.ClientOption, opts ...ne
 	fp.p, err = faultproxy.New(fp.s.addr, faultproxy.OnConn(func(c *faultproxy.Conn) { fp.links <- c }))
 	testutil.Must(t, err)
 	t.Cleanup(func() { fp.p.Close() })
-	fp.c = newTypedClient(t, func(cl *netmessage.Client) {
+	fp.c = newTypedClient(t, func(cl *netmessage.Mux) {
 		handleWork(t, cl, fp.cliStarted, fp.release)
-		testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { offer(fp.cliSeq, m) }))
+		testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *base.Session, m Seq) { offer(fp.cliSeq, m) }))
 	}, append(copts, clientOpts...)...)
 	fp.sess = fp.c.connect(t, fp.s, fp.p.Addr())
 	fp.link = testutil.Recv(t, fp.links, "the proxied connection")
@@ -92,7 +91,7 @@ type outcome struct {
 // waits until both handlers run. The channels report how they end.
 func (fp *faultPair) blockBothWays(t *testing.T) (fromClient, fromServer <-chan outcome) {
 	t.Helper()
-	call := func(p netmessage.Peer, id int, started chan int) <-chan outcome {
+	call := func(p *base.Session, id int, started chan int) <-chan outcome {
 		ch := make(chan outcome, 1)
 		go func() {
 			_, err := netmessage.Request(context.Background(), p, Work{ID: id, Block: true})
@@ -101,7 +100,7 @@ func (fp *faultPair) blockBothWays(t *testing.T) (fromClient, fromServer <-chan 
 		testutil.Recv(t, started, fmt.Sprintf("handler of request %d to start", id))
 		return ch
 	}
-	return call(fp.c.c, 1, fp.srvStarted), call(fp.sess, 2, fp.cliStarted)
+	return call(fp.c.c.Session(), 1, fp.srvStarted), call(fp.sess, 2, fp.cliStarted)
 }
 
 // TestStalledLinkDetectedByBothEnds stalls the link both ways (a black
@@ -162,13 +161,13 @@ func noErrorEvents(t *testing.T, fp *faultPair) {
 // closes, and returns a function that waits for the senders to stop.
 func (fp *faultPair) stream(t *testing.T) (wait func()) {
 	var wg sync.WaitGroup
-	for _, p := range []netmessage.Peer{fp.c.c, fp.sess} {
+	for _, p := range []*base.Session{fp.c.c.Session(), fp.sess} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			pad := make([]byte, 512)
 			for n := uint64(0); ; n++ {
-				if err := p.Send(context.Background(), Seq{N: n, Pad: pad}); err != nil {
+				if err := netmessage.Send(context.Background(), p, Seq{N: n, Pad: pad}); err != nil {
 					return
 				}
 			}

@@ -230,8 +230,8 @@ func TestRequestFloodBounded(t *testing.T) {
 	var running, peak atomic.Int64
 	var mu sync.Mutex
 	handled := make(map[int]int, n)
-	s := startTypedServer(t, func(srv *netmessage.Server) {
-		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *netmessage.Session, w Work) (WorkDone, error) {
+	s := startTypedServer(t, func(srv *netmessage.Mux) {
+		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, w Work) (WorkDone, error) {
 			now := running.Add(1)
 			for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
 			}

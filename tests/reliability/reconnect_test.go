@@ -57,13 +57,13 @@ func TestReconnectThroughFaults(t *testing.T) {
 			}
 			attempts := make(chan attempt, 64)
 			reconnected := make(chan time.Time, 4)
-			fp := newFaultPair(t, []netmessage.ClientOption{
-				netmessage.WithClientTransport(base.WithDialer(dial)),
-				netmessage.WithReconnect(backoff),
-				netmessage.OnReconnecting(func(_ *netmessage.Client, n int, delay time.Duration, err error) {
+			fp := newFaultPair(t, []any{
+				base.WithDialer(dial),
+				base.WithReconnect(backoff),
+				base.OnReconnecting(func(n int, delay time.Duration, err error) {
 					attempts <- attempt{n, delay, err, time.Now()}
 				}),
-				netmessage.OnReconnected(func(*netmessage.Client) { reconnected <- time.Now() }),
+				base.OnReconnected(func(*base.Session) { reconnected <- time.Now() }),
 			}, netmessage.WithTransport(base.WithHeartbeat(interval, timeout)))
 			if r, err := netmessage.Request(testutil.Ctx(t), fp.c.c, Echo{N: 1}); err != nil || r.N != 1 {
 				t.Fatalf("request before the fault: %+v, %v", r, err)
@@ -92,7 +92,7 @@ func TestReconnectThroughFaults(t *testing.T) {
 			var calls durations
 			for range 3 {
 				began := time.Now()
-				err := fp.c.c.Send(context.Background(), Seq{N: 1})
+				err := netmessage.Send(context.Background(), fp.c.c, Seq{N: 1})
 				calls = append(calls, time.Since(began))
 				checkNotConnected(t, "Send", err, lost.reason)
 				began = time.Now()
@@ -123,11 +123,11 @@ func TestReconnectThroughFaults(t *testing.T) {
 			if r, err := netmessage.Request(testutil.Ctx(t), fp.c.c, Echo{N: 3}); err != nil || r.N != 3 {
 				t.Fatalf("request after reconnecting: %+v, %v", r, err)
 			}
-			testutil.Must(t, fp.c.c.Send(testutil.Ctx(t), Seq{N: 4}))
+			testutil.Must(t, netmessage.Send(testutil.Ctx(t), fp.c.c, Seq{N: 4}))
 			if m := testutil.Recv(t, fp.srvSeq, "a message after reconnecting"); m.N != 4 {
 				t.Errorf("message after reconnecting: %+v", m)
 			}
-			testutil.Must(t, sess.Send(testutil.Ctx(t), Seq{N: 5}))
+			testutil.Must(t, netmessage.Send(testutil.Ctx(t), sess, Seq{N: 5}))
 			if m := testutil.Recv(t, fp.cliSeq, "a message from the new session"); m.N != 5 {
 				t.Errorf("message from the new session: %+v", m)
 			}

@@ -23,11 +23,11 @@ type shutdownFleet struct {
 	ids     chan int // the IDs answered
 }
 
-func startShutdownFleet(t *testing.T, n int, w Work, release <-chan struct{}, opts ...netmessage.ServerOption) *shutdownFleet {
+func startShutdownFleet(t *testing.T, n int, w Work, release <-chan struct{}, opts ...any) *shutdownFleet {
 	t.Helper()
 	started := make(chan int, n)
 	f := &shutdownFleet{answers: make(chan outcome, n), ids: make(chan int, n)}
-	f.s = startTypedServer(t, func(srv *netmessage.Server) { handleWork(t, srv, started, release) }, opts...)
+	f.s = startTypedServer(t, func(srv *netmessage.Mux) { handleWork(t, srv, started, release) }, opts...)
 	for i := range n {
 		c := newTypedClient(t, nil)
 		c.connect(t, f.s, f.s.addr)

@@ -96,7 +96,7 @@ func (f *flow) handle(t *testing.T, conn int, e Echo) EchoReply {
 type soakPair struct {
 	i        int
 	c        *typedClient
-	sess     *netmessage.Session
+	sess     *base.Session
 	up, down *flow // client to server, server to client
 	bcast    *flow // the server's broadcasts to this client
 	leaving  atomic.Bool
@@ -155,15 +155,14 @@ func (r soakResult) String() string {
 // receive all of, in order.
 func soak(t *testing.T, conns int, d time.Duration, broadcast bool, opts ...netmessage.Option) soakResult {
 	t.Helper()
-	var srvOpts []netmessage.ServerOption
-	var clOpts []netmessage.ClientOption
+	var srvOpts, clOpts []any
 	for _, o := range opts {
 		srvOpts, clOpts = append(srvOpts, o), append(clOpts, o)
 	}
 	// Sessions are told apart by ID: a handler that runs after its
-	// session's closed event gets a *netmessage.Session of its own.
+	// session's closed event gets a *base.Session of its own.
 	var pairs sync.Map // session ID -> *soakPair
-	pairOf := func(s *netmessage.Session) *soakPair {
+	pairOf := func(s *base.Session) *soakPair {
 		p, ok := pairs.Load(s.ID())
 		if !ok {
 			t.Errorf("packet on unknown session %d", s.ID())
@@ -171,13 +170,13 @@ func soak(t *testing.T, conns int, d time.Duration, broadcast bool, opts ...netm
 		}
 		return p.(*soakPair)
 	}
-	s := startTypedServer(t, func(srv *netmessage.Server) {
-		testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, s *netmessage.Session, m Seq) {
+	s := startTypedServer(t, func(srv *netmessage.Mux) {
+		testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, s *base.Session, m Seq) {
 			if p := pairOf(s); p != nil {
 				p.up.deliver(t, p.i, m)
 			}
 		}))
-		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, s *netmessage.Session, e Echo) (EchoReply, error) {
+		testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, s *base.Session, e Echo) (EchoReply, error) {
 			p := pairOf(s)
 			if p == nil {
 				return EchoReply{}, errors.New("unknown session")
@@ -191,12 +190,12 @@ func soak(t *testing.T, conns int, d time.Duration, broadcast bool, opts ...netm
 		p := &soakPair{i: i, up: newFlow(fmt.Sprintf("connection %d client to server", i)),
 			down:  newFlow(fmt.Sprintf("connection %d server to client", i)),
 			bcast: newFlow(fmt.Sprintf("connection %d broadcasts", i))}
-		p.c = newTypedClient(t, func(cl *netmessage.Client) {
-			testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Seq) { p.down.deliver(t, i, m) }))
-			testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Tick) {
+		p.c = newTypedClient(t, func(cl *netmessage.Mux) {
+			testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *base.Session, m Seq) { p.down.deliver(t, i, m) }))
+			testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *base.Session, m Tick) {
 				p.bcast.deliver(t, i, Seq{Conn: i, N: m.N})
 			}))
-			testutil.Must(t, netmessage.HandleRequest(cl, func(_ context.Context, _ *netmessage.Client, e Echo) (EchoReply, error) {
+			testutil.Must(t, netmessage.HandleRequest(cl, func(_ context.Context, _ *base.Session, e Echo) (EchoReply, error) {
 				return p.down.handle(t, i, e), nil
 			}))
 		}, clOpts...)
@@ -210,17 +209,17 @@ func soak(t *testing.T, conns int, d time.Duration, broadcast bool, opts ...netm
 	start := make(chan struct{})
 	for _, p := range list {
 		for _, dir := range []struct {
-			from netmessage.Peer
+			from *base.Session
 			f    *flow
 			done <-chan struct{}
-		}{{p.c.c, p.up, p.c.c.Base().Session().Done()}, {p.sess, p.down, p.sess.Done()}} {
+		}{{p.c.c.Session(), p.up, p.c.c.Session().Done()}, {p.sess, p.down, p.sess.Done()}} {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
 				<-start
 				for n := uint64(0); ; n++ {
 					dir.f.await(dir.done)
-					if err := dir.from.Send(context.Background(), Seq{Conn: p.i, N: n}); err != nil {
+					if err := netmessage.Send(context.Background(), dir.from, Seq{Conn: p.i, N: n}); err != nil {
 						if !p.leaving.Load() || !errors.Is(err, base.ErrClosed) {
 							dir.f.problem(t, "Send of message %d: %v", n, err)
 						}
@@ -271,7 +270,7 @@ func soak(t *testing.T, conns int, d time.Duration, broadcast bool, opts ...netm
 					return
 				default:
 				}
-				if err := s.srv.Broadcast(context.Background(), Tick{N: n}); err != nil {
+				if err := netmessage.Broadcast(context.Background(), s.srv, Tick{N: n}); err != nil {
 					t.Errorf("Broadcast of message %d: %v", n, err)
 					return
 				}

@@ -50,7 +50,7 @@ type (
 
 // typedClose is a close event of the typed layer.
 type typedClose struct {
-	peer   netmessage.Peer
+	peer   *base.Session
 	reason base.CloseReason
 	at     time.Time
 }
@@ -58,9 +58,10 @@ type typedClose struct {
 // typedServer is a typed server (msgpack) on a loopback listener that
 // records its events.
 type typedServer struct {
-	srv    *netmessage.Server
+	mux    *netmessage.Mux
+	srv    *base.Server
 	addr   string
-	opened chan *netmessage.Session
+	opened chan *base.Session
 	closed chan typedClose
 	errs   chan error
 	served chan error
@@ -68,31 +69,30 @@ type typedServer struct {
 	sessions testutil.Sessions
 }
 
-// startTypedServer starts a server; setup registers handlers before it
-// serves. The server is closed when the test ends and every session it
-// opened must have finished by then.
-func startTypedServer(t *testing.T, setup func(*netmessage.Server), opts ...netmessage.ServerOption) *typedServer {
+// startTypedServer starts a server with opts (netmessage or base options);
+// setup registers handlers on its Mux before it serves. The server is
+// closed when the test ends and every session it opened must have
+// finished by then.
+func startTypedServer(t *testing.T, setup func(*netmessage.Mux), opts ...any) *typedServer {
 	t.Helper()
 	s := &typedServer{
-		opened: make(chan *netmessage.Session, eventRoom),
+		opened: make(chan *base.Session, eventRoom),
 		closed: make(chan typedClose, eventRoom),
 		errs:   make(chan error, eventRoom),
 	}
-	all := []netmessage.ServerOption{
-		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
+	all := []any{
+		base.OnSessionOpened(func(sess *base.Session) {
 			s.sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
-		netmessage.OnSessionClosed(func(sess *netmessage.Session, r base.CloseReason) {
+		base.OnSessionClosed(func(sess *base.Session, r base.CloseReason) {
 			s.closed <- typedClose{sess, r, time.Now()}
 		}),
-		netmessage.OnError(func(_ netmessage.Peer, err error) { s.errs <- err }),
+		base.OnError(func(_ *base.Session, err error) { s.errs <- err }),
 	}
-	var err error
-	s.srv, err = netmessage.NewServer(append(all, opts...)...)
-	testutil.Must(t, err)
+	s.mux, s.srv = testutil.TypedServer(t, append(all, opts...)...)
 	if setup != nil {
-		setup(s.srv)
+		setup(s.mux)
 	}
 	s.addr, s.served = testutil.ServeLoopback(t, s.srv, &s.sessions)
 	return s
@@ -100,38 +100,37 @@ func startTypedServer(t *testing.T, setup func(*netmessage.Server), opts ...netm
 
 // typedClient is a typed client (msgpack) that records its events.
 type typedClient struct {
-	c         *netmessage.Client
+	c         *base.Client
 	connected chan time.Time
 	closed    chan typedClose
 	errs      chan error
 }
 
-// newTypedClient returns a client, closed when the test ends; setup
-// registers handlers.
-func newTypedClient(t *testing.T, setup func(*netmessage.Client), opts ...netmessage.ClientOption) *typedClient {
+// newTypedClient returns a client with opts (netmessage or base options),
+// closed when the test ends; setup registers handlers on its Mux.
+func newTypedClient(t *testing.T, setup func(*netmessage.Mux), opts ...any) *typedClient {
 	t.Helper()
 	c := &typedClient{connected: make(chan time.Time, 64), closed: make(chan typedClose, 64), errs: make(chan error, 256)}
-	all := []netmessage.ClientOption{
-		netmessage.OnConnected(func(*netmessage.Client) { c.connected <- time.Now() }),
-		netmessage.OnDisconnected(func(nc *netmessage.Client, r base.CloseReason) {
-			c.closed <- typedClose{nc, r, time.Now()}
+	all := []any{
+		base.OnConnected(func(*base.Session) { c.connected <- time.Now() }),
+		base.OnDisconnected(func(cs *base.Session, r base.CloseReason) {
+			c.closed <- typedClose{cs, r, time.Now()}
 		}),
-		netmessage.OnError(func(_ netmessage.Peer, err error) { c.errs <- err }),
+		base.OnError(func(_ *base.Session, err error) { c.errs <- err }),
 	}
-	var err error
-	c.c, err = netmessage.NewClient(append(all, opts...)...)
-	testutil.Must(t, err)
+	var m *netmessage.Mux
+	m, c.c = testutil.TypedClient(t, append(all, opts...)...)
 	if setup != nil {
-		setup(c.c)
+		setup(m)
 	}
-	testutil.CloseClient(t, c.c, c.c.Base())
+	testutil.CloseClient(t, c.c, c.c)
 	return c
 }
 
 // connect connects c to addr (s's own, or a proxy's in front of s) and
 // returns the next session s opens: the one for c when nothing else
 // connects meanwhile.
-func (c *typedClient) connect(t *testing.T, s *typedServer, addr string) *netmessage.Session {
+func (c *typedClient) connect(t *testing.T, s *typedServer, addr string) *base.Session {
 	t.Helper()
 	testutil.Must(t, c.c.Connect(testutil.Ctx(t), addr))
 	testutil.Recv(t, c.connected, "the client to connect")
@@ -141,9 +140,9 @@ func (c *typedClient) connect(t *testing.T, s *typedServer, addr string) *netmes
 // handleWork registers the Work handler: it reports each start on
 // started (if not nil), then holds or blocks as asked. A blocked handler
 // ends when release is closed or its connection closes.
-func handleWork[P netmessage.Peer](t *testing.T, r netmessage.Router[P], started chan<- int, release <-chan struct{}) {
+func handleWork(t *testing.T, r *netmessage.Mux, started chan<- int, release <-chan struct{}) {
 	t.Helper()
-	testutil.Must(t, netmessage.HandleRequest(r, func(ctx context.Context, _ P, w Work) (WorkDone, error) {
+	testutil.Must(t, netmessage.HandleRequest(r, func(ctx context.Context, _ *base.Session, w Work) (WorkDone, error) {
 		if started != nil {
 			started <- w.ID
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
@@ -22,8 +23,8 @@ func TestBroadcast(t *testing.T) {
 		for i := range clients {
 			inbox := make(chan News, 16)
 			inboxes[i] = inbox
-			all[i] = s.connect(t, sc.wire(), func(cl *netmessage.Client) {
-				testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, n News) { inbox <- n }))
+			all[i] = s.connect(t, sc.wire(), func(cl *netmessage.Mux) {
+				testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *base.Session, n News) { inbox <- n }))
 			})
 		}
 		if n := len(s.srv.Sessions()); n != clients {
@@ -31,8 +32,8 @@ func TestBroadcast(t *testing.T) {
 		}
 
 		news := News{Seq: 1, Headline: "Ünïcödé headline 📰"}
-		testutil.Must(t, s.srv.Broadcast(testutil.Ctx(t), news))
-		testutil.Must(t, s.srv.Broadcast(testutil.Ctx(t), &News{Seq: 2, Headline: "marker"}))
+		testutil.Must(t, netmessage.Broadcast(testutil.Ctx(t), s.srv, news))
+		testutil.Must(t, netmessage.Broadcast(testutil.Ctx(t), s.srv, &News{Seq: 2, Headline: "marker"}))
 		for i, inbox := range inboxes {
 			what := fmt.Sprintf("client %d", i)
 			diff(t, what+" first", news, testutil.Recv(t, inbox, what+": broadcast"))

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
@@ -18,25 +19,25 @@ func TestMessageBurstInOrder(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan Tick, burst), make(chan Tick, burst)
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) {
-				testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *netmessage.Session, m Tick) { atServer <- m }))
+			func(srv *netmessage.Mux) {
+				testutil.Must(t, netmessage.HandleMessage(srv, func(_ context.Context, _ *base.Session, m Tick) { atServer <- m }))
 			},
-			func(cl *netmessage.Client) {
-				testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *netmessage.Client, m Tick) { atClient <- m }))
+			func(cl *netmessage.Mux) {
+				testutil.Must(t, netmessage.HandleMessage(cl, func(_ context.Context, _ *base.Session, m Tick) { atClient <- m }))
 			})
 
 		var wg sync.WaitGroup
-		sendAll := func(p netmessage.Peer, from string) {
+		sendAll := func(p *base.Session, from string) {
 			defer wg.Done()
 			for i := range burst {
-				if err := p.Send(testutil.Ctx(t), Tick{N: i, Text: fmt.Sprintf("%s ✉ %d", from, i)}); err != nil {
+				if err := netmessage.Send(testutil.Ctx(t), p, Tick{N: i, Text: fmt.Sprintf("%s ✉ %d", from, i)}); err != nil {
 					t.Errorf("%s: send %d: %v", from, i, err)
 					return
 				}
 			}
 		}
 		wg.Add(2)
-		go sendAll(c.c, "client")
+		go sendAll(c.c.Session(), "client")
 		go sendAll(c.sess, "server")
 		wg.Wait()
 
@@ -96,18 +97,18 @@ func TestConcurrentRequests(t *testing.T) {
 			}
 		}
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) {
+			func(srv *netmessage.Mux) {
 				h := handler("server")
-				testutil.Must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *netmessage.Session, a Add) (Sum, error) { return h(ctx, a) }))
+				testutil.Must(t, netmessage.HandleRequest(srv, func(ctx context.Context, _ *base.Session, a Add) (Sum, error) { return h(ctx, a) }))
 			},
-			func(cl *netmessage.Client) {
+			func(cl *netmessage.Mux) {
 				h := handler("client")
-				testutil.Must(t, netmessage.HandleRequest(cl, func(ctx context.Context, _ *netmessage.Client, a Add) (Sum, error) { return h(ctx, a) }))
+				testutil.Must(t, netmessage.HandleRequest(cl, func(ctx context.Context, _ *base.Session, a Add) (Sum, error) { return h(ctx, a) }))
 			})
 
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		run := func(p netmessage.Peer, name string, w int) {
+		run := func(p *base.Session, name string, w int) {
 			defer wg.Done()
 			<-start
 			for i := range perWorker {
@@ -124,7 +125,7 @@ func TestConcurrentRequests(t *testing.T) {
 		}
 		for w := range workers {
 			wg.Add(2)
-			go run(c.c, "client", w)
+			go run(c.c.Session(), "client", w)
 			go run(c.sess, "server", w)
 		}
 		close(start)

@@ -18,14 +18,14 @@ func TestGracefulDisconnect(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		for _, tc := range []struct {
 			name       string
-			disconnect func(c *client) []netmessage.Peer
+			disconnect func(c *client) []*base.Session
 		}{
-			{"from the client", func(c *client) []netmessage.Peer { return []netmessage.Peer{c.c} }},
-			{"from the server", func(c *client) []netmessage.Peer { return []netmessage.Peer{c.sess} }},
-			{"from both at once", func(c *client) []netmessage.Peer { return []netmessage.Peer{c.c, c.sess} }},
+			{"from the client", func(c *client) []*base.Session { return []*base.Session{c.c.Session()} }},
+			{"from the server", func(c *client) []*base.Session { return []*base.Session{c.sess} }},
+			{"from both at once", func(c *client) []*base.Session { return []*base.Session{c.c.Session(), c.sess} }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				s, c := newPair(t, sc, func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) }, nil)
+				s, c := newPair(t, sc, func(srv *netmessage.Mux) { testutil.Must(t, handlePing(srv)) }, nil)
 				if _, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{}); err != nil {
 					t.Fatal(err)
 				}
@@ -39,12 +39,12 @@ func TestGracefulDisconnect(t *testing.T) {
 						t.Errorf("Disconnect: %v", err)
 					}
 				}
-				expectClose(t, "client closed", c.ev.closed, c.c, base.ReasonGraceful)
+				expectClose(t, "client closed", c.ev.closed, c.c.Session(), base.ReasonGraceful)
 				expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonGraceful)
 				if err := c.sess.Err(); !errors.Is(err, base.ReasonGraceful) {
 					t.Errorf("session Err() = %v, want graceful", err)
 				}
-				if err := c.c.Send(testutil.Ctx(t), Probe{}); !errors.Is(err, base.ErrClosed) {
+				if err := netmessage.Send(testutil.Ctx(t), c.c, Probe{}); !errors.Is(err, base.ErrClosed) {
 					t.Errorf("client Send after disconnect: %v, want ErrClosed", err)
 				}
 				if _, err := netmessage.Request(testutil.Ctx(t), c.sess, Ping{}); !errors.Is(err, base.ErrClosed) {
@@ -67,7 +67,7 @@ func TestPendingRequestFailsWhenPeerCloses(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				p := newSlowPair(t, sc)
 				d := p.callers[i]
-				closer := []netmessage.Peer{p.c.sess, p.c.c}[i]
+				closer := []*base.Session{p.c.sess, p.c.c.Session()}[i]
 				closerEvents := []chan closeEvent{p.s.ev.closed, p.c.ev.closed}[i]
 				callerEvents := []chan closeEvent{p.c.ev.closed, p.s.ev.closed}[i]
 
@@ -98,10 +98,10 @@ func TestPendingRequestFailsWhenPeerCloses(t *testing.T) {
 // session opens and the same handlers serve it.
 func TestReconnect(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
-		s, c := newPair(t, sc, func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) }, nil)
+		s, c := newPair(t, sc, func(srv *netmessage.Mux) { testutil.Must(t, handlePing(srv)) }, nil)
 		first := c.sess
 		testutil.Must(t, c.c.Disconnect(testutil.Ctx(t)))
-		expectClose(t, "client closed", c.ev.closed, c.c, base.ReasonGraceful)
+		expectClose(t, "client closed", c.ev.closed, c.c.Session(), base.ReasonGraceful)
 		expectClose(t, "session closed", s.ev.closed, first, base.ReasonGraceful)
 		if _, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{}); !errors.Is(err, base.ErrClosed) {
 			t.Fatalf("request while disconnected: %v, want ErrClosed", err)
@@ -124,11 +124,11 @@ func TestReconnect(t *testing.T) {
 // waitDraining waits until p refuses sends because a graceful disconnect
 // has begun on its end. It probes with Probe messages, which the other end
 // ignores, since a disconnect under way raises no event.
-func waitDraining(t *testing.T, p netmessage.Peer) {
+func waitDraining(t *testing.T, p *base.Session) {
 	t.Helper()
 	var last error
 	testutil.Eventually(t, "the disconnect to begin", func() bool {
-		last = p.Send(context.Background(), Probe{})
+		last = netmessage.Send(context.Background(), p, Probe{})
 		return last != nil
 	})
 	if !errors.Is(last, base.ErrClosed) {
@@ -136,17 +136,16 @@ func waitDraining(t *testing.T, p netmessage.Peer) {
 	}
 }
 
-func ignoreProbes[P netmessage.Peer](t *testing.T, r netmessage.Router[P]) {
-	testutil.Must(t, netmessage.HandleMessage(r, func(context.Context, P, Probe) {}))
+func ignoreProbes(t *testing.T, r *netmessage.Mux) {
+	testutil.Must(t, netmessage.HandleMessage(r, func(context.Context, *base.Session, Probe) {}))
 }
 
 // TestNotConnected: a typed client that never connected fails every call
 // with base.ErrNotConnected.
 func TestNotConnected(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
-		c, err := netmessage.NewClient(sc.wire())
-		testutil.Must(t, err)
-		if err := c.Send(testutil.Ctx(t), Probe{}); !errors.Is(err, base.ErrNotConnected) {
+		_, c := testutil.TypedClient(t, sc.wire())
+		if err := netmessage.Send(testutil.Ctx(t), c, Probe{}); !errors.Is(err, base.ErrNotConnected) {
 			t.Errorf("Send: %v", err)
 		}
 		if _, err := netmessage.Request(testutil.Ctx(t), c, Ping{}); !errors.Is(err, base.ErrNotConnected) {
@@ -180,12 +179,12 @@ func TestDisconnectFromHandlers(t *testing.T) {
 		for _, via := range []string{"request handler", "message handler"} {
 			t.Run(via, func(t *testing.T) {
 				results := make(chan error, 1)
-				s, c := newPair(t, sc, func(srv *netmessage.Server) {
-					testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, p *netmessage.Session, b Bye) (Pong, error) {
+				s, c := newPair(t, sc, func(srv *netmessage.Mux) {
+					testutil.Must(t, netmessage.HandleRequest(srv, func(_ context.Context, p *base.Session, b Bye) (Pong, error) {
 						go func() { results <- p.Disconnect(context.Background()) }()
 						return Pong{N: b.N}, nil
 					}))
-					testutil.Must(t, netmessage.HandleMessage(srv, func(ctx context.Context, p *netmessage.Session, _ Probe) {
+					testutil.Must(t, netmessage.HandleMessage(srv, func(ctx context.Context, p *base.Session, _ Probe) {
 						results <- p.Disconnect(ctx)
 					}))
 				}, nil)
@@ -194,13 +193,13 @@ func TestDisconnectFromHandlers(t *testing.T) {
 						t.Fatalf("Bye: %+v, %v; want its answer", p, err)
 					}
 				} else {
-					testutil.Must(t, c.c.Send(testutil.Ctx(t), Probe{}))
+					testutil.Must(t, netmessage.Send(testutil.Ctx(t), c.c, Probe{}))
 				}
 				if err := testutil.Recv(t, results, "Disconnect to return"); err != nil {
 					t.Errorf("Disconnect: %v", err)
 				}
 				expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonGraceful)
-				expectClose(t, "client closed", c.ev.closed, c.c, base.ReasonGraceful)
+				expectClose(t, "client closed", c.ev.closed, c.c.Session(), base.ReasonGraceful)
 			})
 		}
 	})

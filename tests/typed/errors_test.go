@@ -32,16 +32,16 @@ func TestRemoteErrors(t *testing.T) {
 			return
 		}
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { testutil.Must(t, handleFault(srv)) },
-			func(cl *netmessage.Client) { testutil.Must(t, handleFault(cl)) })
+			func(srv *netmessage.Mux) { testutil.Must(t, handleFault(srv)) },
+			func(cl *netmessage.Mux) { testutil.Must(t, handleFault(cl)) })
 		for _, d := range []struct {
 			name    string
-			caller  netmessage.Peer
-			handler netmessage.Peer // the handling end, as its hooks see it
-			ev      *events         // the handling end's events
+			caller  *base.Session
+			handler *base.Session // the handling end, as its hooks see it
+			ev      *events       // the handling end's events
 		}{
-			{"client to server", c.c, c.sess, s.ev},
-			{"server to client", c.sess, c.c, c.ev},
+			{"client to server", c.c.Session(), c.sess, s.ev},
+			{"server to client", c.sess, c.c.Session(), c.ev},
 		} {
 			t.Run(d.name, func(t *testing.T) {
 				// A handler error reaches the caller with its text.
@@ -92,7 +92,7 @@ func TestRemoteErrors(t *testing.T) {
 				}
 				expectUnhandled(t, d.ev, base.KindRequest, typeID[Orphan](sc), d.handler)
 
-				testutil.Must(t, d.caller.Send(testutil.Ctx(t), Stray{X: 2}))
+				testutil.Must(t, netmessage.Send(testutil.Ctx(t), d.caller, Stray{X: 2}))
 				expectUnhandled(t, d.ev, base.KindMessage, typeID[Stray](sc), d.handler)
 				testutil.None(t, d.ev.unhandled, "another unhandled event")
 				noErrors(t, "handling end", d.ev)
@@ -110,11 +110,11 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 		if !sc.errorResponses {
 			opts = append(opts, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 		}
-		s, c := newPair(t, sc, func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) }, nil, opts...)
+		s, c := newPair(t, sc, func(srv *netmessage.Mux) { testutil.Must(t, handlePing(srv)) }, nil, opts...)
 		if _, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 1}); err != nil {
 			t.Fatal(err)
 		}
-		if !netmessage.RemoveHandler[Ping](s.srv) {
+		if !netmessage.RemoveHandler[Ping](s.mux) {
 			t.Fatal("RemoveHandler found no handler for Ping")
 		}
 		_, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 2})
@@ -130,7 +130,7 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 		if ev := testutil.Recv(t, s.ev.unhandled, "unhandled event"); ev.id != typeID[Ping](sc) {
 			t.Errorf("unhandled event for %q", ev.id)
 		}
-		testutil.Must(t, handlePing(s.srv))
+		testutil.Must(t, handlePing(s.mux))
 		if p, err := netmessage.Request(testutil.Ctx(t), c.c, Ping{N: 3}); err != nil || p.N != 3 {
 			t.Fatalf("after registering again: %+v, %v", p, err)
 		}
@@ -148,17 +148,17 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 // OnUnhandled event.
 func checkNoErrorResponses(t *testing.T, sc profile) {
 	s, c := newPair(t, sc,
-		func(srv *netmessage.Server) { testutil.Must(t, handleFault(srv)) },
-		func(cl *netmessage.Client) { testutil.Must(t, handleFault(cl)) },
+		func(srv *netmessage.Mux) { testutil.Must(t, handleFault(srv)) },
+		func(cl *netmessage.Mux) { testutil.Must(t, handleFault(cl)) },
 		netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 	for _, d := range []struct {
 		name    string
-		caller  netmessage.Peer
-		handler netmessage.Peer
+		caller  *base.Session
+		handler *base.Session
 		ev      *events
 	}{
-		{"client to server", c.c, c.sess, s.ev},
-		{"server to client", c.sess, c.c, c.ev},
+		{"client to server", c.c.Session(), c.sess, s.ev},
+		{"server to client", c.sess, c.c.Session(), c.ev},
 	} {
 		t.Run(d.name, func(t *testing.T) {
 			expectTimeout(t, "handler error", d.caller, Fault{Mode: "error"})
@@ -181,7 +181,7 @@ func checkNoErrorResponses(t *testing.T, sc profile) {
 			expectUnhandled(t, d.ev, base.KindRequest, typeID[Orphan](sc), d.handler)
 			expectErrorEvent(t, "unhandled request", d.ev, d.handler, dotnet.ErrErrorResponse, "no handler for "+typeID[Orphan](sc))
 
-			testutil.Must(t, d.caller.Send(testutil.Ctx(t), Stray{X: 2}))
+			testutil.Must(t, netmessage.Send(testutil.Ctx(t), d.caller, Stray{X: 2}))
 			expectUnhandled(t, d.ev, base.KindMessage, typeID[Stray](sc), d.handler)
 			testutil.None(t, d.ev.unhandled, "another unhandled event")
 			noErrors(t, "handling end", d.ev)
@@ -194,7 +194,7 @@ func checkNoErrorResponses(t *testing.T, sc profile) {
 
 // expectTimeout sends req and checks that it fails with
 // base.ErrRequestTimeout after the short response timeout.
-func expectTimeout[Req netmessage.RequestType[Resp], Resp any](t *testing.T, what string, caller netmessage.Peer, req Req) {
+func expectTimeout[Req netmessage.RequestType[Resp], Resp any](t *testing.T, what string, caller *base.Session, req Req) {
 	t.Helper()
 	start := time.Now()
 	if _, err := netmessage.Request(testutil.Ctx(t), caller, req); !errors.Is(err, base.ErrRequestTimeout) {
@@ -205,7 +205,7 @@ func expectTimeout[Req netmessage.RequestType[Resp], Resp any](t *testing.T, wha
 
 // expectErrorEvent waits for an error event of ev that matches target,
 // names peer and contains text.
-func expectErrorEvent(t *testing.T, what string, ev *events, peer netmessage.Peer, target error, text string) {
+func expectErrorEvent(t *testing.T, what string, ev *events, peer *base.Session, target error, text string) {
 	t.Helper()
 	e := testutil.Recv(t, ev.errs, what+": error event")
 	if !errors.Is(e.err, target) || !strings.Contains(e.err.Error(), text) || e.peer != peer {
@@ -215,7 +215,7 @@ func expectErrorEvent(t *testing.T, what string, ev *events, peer netmessage.Pee
 
 // expectUnhandled waits for an unhandled event on ev and checks that it is
 // for a packet of the given kind and type id from peer.
-func expectUnhandled(t testing.TB, ev *events, kind base.Kind, id string, peer netmessage.Peer) {
+func expectUnhandled(t testing.TB, ev *events, kind base.Kind, id string, peer *base.Session) {
 	t.Helper()
 	what := "unhandled " + kind.String() + " event"
 	uev := testutil.Recv(t, ev.unhandled, what)

@@ -26,8 +26,8 @@ func TestHeartbeatsKeepIdleConnection(t *testing.T) {
 		t.Parallel()
 		testutil.Attempts(t, func(t *testing.T, w *testutil.StallWatch) {
 			s, c := newPair(t, sc,
-				func(srv *netmessage.Server) { testutil.Must(t, handlePing(srv)) },
-				func(cl *netmessage.Client) { testutil.Must(t, handlePing(cl)) },
+				func(srv *netmessage.Mux) { testutil.Must(t, handlePing(srv)) },
+				func(cl *netmessage.Mux) { testutil.Must(t, handlePing(cl)) },
 				netmessage.WithTransport(base.WithHeartbeat(beatInterval, receiveTimeout)))
 			// Heartbeats may come up to 1.5 intervals apart: the rest of
 			// the receive timeout is the stall the test absorbs.
@@ -41,7 +41,7 @@ func TestHeartbeatsKeepIdleConnection(t *testing.T) {
 				w.Fatalf(t, budget, "client closed while idle: %v", ev.reason)
 			case <-idle.C:
 			}
-			for _, p := range []netmessage.Peer{c.c, c.sess} {
+			for _, p := range []*base.Session{c.c.Session(), c.sess} {
 				if pong, err := netmessage.Request(testutil.Ctx(t), p, Ping{N: 4}); err != nil || pong.N != 4 {
 					w.Fatalf(t, budget, "after idling: %+v, %v", pong, err)
 				}
@@ -60,7 +60,7 @@ func TestHeartbeatsMissing(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		t.Parallel()
 		started, release := make(chan int, 1), make(chan struct{})
-		s := startServer(t, sc.wire(), func(srv *netmessage.Server) { testutil.Must(t, handleSlow(srv, started, release)) },
+		s := startServer(t, sc.wire(), func(srv *netmessage.Mux) { testutil.Must(t, handleSlow(srv, started, release)) },
 			netmessage.WithTransport(base.WithHeartbeat(beatInterval, receiveTimeout)))
 		c := s.connect(t, sc.wire(), nil, netmessage.WithTransport(base.WithHeartbeat(0, 0)))
 		done := make(chan error, 1)

@@ -117,18 +117,18 @@ func diff[T any](t testing.TB, what string, want, got T) {
 // typeID is the type id of T on sc's wire.
 func typeID[T any](sc profile) string { return sc.typeID(reflect.TypeFor[T]()) }
 
-// Events one end raised.
+// Events one end raised; peer is the session they were raised on.
 type (
 	closeEvent struct {
-		peer   netmessage.Peer
+		peer   *base.Session
 		reason base.CloseReason
 	}
 	errorEvent struct {
-		peer netmessage.Peer
+		peer *base.Session
 		err  error
 	}
 	unhandledEvent struct {
-		peer netmessage.Peer
+		peer *base.Session
 		kind base.Kind
 		id   string
 	}
@@ -150,10 +150,12 @@ func newEvents() *events {
 	}
 }
 
-func (ev *events) options() []netmessage.Option {
-	return []netmessage.Option{
-		netmessage.OnError(func(p netmessage.Peer, err error) { ev.errs <- errorEvent{p, err} }),
-		netmessage.OnUnhandled(func(p netmessage.Peer, kind base.Kind, id string) {
+// options returns the hooks that record ev: the error hook, a base
+// option, and the unhandled hook, a netmessage option.
+func (ev *events) options() []any {
+	return []any{
+		base.OnError(func(p *base.Session, err error) { ev.errs <- errorEvent{p, err} }),
+		netmessage.OnUnhandled(func(p *base.Session, kind base.Kind, id string) {
 			ev.unhandled <- unhandledEvent{p, kind, id}
 		}),
 	}
@@ -161,40 +163,36 @@ func (ev *events) options() []netmessage.Option {
 
 // server is a typed server serving a loopback listener.
 type server struct {
-	srv    *netmessage.Server
+	mux    *netmessage.Mux
+	srv    *base.Server
 	addr   string
 	ev     *events
-	opened chan *netmessage.Session
+	opened chan *base.Session
 	served chan error // receives Serve's result
 
 	sessions testutil.Sessions // every session opened, waited for at cleanup
 }
 
 // startServer starts a typed server with the wire option wire (see
-// profile). setup registers handlers before it serves. The server is
-// closed when the test ends, and every session it opened must have
-// finished by then.
-func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Server), opts ...netmessage.ServerOption) *server {
+// profile) and opts (netmessage or base options). setup registers
+// handlers on its Mux before it serves. The server is closed when the
+// test ends, and every session it opened must have finished by then.
+func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Mux), opts ...any) *server {
 	t.Helper()
-	s := &server{ev: newEvents(), opened: make(chan *netmessage.Session, 64)}
-	all := []netmessage.ServerOption{
+	s := &server{ev: newEvents(), opened: make(chan *base.Session, 64)}
+	all := append([]any{
 		wire,
-		netmessage.OnSessionOpened(func(sess *netmessage.Session) {
+		base.OnSessionOpened(func(sess *base.Session) {
 			s.sessions.Add(sess.Done())
 			s.opened <- sess
 		}),
-		netmessage.OnSessionClosed(func(sess *netmessage.Session, reason base.CloseReason) {
+		base.OnSessionClosed(func(sess *base.Session, reason base.CloseReason) {
 			s.ev.closed <- closeEvent{sess, reason}
 		}),
-	}
-	for _, o := range s.ev.options() {
-		all = append(all, o)
-	}
-	var err error
-	s.srv, err = netmessage.NewServer(append(all, opts...)...)
-	testutil.Must(t, err)
+	}, s.ev.options()...)
+	s.mux, s.srv = testutil.TypedServer(t, append(all, opts...)...)
 	if setup != nil {
-		setup(s.srv)
+		setup(s.mux)
 	}
 	s.addr, s.served = testutil.ServeLoopback(t, s.srv, &s.sessions)
 	return s
@@ -202,54 +200,44 @@ func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Se
 
 // client is a typed client connected to a server.
 type client struct {
-	c    *netmessage.Client
+	mux  *netmessage.Mux
+	c    *base.Client
 	ev   *events
-	sess *netmessage.Session // the server's session for this client
+	sess *base.Session // the server's session for this client
 }
 
-// connect connects a typed client with the wire option wire to s and
-// waits until both ends have opened. setup registers handlers before it
-// connects. The client is closed when the test ends.
-func (s *server) connect(t *testing.T, wire netmessage.Option, setup func(*netmessage.Client), opts ...netmessage.ClientOption) *client {
+// connect connects a typed client with the wire option wire and opts
+// (netmessage or base options) to s and waits until both ends have
+// opened. setup registers handlers on its Mux before it connects. The
+// client is closed when the test ends.
+func (s *server) connect(t *testing.T, wire netmessage.Option, setup func(*netmessage.Mux), opts ...any) *client {
 	t.Helper()
 	c := &client{ev: newEvents()}
-	connected := make(chan *netmessage.Client, 1)
-	all := []netmessage.ClientOption{
+	connected := make(chan *base.Session, 1)
+	all := append([]any{
 		wire,
-		netmessage.OnConnected(func(nc *netmessage.Client) { connected <- nc }),
-		netmessage.OnDisconnected(func(nc *netmessage.Client, reason base.CloseReason) {
-			c.ev.closed <- closeEvent{nc, reason}
+		base.OnConnected(func(cs *base.Session) { connected <- cs }),
+		base.OnDisconnected(func(cs *base.Session, reason base.CloseReason) {
+			c.ev.closed <- closeEvent{cs, reason}
 		}),
-	}
-	for _, o := range c.ev.options() {
-		all = append(all, o)
-	}
-	var err error
-	c.c, err = netmessage.NewClient(append(all, opts...)...)
-	testutil.Must(t, err)
+	}, c.ev.options()...)
+	c.mux, c.c = testutil.TypedClient(t, append(all, opts...)...)
 	if setup != nil {
-		setup(c.c)
+		setup(c.mux)
 	}
 	testutil.Must(t, c.c.Connect(testutil.Ctx(t), s.addr))
-	testutil.CloseClient(t, c.c, c.c.Base())
-	if got := testutil.Recv(t, connected, "client connected"); got != c.c {
-		t.Errorf("OnConnected got client %p, want %p", got, c.c)
+	testutil.CloseClient(t, c.c, c.c)
+	if got := testutil.Recv(t, connected, "client connected"); got != c.c.Session() {
+		t.Errorf("OnConnected got session %p, want the client's %p", got, c.c.Session())
 	}
 	c.sess = testutil.Recv(t, s.opened, "server session opened")
 	return c
 }
 
-// toServer and toClient convert options for both ends to one end's.
-func toServer(opts []netmessage.Option) []netmessage.ServerOption {
-	out := make([]netmessage.ServerOption, len(opts))
-	for i, o := range opts {
-		out[i] = o
-	}
-	return out
-}
-
-func toClient(opts []netmessage.Option) []netmessage.ClientOption {
-	out := make([]netmessage.ClientOption, len(opts))
+// toAny converts netmessage options to the option lists of startServer
+// and connect.
+func toAny(opts []netmessage.Option) []any {
+	out := make([]any, len(opts))
 	for i, o := range opts {
 		out[i] = o
 	}
@@ -258,10 +246,10 @@ func toClient(opts []netmessage.Option) []netmessage.ClientOption {
 
 // newPair starts a server and connects one client, both with sc's wire
 // and opts.
-func newPair(t *testing.T, sc profile, setupServer func(*netmessage.Server), setupClient func(*netmessage.Client), opts ...netmessage.Option) (*server, *client) {
+func newPair(t *testing.T, sc profile, setupServer func(*netmessage.Mux), setupClient func(*netmessage.Mux), opts ...netmessage.Option) (*server, *client) {
 	t.Helper()
-	s := startServer(t, sc.wire(), setupServer, toServer(opts)...)
-	return s, s.connect(t, sc.wire(), setupClient, toClient(opts)...)
+	s := startServer(t, sc.wire(), setupServer, toAny(opts)...)
+	return s, s.connect(t, sc.wire(), setupClient, toAny(opts)...)
 }
 
 // isNetTimeout reports whether err is a net.Error that timed out.
@@ -293,7 +281,7 @@ func closeError(t testing.TB, what string, err error) *base.CloseError {
 }
 
 // expectClose waits for a close event and checks its peer and reason.
-func expectClose(t testing.TB, what string, ch <-chan closeEvent, peer netmessage.Peer, reason base.CloseReason) {
+func expectClose(t testing.TB, what string, ch <-chan closeEvent, peer *base.Session, reason base.CloseReason) {
 	t.Helper()
 	ev := testutil.Recv(t, ch, what)
 	if ev.peer != peer {

@@ -14,13 +14,13 @@ import (
 
 // received is a message with the peer its handler was given.
 type received[M any] struct {
-	peer netmessage.Peer
+	peer *base.Session
 	msg  M
 }
 
-func collect[M any, P netmessage.Peer](t *testing.T, r netmessage.Router[P], ch chan received[M]) {
+func collect[M any](t *testing.T, r *netmessage.Mux, ch chan received[M]) {
 	t.Helper()
-	testutil.Must(t, netmessage.HandleMessage(r, func(_ context.Context, p P, m M) { ch <- received[M]{p, m} }))
+	testutil.Must(t, netmessage.HandleMessage(r, func(_ context.Context, p *base.Session, m M) { ch <- received[M]{p, m} }))
 }
 
 // TestMessagesBothWays sends a rich message each way, as a value and as a
@@ -29,12 +29,12 @@ func TestMessagesBothWays(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan received[Rich], 4), make(chan received[Rich], 4)
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { collect(t, srv, atServer) },
-			func(cl *netmessage.Client) { collect(t, cl, atClient) })
+			func(srv *netmessage.Mux) { collect(t, srv, atServer) },
+			func(cl *netmessage.Mux) { collect(t, cl, atClient) })
 
 		for i, v := range []any{newRich(1), ptr(newRich(2))} {
 			want := newRich(i + 1)
-			testutil.Must(t, c.c.Send(testutil.Ctx(t), v))
+			testutil.Must(t, netmessage.Send(testutil.Ctx(t), c.c, v))
 			got := testutil.Recv(t, atServer, "message at the server")
 			diff(t, "client to server", want, got.msg)
 			if got.peer != c.sess {
@@ -42,10 +42,10 @@ func TestMessagesBothWays(t *testing.T) {
 			}
 			checkZone(t, sc, got.msg.Created)
 
-			testutil.Must(t, c.sess.Send(testutil.Ctx(t), v))
+			testutil.Must(t, netmessage.Send(testutil.Ctx(t), c.sess, v))
 			got = testutil.Recv(t, atClient, "message at the client")
 			diff(t, "server to client", want, got.msg)
-			if got.peer != c.c {
+			if got.peer != c.c.Session() {
 				t.Errorf("client handler got peer %p, want the client %p", got.peer, c.c)
 			}
 			checkZone(t, sc, got.msg.Created)
@@ -63,19 +63,19 @@ func TestMapsRoundTripOrFailCleanly(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan received[RichMaps], 4), make(chan received[RichMaps], 4)
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) {
+			func(srv *netmessage.Mux) {
 				collect(t, srv, atServer)
 				testutil.Must(t, handleEcho(srv, "server", nil))
 				testutil.Must(t, handlePing(srv))
 			},
-			func(cl *netmessage.Client) {
+			func(cl *netmessage.Mux) {
 				collect(t, cl, atClient)
 				testutil.Must(t, handleEcho(cl, "client", nil))
 			})
 		want := newRichMaps(7)
 
 		if !sc.maps {
-			err := c.c.Send(testutil.Ctx(t), want)
+			err := netmessage.Send(testutil.Ctx(t), c.c, want)
 			if err == nil || !strings.Contains(err.Error(), "map") {
 				t.Fatalf("XML Send of a map: got %v, want an error about maps", err)
 			}
@@ -83,7 +83,7 @@ func TestMapsRoundTripOrFailCleanly(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "map") {
 				t.Fatalf("XML Request with a map: got %v, want an error about maps", err)
 			}
-			if err := c.sess.Send(testutil.Ctx(t), &want); err == nil {
+			if err := netmessage.Send(testutil.Ctx(t), c.sess, &want); err == nil {
 				t.Fatal("XML Send of a map from the server: no error")
 			}
 			testutil.None(t, atServer, "map message at the server")
@@ -95,9 +95,9 @@ func TestMapsRoundTripOrFailCleanly(t *testing.T) {
 			return
 		}
 
-		testutil.Must(t, c.c.Send(testutil.Ctx(t), want))
+		testutil.Must(t, netmessage.Send(testutil.Ctx(t), c.c, want))
 		diff(t, "client to server", want, testutil.Recv(t, atServer, "map message at the server").msg)
-		testutil.Must(t, c.sess.Send(testutil.Ctx(t), &want))
+		testutil.Must(t, netmessage.Send(testutil.Ctx(t), c.sess, &want))
 		diff(t, "server to client", want, testutil.Recv(t, atClient, "map message at the client").msg)
 
 		resp, err := netmessage.Request(testutil.Ctx(t), c.c, MapEchoRequest{Payload: want})
@@ -132,8 +132,8 @@ func TestLargeMessages(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		atServer, atClient := make(chan received[Rich], 1), make(chan received[Rich], 1)
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { collect(t, srv, atServer); testutil.Must(t, handlePing(srv)) },
-			func(cl *netmessage.Client) { collect(t, cl, atClient) })
+			func(srv *netmessage.Mux) { collect(t, srv, atServer); testutil.Must(t, handlePing(srv)) },
+			func(cl *netmessage.Mux) { collect(t, cl, atClient) })
 
 		want := newRich(3)
 		want.Title = strings.Repeat("große Nachricht 📦 ", (1<<20)/24)
@@ -141,14 +141,14 @@ func TestLargeMessages(t *testing.T) {
 		for i := range want.Numbers {
 			want.Numbers[i] = i * i
 		}
-		testutil.Must(t, c.c.Send(testutil.Ctx(t), want))
+		testutil.Must(t, netmessage.Send(testutil.Ctx(t), c.c, want))
 		diff(t, "client to server", want, testutil.Recv(t, atServer, "large message at the server").msg)
-		testutil.Must(t, c.sess.Send(testutil.Ctx(t), want))
+		testutil.Must(t, netmessage.Send(testutil.Ctx(t), c.sess, want))
 		diff(t, "server to client", want, testutil.Recv(t, atClient, "large message at the client").msg)
 
 		huge := newRich(4)
 		huge.Title = strings.Repeat("x", 5<<20)
-		if err := c.c.Send(testutil.Ctx(t), huge); !errors.Is(err, base.ErrPacketTooLarge) {
+		if err := netmessage.Send(testutil.Ctx(t), c.c, huge); !errors.Is(err, base.ErrPacketTooLarge) {
 			t.Fatalf("oversized Send: %v, want base.ErrPacketTooLarge", err)
 		}
 		if _, err := netmessage.Request(testutil.Ctx(t), c.c, EchoRequest{Payload: huge}); !errors.Is(err, base.ErrPacketTooLarge) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
@@ -30,22 +31,22 @@ func TestMismatchedSerializers(t *testing.T) {
 			}
 			t.Run("client "+clientSC.name, func(t *testing.T) {
 				atServer, atClient := make(chan received[Rich], 1), make(chan received[Rich], 1)
-				s := startServer(t, serverSC.wire(), func(srv *netmessage.Server) {
+				s := startServer(t, serverSC.wire(), func(srv *netmessage.Mux) {
 					testutil.Must(t, handleEcho(srv, "server", nil))
 					collect(t, srv, atServer)
 				})
-				c := s.connect(t, clientSC.wire(), func(cl *netmessage.Client) {
+				c := s.connect(t, clientSC.wire(), func(cl *netmessage.Mux) {
 					testutil.Must(t, handleEcho(cl, "client", nil))
 					collect(t, cl, atClient)
 				})
 
 				for _, d := range []struct {
 					name    string
-					caller  netmessage.Peer
+					caller  *base.Session
 					handler *events
 					inbox   chan received[Rich]
 				}{
-					{"client to server", c.c, s.ev, atServer},
+					{"client to server", c.c.Session(), s.ev, atServer},
 					{"server to client", c.sess, c.ev, atClient},
 				} {
 					start := time.Now()
@@ -64,7 +65,7 @@ func TestMismatchedSerializers(t *testing.T) {
 					}
 					t.Logf("%s: %v", d.name, err)
 
-					testutil.Must(t, d.caller.Send(testutil.Ctx(t), newRich(2)))
+					testutil.Must(t, netmessage.Send(testutil.Ctx(t), d.caller, newRich(2)))
 					ev := testutil.Recv(t, d.handler.errs, d.name+": decode error event")
 					if !strings.Contains(ev.err.Error(), "unmarshal") {
 						t.Errorf("%s: error event %v, want a decode error", d.name, ev.err)

@@ -19,7 +19,7 @@ import (
 
 // TestErrorEventPeerAfterClose: a session closed by a protocol
 // error raises its closed event, then an error event with the
-// *base.CloseError. The error event must name the same *netmessage.Session
+// *base.CloseError. The error event must name the same *base.Session
 // as the opened and closed events. (It used to name a new one, which then
 // stayed in the server's map for good.)
 func TestErrorEventPeerAfterClose(t *testing.T) {
@@ -39,17 +39,17 @@ func TestErrorEventPeerAfterClose(t *testing.T) {
 		}
 		if ev.peer != opened {
 			t.Errorf("error event peer %p (id %d), want the session %p (id %d) of the opened and closed events",
-				ev.peer, ev.peer.(*netmessage.Session).ID(), opened, opened.ID())
+				ev.peer, ev.peer.ID(), opened, opened.ID())
 		}
 	})
 }
 
-// TestUndecodableRequestRaisesErrorEvent: netmessage.OnError is
+// TestUndecodableRequestRaisesErrorEvent: the error event is
 // documented to report "a packet that could not be decoded", and an
 // undecodable message does raise it. An undecodable request did not: the
 // caller got CodeBadRequest, but the end that failed to decode it heard
-// nothing (router.go HandleRequest returned encodeFailure without
-// ep.report). Under the .NET protocol the caller gets no answer and times
+// nothing (the request handler answered with a failure without raising
+// the event). Under the .NET protocol the caller gets no answer and times
 // out, and the bad-request response that cannot be sent raises a second
 // error event.
 func TestUndecodableRequestRaisesErrorEvent(t *testing.T) {
@@ -65,8 +65,8 @@ func TestUndecodableRequestRaisesErrorEvent(t *testing.T) {
 		if !sc.errorResponses {
 			opts = append(opts, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 		}
-		s := startServer(t, sc.wire(), func(srv *netmessage.Server) { testutil.Must(t, handleEcho(srv, "server", nil)) }, toServer(opts)...)
-		c := s.connect(t, clientWire, nil, toClient(opts)...)
+		s := startServer(t, sc.wire(), func(srv *netmessage.Mux) { testutil.Must(t, handleEcho(srv, "server", nil)) }, toAny(opts)...)
+		c := s.connect(t, clientWire, nil, toAny(opts)...)
 		_, err := netmessage.Request(testutil.Ctx(t), c.c, EchoRequest{Payload: newRich(1)})
 		if sc.errorResponses {
 			if re := remoteError(t, "request", err); re.Code != netmessage.CodeBadRequest {

@@ -3,6 +3,7 @@ package tests
 import (
 	"testing"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
@@ -12,10 +13,10 @@ import (
 // the peer each handler was given.
 func TestRequestsBothWays(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
-		srvPeers, cliPeers := make(chan netmessage.Peer, 4), make(chan netmessage.Peer, 4)
+		srvPeers, cliPeers := make(chan *base.Session, 4), make(chan *base.Session, 4)
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { testutil.Must(t, handleEcho(srv, "server", srvPeers)) },
-			func(cl *netmessage.Client) { testutil.Must(t, handleEcho(cl, "client", cliPeers)) })
+			func(srv *netmessage.Mux) { testutil.Must(t, handleEcho(srv, "server", srvPeers)) },
+			func(cl *netmessage.Mux) { testutil.Must(t, handleEcho(cl, "client", cliPeers)) })
 
 		for i := range 2 {
 			want := newRich(10 + i)
@@ -29,7 +30,7 @@ func TestRequestsBothWays(t *testing.T) {
 			resp, err = netmessage.Request(testutil.Ctx(t), c.sess, &EchoRequest{Payload: want, Seq: -i})
 			testutil.Must(t, err)
 			diff(t, "server's request", EchoResponse{Payload: want, Seq: -i, By: "client"}, resp)
-			if p := testutil.Recv(t, cliPeers, "client handler"); p != c.c {
+			if p := testutil.Recv(t, cliPeers, "client handler"); p != c.c.Session() {
 				t.Errorf("client handler got peer %p, want the client %p", p, c.c)
 			}
 		}
@@ -44,8 +45,8 @@ func TestRequestsBothWays(t *testing.T) {
 func TestNestedRequests(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
 		s, c := newPair(t, sc,
-			func(srv *netmessage.Server) { testutil.Must(t, handleChain(srv, "server")) },
-			func(cl *netmessage.Client) { testutil.Must(t, handleChain(cl, "client")) })
+			func(srv *netmessage.Mux) { testutil.Must(t, handleChain(srv, "server")) },
+			func(cl *netmessage.Mux) { testutil.Must(t, handleChain(cl, "client")) })
 
 		res, err := netmessage.Request(testutil.Ctx(t), c.c, Chain{Depth: 5})
 		testutil.Must(t, err)

@@ -16,8 +16,8 @@ func inFlightPair(t *testing.T, sc profile) (*server, *client, chan int, chan st
 	t.Helper()
 	started, release := make(chan int, 4), make(chan struct{})
 	s, c := newPair(t, sc,
-		func(srv *netmessage.Server) { testutil.Must(t, handleSlow(srv, started, release)) },
-		func(cl *netmessage.Client) { ignoreProbes(t, cl) })
+		func(srv *netmessage.Mux) { testutil.Must(t, handleSlow(srv, started, release)) },
+		func(cl *netmessage.Mux) { ignoreProbes(t, cl) })
 	return s, c, started, release
 }
 
@@ -81,7 +81,7 @@ func TestShutdownAnswersInFlightRequest(t *testing.T) {
 			t.Errorf("Shutdown: %v", err)
 		}
 		expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonGraceful)
-		expectClose(t, "client closed", c.ev.closed, c.c, base.ReasonGraceful)
+		expectClose(t, "client closed", c.ev.closed, c.c.Session(), base.ReasonGraceful)
 		if err := c.c.Connect(testutil.Ctx(t), s.addr); err == nil {
 			t.Error("Connect to a shut-down server succeeded")
 		}
@@ -108,9 +108,9 @@ func TestDisconnectAnswersInFlightRequest(t *testing.T) {
 				}()
 				testutil.Recv(t, started, "handler start")
 
-				var p netmessage.Peer = c.sess
+				var p *base.Session = c.sess
 				if from == "client" {
-					p = c.c
+					p = c.c.Session()
 				}
 				disconnected := make(chan error, 1)
 				go func() { disconnected <- p.Disconnect(context.Background()) }()
@@ -125,7 +125,7 @@ func TestDisconnectAnswersInFlightRequest(t *testing.T) {
 					t.Errorf("Disconnect: %v", err)
 				}
 				expectClose(t, "server session closed", s.ev.closed, c.sess, base.ReasonGraceful)
-				expectClose(t, "client closed", c.ev.closed, c.c, base.ReasonGraceful)
+				expectClose(t, "client closed", c.ev.closed, c.c.Session(), base.ReasonGraceful)
 				noErrors(t, "server", s.ev)
 				noErrors(t, "client", c.ev)
 			})

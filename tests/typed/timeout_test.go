@@ -31,7 +31,7 @@ type slowPair struct {
 // handles it.
 type direction struct {
 	name    string
-	caller  netmessage.Peer
+	caller  *base.Session
 	started chan int      // the handling end's Slow handler started
 	release chan struct{} // releases the handling end's Slow handlers
 	handler *events       // the handling end's events
@@ -43,16 +43,16 @@ func newSlowPair(t *testing.T, sc profile, opts ...netmessage.Option) *slowPair 
 		srvStarted: make(chan int, 16), cliStarted: make(chan int, 16),
 		srvRelease: make(chan struct{}), cliRelease: make(chan struct{}),
 	}
-	p.s = startServer(t, sc.wire(), func(srv *netmessage.Server) {
+	p.s = startServer(t, sc.wire(), func(srv *netmessage.Mux) {
 		testutil.Must(t, handleSlow(srv, p.srvStarted, p.srvRelease))
 		testutil.Must(t, handlePing(srv))
-	}, toServer(opts)...)
-	p.c = p.s.connect(t, sc.wire(), func(cl *netmessage.Client) {
+	}, toAny(opts)...)
+	p.c = p.s.connect(t, sc.wire(), func(cl *netmessage.Mux) {
 		testutil.Must(t, handleSlow(cl, p.cliStarted, p.cliRelease))
 		testutil.Must(t, handlePing(cl))
-	}, toClient(opts)...)
+	}, toAny(opts)...)
 	p.callers = []direction{
-		{"client to server", p.c.c, p.srvStarted, p.srvRelease, p.s.ev},
+		{"client to server", p.c.c.Session(), p.srvStarted, p.srvRelease, p.s.ev},
 		{"server to client", p.c.sess, p.cliStarted, p.cliRelease, p.c.ev},
 	}
 	return p

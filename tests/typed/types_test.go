@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/netmessage"
 )
 
@@ -173,17 +174,16 @@ type News struct {
 // Probe is a message sent to find out whether an end still accepts sends.
 type Probe struct{ N int }
 
-// Generic handlers, registered on either end: P is *netmessage.Session on a
-// server and *netmessage.Client on a client.
+// Handlers, registered on the Mux of either end.
 
-func handlePing[P netmessage.Peer](r netmessage.Router[P]) error {
-	return netmessage.HandleRequest(r, func(_ context.Context, _ P, p Ping) (Pong, error) {
+func handlePing(r *netmessage.Mux) error {
+	return netmessage.HandleRequest(r, func(_ context.Context, _ *base.Session, p Ping) (Pong, error) {
 		return Pong{N: p.N}, nil
 	})
 }
 
-func handleEcho[P netmessage.Peer](r netmessage.Router[P], by string, peers chan<- netmessage.Peer) error {
-	if err := netmessage.HandleRequest(r, func(_ context.Context, p P, req EchoRequest) (EchoResponse, error) {
+func handleEcho(r *netmessage.Mux, by string, peers chan<- *base.Session) error {
+	if err := netmessage.HandleRequest(r, func(_ context.Context, p *base.Session, req EchoRequest) (EchoResponse, error) {
 		if peers != nil {
 			peers <- p
 		}
@@ -191,15 +191,15 @@ func handleEcho[P netmessage.Peer](r netmessage.Router[P], by string, peers chan
 	}); err != nil {
 		return err
 	}
-	return netmessage.HandleRequest(r, func(_ context.Context, _ P, req MapEchoRequest) (MapEchoResponse, error) {
+	return netmessage.HandleRequest(r, func(_ context.Context, _ *base.Session, req MapEchoRequest) (MapEchoResponse, error) {
 		return MapEchoResponse{Payload: req.Payload, By: by}, nil
 	})
 }
 
 // handleChain answers Chain by asking the peer the next link from inside
 // the handler, so requests nest across both ends.
-func handleChain[P netmessage.Peer](r netmessage.Router[P], name string) error {
-	return netmessage.HandleRequest(r, func(ctx context.Context, p P, c Chain) (ChainResult, error) {
+func handleChain(r *netmessage.Mux, name string) error {
+	return netmessage.HandleRequest(r, func(ctx context.Context, p *base.Session, c Chain) (ChainResult, error) {
 		trail := append(c.Trail, fmt.Sprintf("%s@%d", name, c.Depth))
 		if c.Depth == 0 {
 			return ChainResult{Trail: trail}, nil
@@ -212,8 +212,8 @@ func handleChain[P netmessage.Peer](r netmessage.Router[P], name string) error {
 	})
 }
 
-func handleFault[P netmessage.Peer](r netmessage.Router[P]) error {
-	return netmessage.HandleRequest(r, func(_ context.Context, _ P, f Fault) (FaultResult, error) {
+func handleFault(r *netmessage.Mux) error {
+	return netmessage.HandleRequest(r, func(_ context.Context, _ *base.Session, f Fault) (FaultResult, error) {
 		switch f.Mode {
 		case "error":
 			return FaultResult{}, errors.New("deliberate failure: " + f.Mode)
@@ -226,8 +226,8 @@ func handleFault[P netmessage.Peer](r netmessage.Router[P]) error {
 
 // handleSlow answers Slow once release is closed or the connection ends.
 // started receives each request's id as its handler starts.
-func handleSlow[P netmessage.Peer](r netmessage.Router[P], started chan<- int, release <-chan struct{}) error {
-	return netmessage.HandleRequest(r, func(ctx context.Context, _ P, s Slow) (SlowDone, error) {
+func handleSlow(r *netmessage.Mux, started chan<- int, release <-chan struct{}) error {
+	return netmessage.HandleRequest(r, func(ctx context.Context, _ *base.Session, s Slow) (SlowDone, error) {
 		started <- s.ID
 		select {
 		case <-release:

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/cluster"
 	"github.com/netmessage-go/netmessage/cluster/embedded"
 	"github.com/netmessage-go/netmessage/netmessage"
@@ -114,15 +115,16 @@ func start(servers, sessions int) (*parent, error) {
 		if err != nil {
 			return nil, err
 		}
-		srv, err := netmessage.NewServer()
+		mux, err := netmessage.NewMux()
 		if err != nil {
 			return nil, err
 		}
+		srv := netmessage.NewServer(mux)
 		node, err := cluster.New(srv, nc, cluster.WithName(fmt.Sprint("s", i)))
 		if err != nil {
 			return nil, err
 		}
-		netmessage.HandleRequest(srv, func(ctx context.Context, s *netmessage.Session, l Login) (Login, error) {
+		netmessage.HandleRequest(mux, func(ctx context.Context, s *base.Session, l Login) (Login, error) {
 			return l, node.Bind(s, l.User)
 		})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -271,18 +273,19 @@ func runClients(addrs []string, sessions int) error {
 		more = make(chan struct{}, 1)
 	)
 	ctx := context.Background()
-	var clients []*netmessage.Client
+	var clients []*base.Client
 	defer func() {
 		for _, c := range clients {
 			c.Close()
 		}
 	}()
 	for i := range sessions {
-		c, err := netmessage.NewClient()
+		mux, err := netmessage.NewMux()
 		if err != nil {
 			return err
 		}
-		netmessage.HandleMessage(c, func(ctx context.Context, _ *netmessage.Client, m Msg) {
+		c := netmessage.NewClient(mux)
+		netmessage.HandleMessage(mux, func(ctx context.Context, _ *base.Session, m Msg) {
 			now := time.Now().UnixNano()
 			mu.Lock()
 			lat = append(lat, time.Duration(now-m.Sent))

@@ -63,7 +63,7 @@ type (
 // chatServer is one netmessage server joined to the cluster.
 type chatServer struct {
 	name   string
-	srv    *netmessage.Server
+	srv    *base.Server
 	node   *cluster.Node
 	nc     *nats.Conn
 	addr   string
@@ -76,16 +76,18 @@ func startServer(ns *embedded.Server, name string) (*chatServer, error) {
 		return nil, err
 	}
 	cs := &chatServer{name: name, nc: nc, served: make(chan error, 1)}
-	var users sync.Map // *netmessage.Session -> user name, set by Login
-	if cs.srv, err = netmessage.NewServer(netmessage.OnSessionClosed(func(s *netmessage.Session, _ base.CloseReason) {
-		users.Delete(s)
-	})); err != nil {
+	var users sync.Map // *base.Session -> user name, set by Login
+	mux, err := netmessage.NewMux()
+	if err != nil {
 		return nil, err
 	}
+	cs.srv = netmessage.NewServer(mux, base.OnSessionClosed(func(s *base.Session, _ base.CloseReason) {
+		users.Delete(s)
+	}))
 	if cs.node, err = cluster.New(cs.srv, nc, cluster.WithName(name), cluster.WithHeartbeat(200*time.Millisecond)); err != nil {
 		return nil, err
 	}
-	netmessage.HandleRequest(cs.srv, func(ctx context.Context, s *netmessage.Session, l Login) (Welcome, error) {
+	netmessage.HandleRequest(mux, func(ctx context.Context, s *base.Session, l Login) (Welcome, error) {
 		// A real server authenticates here, before binding.
 		users.Store(s, l.User)
 		if err := cs.node.Bind(s, l.User); err != nil {
@@ -93,13 +95,13 @@ func startServer(ns *embedded.Server, name string) (*chatServer, error) {
 		}
 		return Welcome{Server: name}, cs.node.Join(s, l.Rooms...)
 	})
-	netmessage.HandleMessage(cs.srv, func(ctx context.Context, s *netmessage.Session, m Say) {
+	netmessage.HandleMessage(mux, func(ctx context.Context, s *base.Session, m Say) {
 		cs.node.SendGroup(ctx, m.Room, Said{From: nameOf(&users, s), Room: m.Room, Text: m.Text})
 	})
-	netmessage.HandleMessage(cs.srv, func(ctx context.Context, s *netmessage.Session, m Tell) {
+	netmessage.HandleMessage(mux, func(ctx context.Context, s *base.Session, m Tell) {
 		cs.node.Send(ctx, m.To, Said{From: nameOf(&users, s), Text: m.Text})
 	})
-	netmessage.HandleRequest(cs.srv, func(ctx context.Context, s *netmessage.Session, a Ask) (Answer, error) {
+	netmessage.HandleRequest(mux, func(ctx context.Context, s *base.Session, a Ask) (Answer, error) {
 		return cluster.Request(ctx, cs.node, a.To, Question{From: nameOf(&users, s), Text: a.Question})
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -112,7 +114,7 @@ func startServer(ns *embedded.Server, name string) (*chatServer, error) {
 }
 
 // nameOf returns the user s logged in as.
-func nameOf(users *sync.Map, s *netmessage.Session) string {
+func nameOf(users *sync.Map, s *base.Session) string {
 	name, _ := users.Load(s)
 	n, _ := name.(string)
 	return n
@@ -134,18 +136,19 @@ func (cs *chatServer) close() {
 // user is a client connected to one server.
 type user struct {
 	name string
-	c    *netmessage.Client
+	c    *base.Client
 	said chan Said
 }
 
 func connect(ctx context.Context, cs *chatServer, name string, answer string) (*user, error) {
-	c, err := netmessage.NewClient()
+	mux, err := netmessage.NewMux()
 	if err != nil {
 		return nil, err
 	}
+	c := netmessage.NewClient(mux)
 	u := &user{name: name, c: c, said: make(chan Said, 16)}
-	netmessage.HandleMessage(c, func(ctx context.Context, _ *netmessage.Client, m Said) { u.said <- m })
-	netmessage.HandleRequest(c, func(ctx context.Context, _ *netmessage.Client, q Question) (Answer, error) {
+	netmessage.HandleMessage(mux, func(ctx context.Context, _ *base.Session, m Said) { u.said <- m })
+	netmessage.HandleRequest(mux, func(ctx context.Context, _ *base.Session, q Question) (Answer, error) {
 		return Answer{Text: answer}, nil
 	})
 	if err := c.Connect(ctx, cs.addr); err != nil {
@@ -242,13 +245,13 @@ func run(ctx context.Context, w io.Writer) (err error) {
 		fmt.Fprintf(w, "presence: %s has %v\n", n.Name, n.Keys)
 	}
 
-	alice.c.Send(ctx, Say{Room: "lobby", Text: "hello, lobby"})
+	netmessage.Send(ctx, alice.c, Say{Room: "lobby", Text: "hello, lobby"})
 	for _, u := range users {
 		if err := u.hear(ctx, w); err != nil {
 			return err
 		}
 	}
-	alice.c.Send(ctx, Tell{To: "bob", Text: "are you there?"})
+	netmessage.Send(ctx, alice.c, Tell{To: "bob", Text: "are you there?"})
 	if err := bob.hear(ctx, w); err != nil {
 		return err
 	}
@@ -273,7 +276,7 @@ func run(ctx context.Context, w io.Writer) (err error) {
 	for _, n := range west.node.Nodes() {
 		fmt.Fprintf(w, "presence: %s has %v\n", n.Name, n.Keys)
 	}
-	bob.c.Send(ctx, Say{Room: "lobby", Text: "north is gone, we carry on"})
+	netmessage.Send(ctx, bob.c, Say{Room: "lobby", Text: "north is gone, we carry on"})
 	for _, u := range []*user{alice, bob} {
 		if err := u.hear(ctx, w); err != nil {
 			return err

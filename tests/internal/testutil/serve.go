@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/netmessage-go/netmessage/base"
+	"github.com/netmessage-go/netmessage/netmessage"
 )
 
-// Server is what Serve needs of a server: base.Server and
-// netmessage.Server both have it.
+// Server is what Serve needs of a server, such as a *base.Server.
 type Server interface {
 	Serve(ln net.Listener) error
 	Close() error
@@ -68,7 +68,7 @@ func Serve(t testing.TB, srv Server, ln net.Listener, sessions *Sessions) chan e
 }
 
 // CloseClient closes c when the test ends, then waits for the session of
-// b, the base client under c (or c itself), to finish if b has one.
+// b (usually c itself) to finish if b has one.
 func CloseClient(t testing.TB, c io.Closer, b *base.Client) {
 	t.Helper()
 	t.Cleanup(func() {
@@ -85,4 +85,54 @@ func ServeLoopback(t testing.TB, srv Server, sessions *Sessions) (addr string, s
 	t.Helper()
 	ln := Listen(t)
 	return ln.Addr().String(), Serve(t, srv, ln, sessions)
+}
+
+// TypedServer returns a Mux made of the netmessage options among opts and
+// a server built around it (netmessage.NewServer) with the base options
+// among them; any other option fails the test.
+func TypedServer(t testing.TB, opts ...any) (*netmessage.Mux, *base.Server) {
+	t.Helper()
+	var (
+		mopts []netmessage.Option
+		sopts []base.ServerOption
+	)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case netmessage.Option:
+			mopts = append(mopts, o)
+		case base.ServerOption:
+			sopts = append(sopts, o)
+		default:
+			t.Fatalf("%T is not a server option", o)
+		}
+	}
+	m, err := netmessage.NewMux(mopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, netmessage.NewServer(m, sopts...)
+}
+
+// TypedClient is TypedServer for a client.
+func TypedClient(t testing.TB, opts ...any) (*netmessage.Mux, *base.Client) {
+	t.Helper()
+	var (
+		mopts []netmessage.Option
+		copts []base.ClientOption
+	)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case netmessage.Option:
+			mopts = append(mopts, o)
+		case base.ClientOption:
+			copts = append(copts, o)
+		default:
+			t.Fatalf("%T is not a client option", o)
+		}
+	}
+	m, err := netmessage.NewMux(mopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, netmessage.NewClient(m, copts...)
 }
