@@ -36,6 +36,15 @@ func (Serializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
 	if err := policy.Check(rv); err != nil {
 		return dst, check.Wrap(name, "marshal", rv.Type(), err)
 	}
+	if rv.IsValid() && !(rv.Kind() == reflect.Pointer && rv.IsNil()) {
+		if g := genFor(rv.Type()); g.marshal != reflective {
+			out, err := g.marshalMsg(dst, v, rv)
+			if err != nil {
+				return dst, check.Wrap(name, "marshal", rv.Type(), err)
+			}
+			return out, nil
+		}
+	}
 	st := encoders.Get().(*encoder)
 	st.w.b = dst
 	st.enc.Reset(&st.w)
@@ -60,14 +69,20 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err := policy.Type(rv.Type()); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
-	cost, err := scan(data, planFor(rv.Type().Elem()))
+	g := genFor(rv.Type().Elem())
+	cost, err := scan(data, planFor(rv.Type().Elem()), g.unmarshal)
 	if err == nil && cost > check.Limit(len(data), fixedHeap) {
 		err = check.OverLimit(len(data), cost, fixedHeap)
 	}
 	if err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
-	if err := decode(data, v); err != nil {
+	if g.unmarshal {
+		err = unmarshalMsg(data, v.(MsgUnmarshaler))
+	} else {
+		err = decode(data, v)
+	}
+	if err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
 	return nil

@@ -31,7 +31,9 @@ type frame struct {
 // value of plan root allocates (see plan). vmihailenco/msgpack v5.4.1
 // sizes slices and maps from the declared length before reading the
 // elements, so an unchecked 5-byte array header can request gigabytes.
-func scan(data []byte, root *plan) (int64, error) {
+// With generated set, data is decoded by the root type's generated
+// UnmarshalMsg: integers that land in interfaces are charged as boxed.
+func scan(data []byte, root *plan, generated bool) (int64, error) {
 	var frames [maxDepth + 1]frame // on the stack: depth is checked before a push
 	open := append(frames[:0], frame{left: 1, elem: root})
 	pending := int64(1) // values still expected at all open levels
@@ -89,7 +91,7 @@ func scan(data []byte, root *plan) (int64, error) {
 			// The library would read a map header inside the extension.
 			return 0, fmt.Errorf("extension at offset %d where a map is expected", start)
 		}
-		cost += valueCost(p, c, skip, children)
+		cost += valueCost(p, c, skip, children, generated)
 		if p.kind == opaqueKind {
 			cost += 2 * int64(pos-start)
 		}
@@ -172,8 +174,11 @@ func childFrame(p *plan, c byte, n int64) frame {
 // valueCost is what the library allocates for the value whose format
 // byte is c, decoded into p (not a pointer), apart from what is inside it:
 // skip is the length of a string, binary or extension, n the number of
-// values in an array, or keys and values in a map.
-func valueCost(p *plan, c byte, skip, n int64) int64 {
+// values in an array, or keys and values in a map. With generated set, the
+// value is decoded by generated code (tinylib/msgp's ReadIntfBytes for
+// interfaces), which boxes every integer as an int64 or uint64: a
+// negative one allocates.
+func valueCost(p *plan, c byte, skip, n int64, generated bool) int64 {
 	kind := kindName(c)
 	switch p.kind {
 	case anyKind, opaqueKind:
@@ -188,6 +193,8 @@ func valueCost(p *plan, c byte, skip, n int64) int64 {
 			return check.Alloc(24) + check.Alloc(skip)
 		case kind == "extension":
 			return 64 + 2*check.Alloc(skip)
+		case generated && (c >= 0xe0 || c == 0xd0):
+			return 16 // a boxed negative int64
 		case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3, c == 0xcc, c == 0xd0:
 			return 0 // stored in the interface word
 		}
