@@ -8,10 +8,11 @@ import (
 )
 
 // BenchmarkPacketCodec encodes and decodes the small and the 16 KiB
-// request with the msgpack serializer: reflective (nmCall), generated
-// (genpacket.Call), and the copy serializer.
+// request with the msgpack serializer: reflective (nmCall), with each
+// encoding option, generated (genpacket.Call), and the copy serializer.
 func BenchmarkPacketCodec(b *testing.B) {
 	s := msgpack.New()
+	arrays, compact := msgpack.New(msgpack.StructsAsArrays()), msgpack.New(msgpack.CompactIntegers())
 	for _, size := range []Size{Small, Large} {
 		codecs := []struct {
 			name string
@@ -23,6 +24,8 @@ func BenchmarkPacketCodec(b *testing.B) {
 			into func() any
 		}{
 			{"reflective", s, nmCall{Packet: packets[size]}, func() any { return new(nmCall) }},
+			{"reflective-arrays", arrays, nmCall{Packet: packets[size]}, func() any { return new(nmCall) }},
+			{"reflective-compact", compact, nmCall{Packet: packets[size]}, func() any { return new(nmCall) }},
 			{"generated", s, genpacket.Call{Packet: genPackets[size]}, func() any { return new(genpacket.Call) }},
 			{"copy", copySerializer{}, nmCall{Packet: packets[size]}, func() any { return new(nmCall) }},
 		}
