@@ -57,20 +57,22 @@
 //
 // A type with MessagePack methods in the shape github.com/tinylib/msgp
 // generates ([MsgMarshaler] on the type or its pointer, [MsgUnmarshaler]
-// on its pointer) is encoded and decoded by them instead of by reflection,
-// which allocates far less; other types see no change, and this module
-// does not depend on msgp. A value whose MarshalMsg has a pointer receiver
+// on its pointer) is encoded and decoded by them instead of by reflection:
+// several times faster to encode and about twice as fast to decode, with
+// the same allocations (each decoded string and slice). Other types see
+// no change, and this module does not depend on msgp. A value whose MarshalMsg has a pointer receiver
 // is copied into a pooled value of its type to call it. Types that encode
 // themselves for vmihailenco/msgpack (Marshaler, CustomEncoder,
 // BinaryMarshaler, TextMarshaler) keep doing so.
 //
-// Both ends need not agree: the bytes are what the reflective path reads
-// and writes, as long as the field names are the same (run the generator
-// with the //msgp:tag msgpack directive, or give fields equal msg and
-// msgpack tags) and time.Time fields use the MessagePack timestamp
-// extension (the //msgp:newtime directive). Differences remain at the
-// edges: msgp writes a nil slice or map as an empty one, unless the field
-// has the allownil option, and inlines an embedded struct only with the
+// The two ends need not both use generated code: the bytes are what the
+// reflective path reads and writes, as long as the field names are the
+// same (run the generator with the //msgp:tag msgpack directive, or give
+// fields equal msg and msgpack tags) and time.Time fields use the
+// MessagePack timestamp extension (the //msgp:newtime directive). Give
+// slice and map fields the allownil option: without it msgp writes a nil
+// one as empty and fails on the nil the reflective path writes. msgp
+// inlines an embedded struct, as the reflective path does, only with the
 // flatten option.
 //
 // The checks of the input run first for these types too: framing, depth
