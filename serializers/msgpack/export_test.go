@@ -12,7 +12,7 @@ import (
 var Bound = sertest.Bound{
 	Limit: func(n int) uint64 { return uint64(check.Limit(n, fixedHeap)) },
 	Estimate: func(data []byte, v any) int64 {
-		cost, _ := scan(data, planFor(reflect.TypeOf(v).Elem()))
+		cost, _ := scan(data, planFor(reflect.TypeOf(v).Elem()), genFor(reflect.TypeOf(v).Elem()).unmarshal)
 		return cost + fixedHeap
 	},
 }

@@ -32,16 +32,18 @@ type frame struct {
 // value of plan root allocates (see plan). vmihailenco/msgpack v5.4.1
 // sizes slices and maps from the declared length before reading the
 // elements, so an unchecked 5-byte array header can request gigabytes.
-func scan(data []byte, root *plan) (int64, error) {
+// With generated set, data is decoded by the root type's generated
+// UnmarshalMsg: integers that land in interfaces are charged as boxed.
+func scan(data []byte, root *plan, generated bool) (int64, error) {
 	// Most payloads nest a few levels. Room for maxDepth frames would be
 	// zeroed on every call, which costs more than the scan of a small
 	// payload, so scan starts with room for a few; deeper input is scanned
 	// again by scanDeep. Both keep the frames on the stack: decoding
 	// allocates nothing that the estimate does not count.
 	var frames [8]frame
-	cost, err := scanIn(data, root, frames[:0])
+	cost, err := scanIn(data, root, generated, frames[:0])
 	if err == errDeeper {
-		return scanDeep(data, root)
+		return scanDeep(data, root, generated)
 	}
 	return cost, err
 }
@@ -49,9 +51,9 @@ func scan(data []byte, root *plan) (int64, error) {
 // scanDeep is scan with room for frames at every depth allowed.
 //
 //go:noinline
-func scanDeep(data []byte, root *plan) (int64, error) {
+func scanDeep(data []byte, root *plan, generated bool) (int64, error) {
 	var frames [maxDepth + 1]frame
-	return scanIn(data, root, frames[:0])
+	return scanIn(data, root, generated, frames[:0])
 }
 
 // errDeeper: the input nests deeper than the room scanIn was given.
@@ -59,7 +61,7 @@ var errDeeper = errors.New("deeper than the frames given")
 
 // scanIn is scan with open as room for the frames, which it never grows:
 // it fails with errDeeper when the input needs more.
-func scanIn(data []byte, root *plan, open []frame) (int64, error) {
+func scanIn(data []byte, root *plan, generated bool, open []frame) (int64, error) {
 	open = append(open, frame{left: 1, elem: root})
 	pending := int64(1) // values still expected at all open levels
 	var cost int64
@@ -116,7 +118,7 @@ func scanIn(data []byte, root *plan, open []frame) (int64, error) {
 			// The library would read a map header inside the extension.
 			return 0, fmt.Errorf("extension at offset %d where a map is expected", start)
 		}
-		cost += valueCost(p, c, skip, children)
+		cost += valueCost(p, c, skip, children, generated)
 		if p.kind == opaqueKind {
 			cost += 2 * int64(pos-start)
 		}
@@ -202,8 +204,11 @@ func childFrame(p *plan, c byte, n int64) frame {
 // valueCost is what the library allocates for the value whose format
 // byte is c, decoded into p (not a pointer), apart from what is inside it:
 // skip is the length of a string, binary or extension, n the number of
-// values in an array, or keys and values in a map.
-func valueCost(p *plan, c byte, skip, n int64) int64 {
+// values in an array, or keys and values in a map. With generated set, the
+// value is decoded by generated code (tinylib/msgp's ReadIntfBytes for
+// interfaces), which boxes every integer as an int64 or uint64: a
+// negative one allocates.
+func valueCost(p *plan, c byte, skip, n int64, generated bool) int64 {
 	kind := kindOf(c)
 	switch p.kind {
 	case anyKind, opaqueKind:
@@ -218,6 +223,8 @@ func valueCost(p *plan, c byte, skip, n int64) int64 {
 			return check.Alloc(24) + check.Alloc(skip)
 		case kind == wExtension:
 			return 64 + 2*check.Alloc(skip)
+		case generated && (c >= 0xe0 || c == 0xd0):
+			return 16 // a boxed negative int64
 		case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3, c == 0xcc, c == 0xd0:
 			return 0 // stored in the interface word
 		}

@@ -15,7 +15,7 @@ import (
 // nest deeper than maxDepth.
 // validate is scan without a target type.
 func validate(data []byte) error {
-	_, err := scan(data, skipPlan)
+	_, err := scan(data, skipPlan, false)
 	return err
 }
 

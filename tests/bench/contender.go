@@ -91,6 +91,8 @@ func Contenders() []Contender {
 		Base(),
 		BaseRequest(),
 		Typed("msgpack"),
+		Generated(),
+		Typed("copy"),
 		Intercepted(),
 		Typed("json"),
 		Typed("xml"),

@@ -6,11 +6,13 @@ require (
 	github.com/netmessage-go/netmessage/base v0.0.0
 	github.com/netmessage-go/netmessage/netmessage v0.0.0
 	github.com/netmessage-go/netmessage/serializers v0.0.0
+	github.com/tinylib/msgp v1.6.5
 	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.84.0
 )
 
 require (
+	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	golang.org/x/net v0.57.0 // indirect

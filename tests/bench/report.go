@@ -236,25 +236,40 @@ func Targets(results []Result, idle []IdleResult) []Target {
 	t := newTable(results)
 	var out []Target
 	key := Spec{Throughput, Small, 1, 128}
-	cmp := func(name, a, b string, min float64) {
+	cmpAt := func(key Spec, name, a, b string, min float64) {
 		x, y := t.rate(a, key), t.rate(b, key)
 		if math.IsNaN(x) || math.IsNaN(y) {
 			return
 		}
 		out = append(out, Target{Name: name, Measured: fmt.Sprintf("%.2f×", x/y), Met: x/y >= min})
 	}
+	cmp := func(name, a, b string, min float64) { cmpAt(key, name, a, b, min) }
 	cmp("netmessage/msgpack ≥ 2× gRPC, 1 conn × 128 callers", "netmessage/msgpack", "grpc", 2)
 	cmp("netmessage/msgpack ≥ 1.5× net/rpc, 1 conn × 128 callers", "netmessage/msgpack", "net/rpc", 1.5)
 	cmp("base ≥ 70% of the floor, 1 conn × 128 callers", "base", "floor", 0.7)
 	cmp("netmessage/msgpack ≥ 70% of the floor, 1 conn × 128 callers", "netmessage/msgpack", "floor", 0.7)
+	// Typed calls closer to the wire (issue 15).
+	cmp("netmessage/msgpack-gen ≥ 50% of the floor, 1 conn × 128 callers", "netmessage/msgpack-gen", "floor", 0.5)
+	cmp("netmessage/msgpack ≥ 25% of the floor, 1 conn × 128 callers", "netmessage/msgpack", "floor", 0.25)
+	cmpAt(Spec{Throughput, Large, 1, 128}, "netmessage/msgpack 16 KiB ≥ 50% of the floor, 1 conn × 128 callers",
+		"netmessage/msgpack", "floor", 0.5)
+	cmp("netmessage/copy (no serialization) within 15% of base/Request, 1 conn × 128 callers", "netmessage/copy", "base/Request", 1/1.15)
 	lat := Spec{Latency, Small, 1, 1}
 	if f, ok := t.get("floor", lat); ok {
-		for _, name := range []string{"base", "netmessage/msgpack"} {
-			if r, ok := t.get(name, lat); ok {
+		for _, g := range []struct {
+			name string
+			max  float64
+		}{{"base", 1.3}, {"netmessage/msgpack", 1.3}, {"netmessage/msgpack", 1.25}, {"netmessage/msgpack-gen", 1.15}} {
+			if r, ok := t.get(g.name, lat); ok {
 				q := float64(r.P50) / float64(f.P50)
-				out = append(out, Target{Name: name + " ping-pong p50 ≤ 1.3× the floor's", Measured: fmt.Sprintf("%.2f×", q), Met: q <= 1.3})
+				out = append(out, Target{Name: fmt.Sprintf("%s ping-pong p50 ≤ %v× the floor's", g.name, g.max),
+					Measured: fmt.Sprintf("%.2f×", q), Met: q <= g.max})
 			}
 		}
+	}
+	if r, ok := t.get("netmessage/msgpack", lat); ok {
+		out = append(out, Target{Name: "netmessage/msgpack ≤ 8 allocations per small call",
+			Measured: fmt.Sprintf("%.1f", r.Allocs), Met: r.Allocs <= 8})
 	}
 	for _, r := range idle {
 		if r.Err != nil || r.Contender == "floor" {

@@ -30,10 +30,13 @@ var serializers = map[string]netmessage.Serializer{
 	"msgpack": msgpack.New(),
 	"json":    json.New(),
 	"xml":     xml.New(),
+	"copy":    copySerializer{},
 }
 
 // Typed returns the contender that uses the typed netmessage API with the
-// named serializer ("msgpack", "json" or "xml") over the native protocol.
+// named serializer ("msgpack", "json" or "xml") over the native protocol;
+// "copy" copies pre-encoded packets instead of serializing them, which
+// leaves the typed layer's own cost (see copySerializer).
 func Typed(serializer string) Contender {
 	return typed(serializer, false, base.DefaultHeartbeatInterval)
 }
@@ -55,6 +58,9 @@ func typed(serializer string, intercepted bool, interval time.Duration) Contende
 	ser := serializers[serializer]
 	opt := netmessage.WithTransport(base.WithHeartbeat(interval, receiveTimeout(interval)))
 	name, note := "netmessage/"+serializer, "typed API, "+serializer+" serializer, native protocol, default options"
+	if serializer == "copy" {
+		note = "typed API, a serializer that copies pre-encoded packets (no reflection), native protocol, default options"
+	}
 	if intercepted {
 		opt = netmessage.Combine(opt, netmessage.WithInbound(noop), netmessage.WithOutbound(noop))
 		name, note = name+"+interceptors", note+", a no-op inbound and outbound interceptor on each end"
@@ -82,18 +88,25 @@ type typedServer struct {
 }
 
 func serveTyped(ln net.Listener, ser netmessage.Serializer, hb netmessage.Option) (Server, error) {
+	return serveWith(ln, ser, hb, func(mux *netmessage.Mux, s *typedServer) error {
+		return errors.Join(
+			netmessage.HandleRequest(mux, func(_ context.Context, _ *base.Session, req nmCall) (nmReply, error) {
+				return nmReply{req.Packet}, nil
+			}),
+			netmessage.HandleMessage(mux, func(context.Context, *base.Session, nmNote) { s.received.Add(1) }),
+		)
+	})
+}
+
+// serveWith starts a typed server on ln whose handlers register sets.
+func serveWith(ln net.Listener, ser netmessage.Serializer, hb netmessage.Option,
+	register func(*netmessage.Mux, *typedServer) error) (Server, error) {
 	s := &typedServer{served: make(chan error, 1)}
 	mux, err := netmessage.NewMux(netmessage.WithSerializer(ser), hb)
 	if err != nil {
 		return nil, err
 	}
-	err = errors.Join(
-		netmessage.HandleRequest(mux, func(_ context.Context, _ *base.Session, req nmCall) (nmReply, error) {
-			return nmReply{req.Packet}, nil
-		}),
-		netmessage.HandleMessage(mux, func(context.Context, *base.Session, nmNote) { s.received.Add(1) }),
-	)
-	if err != nil {
+	if err := register(mux, s); err != nil {
 		return nil, err
 	}
 	srv := netmessage.NewServer(mux,

@@ -1,0 +1,58 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"testing"
+)
+
+// BenchmarkCallCPU makes calls from 128 goroutines on one connection, with
+// small and 16 KiB packets, and reports the CPU time of the process, both
+// ends of each call together, per call (cpu-µs/op) beside the wall time:
+// the contenders that separate the transport, the typed layer
+// (netmessage/copy, which does not serialize) and the serializer.
+func BenchmarkCallCPU(b *testing.B) {
+	for _, name := range []string{"base", "base/Request", "netmessage/copy", "netmessage/msgpack-gen", "netmessage/msgpack"} {
+		c, ok := Lookup(name)
+		if !ok {
+			b.Fatalf("no contender %s", name)
+		}
+		for _, size := range []Size{Small, Large} {
+			b.Run(name+"/"+size.String(), func(b *testing.B) { callCPU(b, c, size) })
+		}
+	}
+}
+
+func callCPU(b *testing.B, c Contender, size Size) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := c.Serve(ln)
+	if err != nil {
+		ln.Close()
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cl, err := c.Dial(ctx, ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	b.SetParallelism(max(1, 128/runtime.GOMAXPROCS(0))) // 128 callers
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := cl.Call(ctx, size); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e3, "cpu-µs/op")
+}
