@@ -369,8 +369,9 @@ func (r *raw) flood(payload []byte, n int, codes chan<- string) {
 			return
 		}
 	}
-	// Heartbeats while waiting for the answers, as a live peer sends:
-	// slow answers must not let the receive timeout close a live peer.
+	// Heartbeats from here until the test ends, as a live peer sends:
+	// neither slow answers nor the wait for the other floods once these
+	// are answered may let the receive timeout close a live peer.
 	stop := make(chan struct{})
 	beating := make(chan struct{})
 	go func() {
@@ -388,7 +389,7 @@ func (r *raw) flood(payload []byte, n int, codes chan<- string) {
 			}
 		}
 	}()
-	defer func() { close(stop); <-beating }()
+	r.t.Cleanup(func() { close(stop); <-beating })
 	for range n {
 		p, err := r.read()
 		switch {
