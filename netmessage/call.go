@@ -134,13 +134,94 @@ func Request[Req RequestType[Resp], Resp any, P Peer](ctx context.Context, p P, 
 	if err != nil {
 		return resp, err
 	}
-	// The response type must have an id before anything is sent: a
-	// request the peer ran must not then fail for a local reason.
-	want, err := m.types.id(reflect.TypeFor[Resp]())
+	ct, err := callTypeOf[Req](m)
 	if err != nil {
 		return resp, err
 	}
-	err = m.roundTrip(ctx, s, req, &resp, want)
+	return call(ctx, m, s, ct, req)
+}
+
+// callType is what Request needs of a request type Req answered by Resp,
+// found once for each Mux (see callTypeOf): the type ids, and the memory
+// of finished calls for the next ones.
+type callType[Resp any] struct {
+	// direct is set when Req is sent as the type it is, whose id reqID
+	// is: a type that is neither a pointer (sent as the type it points
+	// to, and not when nil) nor an interface (sent as its dynamic type),
+	// which go the way of Send, through appendValue.
+	direct bool
+	reqID  string
+	respID string
+	states sync.Pool // *callState[Resp], zeroed
+}
+
+// callState is the memory of one call: the buffers of the request and
+// response payloads, and the value the response is decoded into.
+type callState[Resp any] struct {
+	req, resp []byte
+	value     Resp
+}
+
+// callTypeOf returns Req's callType in m. The response type must have an
+// id before anything is sent (a request the peer ran must not then fail
+// for a local reason), so a Resp without one fails it.
+func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Resp], error) {
+	t := reflect.TypeFor[Req]()
+	if ct, ok := m.calls.Load(t); ok {
+		return ct.(*callType[Resp]), nil
+	}
+	respID, err := m.types.id(reflect.TypeFor[Resp]())
+	if err != nil {
+		return nil, err
+	}
+	ct := &callType[Resp]{respID: respID}
+	if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface {
+		if ct.reqID, err = m.types.id(t); err != nil {
+			return nil, err
+		}
+		ct.direct = true
+	}
+	v, _ := m.calls.LoadOrStore(t, ct)
+	return v.(*callType[Resp]), nil
+}
+
+// call sends req on s and returns its response, as roundTrip does, in
+// memory that ct keeps from call to call.
+func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.Session, ct *callType[Resp], req Req) (Resp, error) {
+	st, _ := ct.states.Get().(*callState[Resp])
+	if st == nil {
+		st = new(callState[Resp])
+	}
+	var (
+		payload []byte
+		err     error
+	)
+	if ct.direct {
+		payload, err = appendPayload(st.req[:0], m.ser, ct.reqID, req)
+	} else {
+		payload, err = m.appendValue(st.req[:0], req)
+	}
+	if err == nil {
+		// The response has a buffer of its own: a peer may answer
+		// (wrongly) before base has copied the request, and that must
+		// not touch it.
+		var raw []byte
+		if raw, err = s.RequestAppend(ctx, st.resp[:0], payload); err == nil {
+			err = m.decodeResponse(raw, &st.value, ct.respID)
+		}
+		st.resp = raw
+	}
+	st.req = payload
+	resp := st.value
+	var zero Resp
+	st.value = zero
+	if cap(st.req) > maxPooledBuffer {
+		st.req = nil
+	}
+	if cap(st.resp) > maxPooledBuffer {
+		st.resp = nil
+	}
+	ct.states.Put(st)
 	return resp, err
 }
 
@@ -268,7 +349,7 @@ func (m *Mux) encodeAny(v any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("response not sent: %w", err)
 	}
-	out, err := encodeOK(m.ser, id, v)
+	out, err := encodeOK(m.ser, id, v, 0)
 	if err != nil {
 		return nil, fmt.Errorf("response not sent: %w", err)
 	}

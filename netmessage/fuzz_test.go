@@ -113,7 +113,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		ok, err := encodeOK(ser, answerID, fuzzAnswer{Text: "hi", N: 7})
+		ok, err := encodeOK(ser, answerID, fuzzAnswer{Text: "hi", N: 7}, 0)
 		if err != nil {
 			f.Fatal(err)
 		}

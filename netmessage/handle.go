@@ -74,9 +74,7 @@ func HandleMessage[M any](m *Mux, f func(ctx context.Context, s *base.Session, m
 			return nil
 		},
 	}
-	m.mu.Lock()
-	m.messages[id] = h
-	m.mu.Unlock()
+	m.setHandlers(func(t *handlerTable) { t.messages[id] = h })
 	return nil
 }
 
@@ -105,11 +103,13 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 		}
 		return req, nil
 	}
+	var size sizeHint
 	encode := func(resp any) ([]byte, error) {
-		out, err := encodeOK(m.ser, respID, resp)
+		out, err := encodeOK(m.ser, respID, resp, size.get())
 		if err != nil {
 			return nil, fmt.Errorf("response not sent: %w", err)
 		}
+		size.record(len(out))
 		return out, nil
 	}
 	h := &requestHandler{
@@ -165,9 +165,7 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 			return encode(v) // v as it is: boxing it again would copy it
 		},
 	}
-	m.mu.Lock()
-	m.requests[reqID] = h
-	m.mu.Unlock()
+	m.setHandlers(func(t *handlerTable) { t.requests[reqID] = h })
 	return nil
 }
 
@@ -204,11 +202,12 @@ func RemoveHandler[T any](m *Mux) bool {
 	if err != nil {
 		return false
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, msg := m.messages[id]
-	_, req := m.requests[id]
-	delete(m.messages, id)
-	delete(m.requests, id)
+	var msg, req bool
+	m.setHandlers(func(t *handlerTable) {
+		_, msg = t.messages[id]
+		_, req = t.requests[id]
+		delete(t.messages, id)
+		delete(t.requests, id)
+	})
 	return msg || req
 }

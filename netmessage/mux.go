@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/base/native"
@@ -33,9 +35,29 @@ type Mux struct {
 	inbound  Interceptor
 	outbound Interceptor
 
-	mu       sync.RWMutex
+	// handlers is read without a lock by every received packet: it is
+	// never changed, only replaced under mu by a changed copy.
+	mu       sync.Mutex
+	handlers atomic.Pointer[handlerTable]
+	// calls holds a *callType for each request type sent (see callTypeOf),
+	// keyed by its reflect.Type.
+	calls sync.Map
+}
+
+// handlerTable is a Mux's registered handlers, by type id.
+type handlerTable struct {
 	messages map[string]*messageHandler
 	requests map[string]*requestHandler
+}
+
+// setHandlers replaces m's handler table with a copy that change edits.
+func (m *Mux) setHandlers(change func(*handlerTable)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.handlers.Load()
+	t := &handlerTable{messages: maps.Clone(old.messages), requests: maps.Clone(old.requests)}
+	change(t)
+	m.handlers.Store(t)
 }
 
 // NewMux returns a Mux configured by opts. It fails for options that
@@ -75,9 +97,11 @@ func NewMux(opts ...Option) (*Mux, error) {
 		onUnhandled: c.onUnhandled,
 		inbound:     chain(inbound),
 		outbound:    chain(outbound),
-		messages:    make(map[string]*messageHandler),
-		requests:    make(map[string]*requestHandler),
 	}
+	m.handlers.Store(&handlerTable{
+		messages: make(map[string]*messageHandler),
+		requests: make(map[string]*requestHandler),
+	})
 	for _, e := range c.ids {
 		if err := m.types.setExplicit(e.t, e.id); err != nil {
 			return nil, err
@@ -200,9 +224,7 @@ func (m *Mux) ServeMessage(ctx context.Context, s *base.Session, payload []byte)
 		s.ReportError(err)
 		return
 	}
-	m.mu.RLock()
-	h := m.messages[string(id)]
-	m.mu.RUnlock()
+	h := m.handlers.Load().messages[string(id)]
 	if m.inbound != nil {
 		m.interceptMessage(ctx, s, id, h, body)
 		return
@@ -226,9 +248,7 @@ func (m *Mux) ServeRequest(ctx context.Context, s *base.Session, payload []byte)
 		s.ReportError(err)
 		return encodeFailure(statusBadRequest, err.Error())
 	}
-	m.mu.RLock()
-	h := m.requests[string(id)]
-	m.mu.RUnlock()
+	h := m.handlers.Load().requests[string(id)]
 	if m.inbound != nil {
 		return m.interceptRequest(ctx, s, id, h, body)
 	}

@@ -3,8 +3,10 @@ package netmessage
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"sync"
+	"sync/atomic"
 )
 
 // TypeIDer is implemented by packet types that name their own type id, the
@@ -25,19 +27,23 @@ type TypeIDer interface {
 var ErrTypeID = errors.New("netmessage: type id")
 
 // registry maps packet types to their ids and back, for one endpoint.
+// Every send looks an id up, so byType is read without a lock: it is
+// never changed, only replaced by a copy with one more type (types are
+// registered once each, so copies are few).
 type registry struct {
-	mu       sync.RWMutex
-	byType   map[reflect.Type]string
+	byType   atomic.Pointer[map[reflect.Type]string]
+	mu       sync.Mutex // held to register a type
 	byID     map[string]reflect.Type
 	explicit map[reflect.Type]string
 }
 
 func newRegistry() *registry {
-	return &registry{
-		byType:   make(map[reflect.Type]string),
+	r := &registry{
 		byID:     make(map[string]reflect.Type),
 		explicit: make(map[reflect.Type]string),
 	}
+	r.byType.Store(&map[reflect.Type]string{})
+	return r
 }
 
 var typeIDerType = reflect.TypeFor[TypeIDer]()
@@ -60,10 +66,7 @@ func defaultID(t reflect.Type) (string, error) {
 
 // id returns t's type id, registering t on first use.
 func (r *registry) id(t reflect.Type) (string, error) {
-	r.mu.RLock()
-	id, ok := r.byType[t]
-	r.mu.RUnlock()
-	if ok {
+	if id, ok := (*r.byType.Load())[t]; ok {
 		return id, nil
 	}
 	return r.register(t)
@@ -72,7 +75,8 @@ func (r *registry) id(t reflect.Type) (string, error) {
 func (r *registry) register(t reflect.Type) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if id, ok := r.byType[t]; ok {
+	byType := *r.byType.Load()
+	if id, ok := byType[t]; ok {
 		return id, nil
 	}
 	switch t.Kind() {
@@ -95,7 +99,10 @@ func (r *registry) register(t reflect.Type) (string, error) {
 	if len(id) > maxTypeIDLen {
 		return "", fmt.Errorf("%w %q is longer than %d bytes", ErrTypeID, id, maxTypeIDLen)
 	}
-	r.byType[t] = id
+	next := make(map[reflect.Type]string, len(byType)+1)
+	maps.Copy(next, byType)
+	next[t] = id
+	r.byType.Store(&next)
 	r.byID[id] = t
 	return id, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -98,10 +99,34 @@ func splitHeader(p []byte) (id, body []byte, err error) {
 	return p[k:end], p[end:], nil
 }
 
-// encodeOK returns a success response payload.
-func encodeOK(ser Serializer, id string, v any) ([]byte, error) {
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(id)+128)
+// encodeOK returns a success response payload, in a buffer made with room
+// for size bytes at least (see sizeHint).
+func encodeOK(ser Serializer, id string, v any, size int) ([]byte, error) {
+	b := make([]byte, 0, max(size, 1+binary.MaxVarintLen64+len(id)+128))
 	return appendBody(appendHeader(append(b, statusOK), id), nil, ser, id, v)
+}
+
+// maxSizeHint bounds what a sizeHint remembers, so that one large response
+// does not make the next small ones take as much memory.
+const maxSizeHint = 64 << 10
+
+// sizeHint remembers the size of the last response of a handler, so that
+// the next one is encoded into a buffer of that size made once, rather
+// than grown by copies: base sends the slice a handler returns and keeps
+// no reference to it, but gives no word of when it is done, so the buffer
+// cannot be pooled. Responses of one type tend to be of similar sizes.
+type sizeHint struct{ n atomic.Int32 }
+
+// get returns the size to make the next buffer with.
+func (h *sizeHint) get() int { return int(h.n.Load()) }
+
+// record remembers the size n of a response: written only on a change, so
+// that handlers of responses of a steady size share the value unwritten.
+func (h *sizeHint) record(n int) {
+	n = min(n, maxSizeHint)
+	if int(h.n.Load()) != n {
+		h.n.Store(int32(n))
+	}
 }
 
 // encodeFailure returns an error response payload.
