@@ -10,8 +10,9 @@ import (
 )
 
 var (
-	marshalSet   = metric.WithAttributeSet(attribute.NewSet(systemAttr, OperationKey.String("marshal")))
-	unmarshalSet = metric.WithAttributeSet(attribute.NewSet(systemAttr, OperationKey.String("unmarshal")))
+	// As slices, passed on as they are: no slice per measurement.
+	marshalSet   = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(systemAttr, OperationKey.String("marshal")))}
+	unmarshalSet = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(systemAttr, OperationKey.String("unmarshal")))}
 )
 
 // Serializer returns s measuring what it encodes and decodes in
@@ -50,13 +51,13 @@ type sized struct {
 func (m *sized) Marshal(v any) ([]byte, error) {
 	b, err := m.s.Marshal(v)
 	if err == nil {
-		m.hist.Record(context.Background(), int64(len(b)), marshalSet)
+		m.hist.Record(context.Background(), int64(len(b)), marshalSet...)
 	}
 	return b, err
 }
 
 func (m *sized) Unmarshal(data []byte, v any) error {
-	m.hist.Record(context.Background(), int64(len(data)), unmarshalSet)
+	m.hist.Record(context.Background(), int64(len(data)), unmarshalSet...)
 	return m.s.Unmarshal(data, v)
 }
 
@@ -65,7 +66,7 @@ func (m *sized) Name() string { return m.s.Name() }
 func (m *sized) marshalAppend(dst []byte, v any) ([]byte, error) {
 	b, err := m.s.(netmessage.MarshalAppender).MarshalAppend(dst, v)
 	if err == nil {
-		m.hist.Record(context.Background(), int64(len(b)-len(dst)), marshalSet)
+		m.hist.Record(context.Background(), int64(len(b)-len(dst)), marshalSet...)
 	}
 	return b, err
 }

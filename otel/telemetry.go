@@ -6,12 +6,14 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -50,14 +52,14 @@ const OtherMethod = "_OTHER"
 
 // Metric names and units.
 const (
-	ClientDurationName = "rpc.client.call.duration"        // s
-	ServerDurationName = "rpc.server.call.duration"        // s
-	ClientActiveName   = "netmessage.client.calls.active"  // {call}
-	ServerActiveName   = "netmessage.server.calls.active"  // {call}
-	BodySizeName       = "netmessage.serializer.body.size" // By
-	SessionsOpenName   = "netmessage.sessions.open"        // {session}
-	SessionsClosedName = "netmessage.sessions.closed"      // {session}
-	ReconnectsName     = "netmessage.client.reconnect.attempts"
+	ClientDurationName = "rpc.client.call.duration"             // s
+	ServerDurationName = "rpc.server.call.duration"             // s
+	ClientActiveName   = "netmessage.client.calls.active"       // {call}
+	ServerActiveName   = "netmessage.server.calls.active"       // {call}
+	BodySizeName       = "netmessage.serializer.body.size"      // By
+	SessionsOpenName   = "netmessage.sessions.open"             // {session}
+	SessionsClosedName = "netmessage.sessions.closed"           // {session}
+	ReconnectsName     = "netmessage.client.reconnect.attempts" // {attempt}
 )
 
 // durationBuckets are the bucket bounds of the duration histograms, in
@@ -68,7 +70,11 @@ var durationBuckets = []float64{
 	0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 }
 
-var systemAttr = semconv.RPCSystemNameKey.String(SystemName)
+var (
+	systemAttr = semconv.RPCSystemNameKey.String(SystemName)
+	clientKind = trace.WithSpanKind(trace.SpanKindClient)
+	serverKind = trace.WithSpanKind(trace.SpanKindServer)
+)
 
 // Telemetry instruments the calls and sessions of NetMessage ends: it
 // holds a tracer, the instruments and a propagator. Make one with New and
@@ -86,13 +92,15 @@ type Telemetry struct {
 	sessionsOpen   metric.Int64UpDownCounter
 	sessionsClosed metric.Int64Counter
 	reconnects     metric.Int64Counter
+
+	sets setCache
 }
 
 // New returns a Telemetry configured by opts. It takes the global
 // TracerProvider, MeterProvider and propagator for those opts do not set,
 // as they are when New is called (the global providers hand over to
 // providers set later). An instrument the MeterProvider cannot make is
-// reported to otel.Handle and left out.
+// reported to otel.Handle, and not recorded.
 func New(opts ...Option) *Telemetry {
 	c := config{}
 	for _, o := range opts {
@@ -114,51 +122,83 @@ func New(opts ...Option) *Telemetry {
 		prop:   c.prop,
 	}
 	m := c.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
-	var err error
-	handle := func(e error) {
-		if e != nil {
-			err = errors.Join(err, e)
+	var errs []error
+	keep := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
+	var err error
 	t.clientDuration, err = m.Float64Histogram(ClientDurationName,
 		metric.WithUnit("s"),
 		metric.WithDescription("Duration of outgoing requests and messages: for a message, until it is queued."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	var e error
-	t.serverDuration, e = m.Float64Histogram(ServerDurationName,
+	keep(err)
+	t.serverDuration, err = m.Float64Histogram(ServerDurationName,
 		metric.WithUnit("s"),
 		metric.WithDescription("Duration of the handling of incoming requests and messages."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	handle(e)
-	t.clientActive, e = m.Int64UpDownCounter(ClientActiveName,
+	keep(err)
+	t.clientActive, err = m.Int64UpDownCounter(ClientActiveName,
 		metric.WithUnit("{call}"),
 		metric.WithDescription("Outgoing requests and messages in flight."))
-	handle(e)
-	t.serverActive, e = m.Int64UpDownCounter(ServerActiveName,
+	keep(err)
+	t.serverActive, err = m.Int64UpDownCounter(ServerActiveName,
 		metric.WithUnit("{call}"),
 		metric.WithDescription("Incoming requests and messages being handled."))
-	handle(e)
-	t.bodySize, e = m.Int64Histogram(BodySizeName,
+	keep(err)
+	t.bodySize, err = m.Int64Histogram(BodySizeName,
 		metric.WithUnit("By"),
 		metric.WithDescription("Size of the bodies the serializer encodes and decodes: requests, responses and messages, without type id and framing."),
 		metric.WithExplicitBucketBoundaries(0, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304))
-	handle(e)
-	t.sessionsOpen, e = m.Int64UpDownCounter(SessionsOpenName,
+	keep(err)
+	t.sessionsOpen, err = m.Int64UpDownCounter(SessionsOpenName,
 		metric.WithUnit("{session}"),
 		metric.WithDescription("Sessions open."))
-	handle(e)
-	t.sessionsClosed, e = m.Int64Counter(SessionsClosedName,
+	keep(err)
+	t.sessionsClosed, err = m.Int64Counter(SessionsClosedName,
 		metric.WithUnit("{session}"),
 		metric.WithDescription("Sessions closed, by close reason."))
-	handle(e)
-	t.reconnects, e = m.Int64Counter(ReconnectsName,
+	keep(err)
+	t.reconnects, err = m.Int64Counter(ReconnectsName,
 		metric.WithUnit("{attempt}"),
 		metric.WithDescription("Reconnect attempts of clients."))
-	handle(e)
-	if err != nil {
-		otel.Handle(err)
+	keep(err)
+	if len(errs) > 0 {
+		otel.Handle(errors.Join(errs...))
 	}
+	t.fillNoop()
 	return t
+}
+
+// fillNoop puts a no-op instrument in place of each instrument the
+// MeterProvider did not make.
+func (t *Telemetry) fillNoop() {
+	var nm noop.Meter
+	if t.clientDuration == nil {
+		t.clientDuration, _ = nm.Float64Histogram(ClientDurationName)
+	}
+	if t.serverDuration == nil {
+		t.serverDuration, _ = nm.Float64Histogram(ServerDurationName)
+	}
+	if t.clientActive == nil {
+		t.clientActive, _ = nm.Int64UpDownCounter(ClientActiveName)
+	}
+	if t.serverActive == nil {
+		t.serverActive, _ = nm.Int64UpDownCounter(ServerActiveName)
+	}
+	if t.bodySize == nil {
+		t.bodySize, _ = nm.Int64Histogram(BodySizeName)
+	}
+	if t.sessionsOpen == nil {
+		t.sessionsOpen, _ = nm.Int64UpDownCounter(SessionsOpenName)
+	}
+	if t.sessionsClosed == nil {
+		t.sessionsClosed, _ = nm.Int64Counter(SessionsClosedName)
+	}
+	if t.reconnects == nil {
+		t.reconnects, _ = nm.Int64Counter(ReconnectsName)
+	}
 }
 
 // MuxOption returns the netmessage option that adds t's interceptors to a
@@ -210,15 +250,11 @@ func peerAttrs(attrs []attribute.KeyValue, s *base.Session) []attribute.KeyValue
 
 // outbound is the outbound interceptor: the client span and metrics.
 func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
-	kind := kindAttr(call.Kind)
-	method := semconv.RPCMethod(call.TypeID)
-	attrs := make([]attribute.KeyValue, 0, 8)
-	attrs = append(attrs, systemAttr, method, kind)
-	attrs = peerAttrs(attrs, call.Session)
-	ctx, span := t.tracer.Start(ctx, call.TypeID,
-		trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attrs...))
+	ctx, span := t.tracer.Start(ctx, call.TypeID, clientKind, t.sets.startOption(call.Kind, call.TypeID))
 	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(peerAttrs(nil, call.Session)...)
+	}
 
 	sendCtx := ctx
 	var c injector
@@ -226,8 +262,8 @@ func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, n
 	if len(c) > 0 {
 		sendCtx = base.AppendMetadata(ctx, c...)
 	}
-	active := metric.WithAttributeSet(attribute.NewSet(systemAttr, method, kind))
-	t.clientActive.Add(ctx, 1, active)
+	active := t.sets.get(setKey{kind: call.Kind, method: call.TypeID, active: true})
+	t.clientActive.Add(ctx, 1, active.add...)
 	start := time.Now()
 	resp, err := next(sendCtx, v)
 	if len(c) > 0 && errors.Is(err, base.ErrNoCallInfo) && len(base.OutgoingMetadata(ctx)) == 0 {
@@ -236,44 +272,46 @@ func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, n
 		resp, err = next(ctx, v)
 	}
 	elapsed := time.Since(start).Seconds()
-	t.clientActive.Add(ctx, -1, active)
+	t.clientActive.Add(ctx, -1, active.add...)
 
-	outcome := clientOutcome(err)
-	t.clientDuration.Record(ctx, elapsed, metric.WithAttributeSet(outcome.set(method, kind)))
-	outcome.annotate(span, err)
+	o := clientOutcome(err)
+	t.clientDuration.Record(ctx, elapsed, t.sets.get(setKey{kind: call.Kind, method: call.TypeID, outcome: o}).record...)
+	o.annotate(span, err)
 	return resp, err
 }
 
 // inbound is the inbound interceptor: the server span and metrics.
 func (t *Telemetry) inbound(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
-	kind := kindAttr(call.Kind)
-	method := semconv.RPCMethod(call.TypeID)
-	attrs := make([]attribute.KeyValue, 0, 9)
+	method := call.TypeID
+	var start trace.SpanStartOption
 	if v == nil {
-		// No handler for the type: its id may be anything.
-		method = semconv.RPCMethod(OtherMethod)
-		attrs = append(attrs, semconv.RPCMethodOriginal(call.TypeID))
+		// No handler for the type: its id may be anything, so it is
+		// not a metric attribute (nor a key of the sets' cache).
+		method = OtherMethod
+		start = trace.WithAttributes(systemAttr, semconv.RPCMethod(OtherMethod), kindAttr(call.Kind),
+			semconv.RPCMethodOriginal(call.TypeID))
+	} else {
+		start = t.sets.startOption(call.Kind, method)
 	}
-	attrs = append(attrs, systemAttr, method, kind)
-	attrs = peerAttrs(attrs, call.Session)
 	if md := base.IncomingMetadata(ctx); md != nil {
 		ctx = t.prop.Extract(ctx, extractor(md))
 	}
-	ctx, span := t.tracer.Start(ctx, call.TypeID,
-		trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attrs...))
+	ctx, span := t.tracer.Start(ctx, call.TypeID, serverKind, start)
 	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(peerAttrs(nil, call.Session)...)
+	}
 
-	active := metric.WithAttributeSet(attribute.NewSet(systemAttr, method, kind))
-	t.serverActive.Add(ctx, 1, active)
-	start := time.Now()
+	active := t.sets.get(setKey{kind: call.Kind, method: method, active: true})
+	t.serverActive.Add(ctx, 1, active.add...)
+	begin := time.Now()
 	resp, err := next(ctx, v)
-	elapsed := time.Since(start).Seconds()
-	t.serverActive.Add(ctx, -1, active)
+	elapsed := time.Since(begin).Seconds()
+	t.serverActive.Add(ctx, -1, active.add...)
 
-	outcome := serverOutcome(err)
-	t.serverDuration.Record(ctx, elapsed, metric.WithAttributeSet(outcome.set(method, kind)))
-	outcome.annotate(span, err)
+	o := serverOutcome(err)
+	t.serverDuration.Record(ctx, elapsed, t.sets.get(setKey{kind: call.Kind, method: method, outcome: o}).record...)
+	o.annotate(span, err)
 	return resp, err
 }
 
@@ -281,18 +319,6 @@ func (t *Telemetry) inbound(ctx context.Context, call netmessage.Call, v any, ne
 // none) and error.type ("" for success).
 type outcome struct {
 	status, errType string
-}
-
-func (o outcome) set(method, kind attribute.KeyValue) attribute.Set {
-	attrs := make([]attribute.KeyValue, 0, 5)
-	attrs = append(attrs, systemAttr, method, kind)
-	if o.status != "" {
-		attrs = append(attrs, semconv.RPCResponseStatusCode(o.status))
-	}
-	if o.errType != "" {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(o.errType))
-	}
-	return attribute.NewSet(attrs...)
 }
 
 // annotate sets the span's outcome attributes and status.
@@ -308,6 +334,92 @@ func (o outcome) annotate(span trace.Span, err error) {
 	}
 	span.SetAttributes(semconv.ErrorTypeKey.String(o.errType))
 	span.SetStatus(codes.Error, err.Error())
+}
+
+// setKey names the attributes of a measurement: the calls in flight of a
+// kind and method (active), or the duration of one with an outcome.
+type setKey struct {
+	kind    base.Kind
+	method  string
+	active  bool
+	outcome outcome
+}
+
+// maxCachedSets bounds the sets a Telemetry keeps. The type ids of calls
+// sent are the application's own, and received ones without a handler
+// are all OtherMethod, so the count stays small; past the bound, sets
+// are made for each measurement.
+const maxCachedSets = 4096
+
+// setCache keeps the measurement options and span start options of the
+// methods seen, so that a call makes no attribute set of its own. The
+// measurement options are kept as slices, passed on as they are.
+type setCache struct {
+	mu     sync.RWMutex
+	sets   map[setKey]measure
+	starts map[startKey]trace.SpanStartOption
+}
+
+type startKey struct {
+	kind   base.Kind
+	method string
+}
+
+// measure holds the options of measurements with one attribute set, for
+// Add and for Record.
+type measure struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+// get returns the measurement options with k's attributes.
+func (c *setCache) get(k setKey) measure {
+	c.mu.RLock()
+	o, ok := c.sets[k]
+	c.mu.RUnlock()
+	if ok {
+		return o
+	}
+	attrs := []attribute.KeyValue{systemAttr, semconv.RPCMethod(k.method), kindAttr(k.kind)}
+	if k.outcome.status != "" {
+		attrs = append(attrs, semconv.RPCResponseStatusCode(k.outcome.status))
+	}
+	if k.outcome.errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(k.outcome.errType))
+	}
+	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	o = measure{add: []metric.AddOption{set}, record: []metric.RecordOption{set}}
+	c.mu.Lock()
+	if c.sets == nil {
+		c.sets = make(map[setKey]measure)
+	}
+	if len(c.sets) < maxCachedSets {
+		c.sets[k] = o
+	}
+	c.mu.Unlock()
+	return o
+}
+
+// startOption returns the span start option with the attributes of a
+// call of kind and method known at its start.
+func (c *setCache) startOption(kind base.Kind, method string) trace.SpanStartOption {
+	k := startKey{kind, method}
+	c.mu.RLock()
+	o, ok := c.starts[k]
+	c.mu.RUnlock()
+	if ok {
+		return o
+	}
+	o = trace.WithAttributes(systemAttr, semconv.RPCMethod(method), kindAttr(kind))
+	c.mu.Lock()
+	if c.starts == nil {
+		c.starts = make(map[startKey]trace.SpanStartOption)
+	}
+	if len(c.starts) < maxCachedSets {
+		c.starts[k] = o
+	}
+	c.mu.Unlock()
+	return o
 }
 
 // StatusOK is the rpc.response.status_code of a call that succeeded.
