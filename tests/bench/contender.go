@@ -94,10 +94,13 @@ func Contenders() []Contender {
 		Generated(),
 		Typed("copy"),
 		Intercepted(),
+		Observed(true),
+		Observed(false),
 		Typed("json"),
 		Typed("xml"),
 		NetRPC(),
 		GRPC(),
+		GRPCObserved(),
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // the contenders that separate the transport, the typed layer
 // (netmessage/copy, which does not serialize) and the serializer.
 func BenchmarkCallCPU(b *testing.B) {
-	for _, name := range []string{"base", "base/Request", "netmessage/copy", "netmessage/msgpack-gen", "netmessage/msgpack"} {
+	for _, name := range []string{"base", "base/Request", "netmessage/copy", "netmessage/msgpack-gen", "netmessage/msgpack", "netmessage/msgpack+otel", "netmessage/msgpack+otel-nosample", "grpc", "grpc+otelgrpc"} {
 		c, ok := Lookup(name)
 		if !ok {
 			b.Fatalf("no contender %s", name)

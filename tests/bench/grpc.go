@@ -78,8 +78,12 @@ type grpcServer struct {
 
 func (s *grpcServer) count() { s.received.Add(1) }
 
-func serveGRPC(ln net.Listener) (Server, error) {
-	s := &grpcServer{srv: grpc.NewServer(grpc.ForceServerCodec(msgpack.New())), served: make(chan error, 1)}
+func serveGRPC(ln net.Listener) (Server, error) { return serveGRPCWith(ln) }
+
+// serveGRPCWith is serveGRPC with more server options.
+func serveGRPCWith(ln net.Listener, opts ...grpc.ServerOption) (Server, error) {
+	opts = append([]grpc.ServerOption{grpc.ForceServerCodec(msgpack.New())}, opts...)
+	s := &grpcServer{srv: grpc.NewServer(opts...), served: make(chan error, 1)}
 	s.srv.RegisterService(&grpcService, s)
 	go func() { s.served <- s.srv.Serve(ln) }()
 	return s, nil
@@ -100,11 +104,15 @@ type grpcClient struct {
 	stop context.CancelFunc
 }
 
-func dialGRPC(ctx context.Context, addr string) (Client, error) {
-	cc, err := grpc.NewClient("passthrough:///"+addr,
+func dialGRPC(ctx context.Context, addr string) (Client, error) { return dialGRPCWith(ctx, addr) }
+
+// dialGRPCWith is dialGRPC with more dial options.
+func dialGRPCWith(ctx context.Context, addr string, opts ...grpc.DialOption) (Client, error) {
+	opts = append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(msgpack.New())),
-	)
+	}, opts...)
+	cc, err := grpc.NewClient("passthrough:///"+addr, opts...)
 	if err != nil {
 		return nil, err
 	}

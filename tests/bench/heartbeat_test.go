@@ -18,7 +18,7 @@ func TestHeartbeatSettings(t *testing.T) {
 	}
 	for _, c := range Contenders() {
 		want := base.DefaultHeartbeatInterval
-		if c.Name == "net/rpc" || c.Name == "grpc" {
+		if c.Name == "net/rpc" || c.Name == "grpc" || c.Name == "grpc+otelgrpc" {
 			want = 0
 		}
 		if got := c.Heartbeat(); got != want {

@@ -1,0 +1,33 @@
+module github.com/netmessage-go/netmessage/otel
+
+go 1.26.0
+
+require (
+	github.com/netmessage-go/netmessage/base v0.0.0
+	github.com/netmessage-go/netmessage/netmessage v0.0.0
+	github.com/netmessage-go/netmessage/serializers v0.0.0
+	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/metric v1.47.0
+	go.opentelemetry.io/otel/sdk v1.47.0
+	go.opentelemetry.io/otel/sdk/metric v1.47.0
+	go.opentelemetry.io/otel/trace v1.47.0
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-logr/logr v1.4.4 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
+	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/otel/log v1.47.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)
+
+replace (
+	github.com/netmessage-go/netmessage/base => ../base
+	github.com/netmessage-go/netmessage/netmessage => ../netmessage
+	github.com/netmessage-go/netmessage/serializers => ../serializers
+)
