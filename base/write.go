@@ -271,6 +271,7 @@ func (s *Session) writeLoop() {
 				break
 			}
 			now, err := s.write(out, &deadline)
+			g.wrote(now)
 			if err != nil {
 				s.fail(ReasonNetworkError, err)
 				return
@@ -315,9 +316,10 @@ func (s *Session) halfClose() {
 // without waiting for more.
 const maxGather = 64 << 10
 
-// maxGatherWait bounds how long the writer waits for more bytes before a
-// write: however busy the scheduler, queued packets and heartbeats go out
-// this soon after they were queued (once the writer runs).
+// maxGatherWait bounds how long a guarded writer waits for more bytes
+// before a write: however busy the scheduler, queued packets and heartbeats
+// go out this soon after they were queued (once the writer runs). A direct
+// yield that takes longer turns guarding on (see gatherer).
 const maxGatherWait = 2 * time.Millisecond
 
 // gatherer lets the goroutines made runnable by the same event as a sender
@@ -325,29 +327,37 @@ const maxGatherWait = 2 * time.Millisecond
 // queue their packets before the writer takes the queued bytes, so that one
 // write carries them all.
 //
-// The yielding is done by a short-lived goroutine, not by the writer: a
-// goroutine that calls runtime.Gosched goes to the back of the global run
-// queue, where on a saturated machine it may wait for seconds, and a writer
-// that waited there would send nothing, heartbeats included, until the
-// peer's receive timeout closed the connection. The writer waits for the
-// goroutine at most maxGatherWait; while a goroutine it gave up on has not
-// finished, it writes without waiting, so a starved scheduler turns
-// gathering off instead of silencing the connection.
+// It yields in one of two ways. Directly, the writer calls runtime.Gosched
+// itself: the cheapest way, but a goroutine that yields goes to the back of
+// the global run queue, where on a saturated machine it may wait for
+// seconds, and a writer waiting there sends nothing, heartbeats included.
+// So the writer times each direct yield, and after one that took longer
+// than maxGatherWait it yields through a short-lived goroutine instead for
+// guardedFor: the writer waits for that goroutine at most maxGatherWait,
+// and while a goroutine it gave up on has not finished, it writes without
+// waiting, so a starved scheduler turns gathering off instead of silencing
+// the connection. A slow scheduler thus costs a connection one slow yield
+// per guardedFor at most.
 type gatherer struct {
-	s     *Session
-	done  chan struct{} // capacity 1: the yielding goroutine has finished
-	busy  bool          // a yielding goroutine has not finished
-	grew  bool          // the last yield saw the queued bytes grow (set by it before done)
-	skip  int           // rounds still to write without yielding
-	vain  int           // yields in a row in which nothing grew
-	timer *time.Timer
-	yield func() // made once: a go statement with arguments allocates
+	s       *Session
+	guarded time.Time     // until when yields go through a goroutine; zero: direct
+	done    chan struct{} // capacity 1: the yielding goroutine has finished
+	busy    bool          // a yielding goroutine has not finished
+	grew    bool          // the last yield saw the queued bytes grow (set by it before done)
+	skip    int           // rounds still to write without yielding
+	vain    int           // yields in a row in which nothing grew
+	timer   *time.Timer   // made on first use
+	yield   func()        // made once: a go statement with arguments allocates
+	direct  func() bool   // the direct yield: Session.yield (a test may slow it)
+	started time.Time     // when the direct yield of this round began; zero: none
 }
 
+// guardedFor is how long a writer yields through a goroutine after a slow
+// direct yield.
+const guardedFor = 10 * time.Second
+
 func newGatherer(s *Session) *gatherer {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	g := &gatherer{s: s, done: make(chan struct{}, 1), timer: t}
+	g := &gatherer{s: s, done: make(chan struct{}, 1), direct: s.yield}
 	g.yield = func() {
 		g.grew = s.yield()
 		g.done <- struct{}{}
@@ -355,11 +365,16 @@ func newGatherer(s *Session) *gatherer {
 	return g
 }
 
-func (g *gatherer) stop() { g.timer.Stop() }
+func (g *gatherer) stop() {
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+}
 
 // gather waits, at most maxGatherWait, while the queued bytes grow. It
 // returns false if the session began to close meanwhile.
 func (g *gatherer) gather() bool {
+	g.started = time.Time{}
 	if g.busy {
 		return true
 	}
@@ -370,26 +385,57 @@ func (g *gatherer) gather() bool {
 	if n := g.s.queuedLen(); n == 0 || n >= maxGather {
 		return true
 	}
+	if g.guarded.IsZero() {
+		// Timed from here to the write that follows (see wrote), which
+		// reads the clock anyway.
+		g.started = time.Now()
+		g.tally(g.direct())
+		return true
+	}
+	if time.Now().After(g.guarded) {
+		g.guarded = time.Time{} // direct again from the next round
+	}
 	g.busy = true
 	go g.yield()
-	g.timer.Reset(maxGatherWait)
+	if g.timer == nil {
+		g.timer = time.NewTimer(maxGatherWait)
+	} else {
+		g.timer.Reset(maxGatherWait)
+	}
 	select {
 	case <-g.done:
 		g.busy = false
 		g.timer.Stop()
-		// A yield costs a goroutine switch or two. When yields keep
-		// finding no other sender (one packet at a time), the next
-		// rounds write at once, more of them after each yield in vain.
-		if g.grew {
-			g.vain = 0
-		} else if g.vain = min(g.vain+1, 10); g.vain > 3 {
-			g.skip = min(1<<(g.vain-4), maxGatherSkip)
-		}
+		g.tally(g.grew)
 	case <-g.timer.C:
 	case <-g.s.closing:
 		return false
 	}
 	return true
+}
+
+// wrote notes that the round's write started at now: after a direct yield
+// that took longer than maxGatherWait, yields are guarded for guardedFor.
+func (g *gatherer) wrote(now time.Time) {
+	if g.started.IsZero() {
+		return
+	}
+	if now.Sub(g.started) > maxGatherWait {
+		g.guarded = now.Add(guardedFor)
+	}
+	g.started = time.Time{}
+}
+
+// tally notes whether a yield found other senders. A yield costs a
+// goroutine switch or two: when yields keep finding no other sender (one
+// packet at a time), the next rounds write at once, more of them after
+// each yield in vain.
+func (g *gatherer) tally(grew bool) {
+	if grew {
+		g.vain = 0
+	} else if g.vain = min(g.vain+1, 10); g.vain > 3 {
+		g.skip = min(1<<(g.vain-4), maxGatherSkip)
+	}
 }
 
 // maxGatherSkip is the most rounds the writer writes without yielding
