@@ -309,15 +309,24 @@ func (s *Session) runHandler(j job) {
 	resp := s.cfg.handler.ServeRequest(ctx, s, payload)
 	returned = true
 	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
+	s.releaseResponse(resp) // send copied it, or gave up
 	if err != nil && s.Err() == nil {
 		s.report(err)
 		if refused(err) {
 			// One try at an answer in its place; if that is refused too,
 			// the event just raised already says why the caller waits.
-			if resp = s.cfg.handler.ServeUnsendable(s, err); resp != nil {
-				_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
+			if alt := s.cfg.handler.ServeUnsendable(s, err); alt != nil {
+				_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: alt}, nil, sendResponse)
+				s.releaseResponse(alt)
 			}
 		}
+	}
+}
+
+// releaseResponse gives a response back to a handler that wants it.
+func (s *Session) releaseResponse(resp []byte) {
+	if r := s.cfg.releaser; r != nil && resp != nil {
+		r.ReleaseResponse(resp)
 	}
 }
 

@@ -114,7 +114,18 @@ func (c *config) settle() {
 	} else if c.handler != nil {
 		c.messages, c.requests = true, true
 	}
+	c.releaser, _ = c.handler.(ResponseReleaser)
 	c.err = errors.Join(c.errs...)
+}
+
+// A ResponseReleaser is a Handler that wants back the responses it
+// returns, to reuse their memory: a session calls ReleaseResponse with
+// each response ServeRequest or ServeUnsendable returned once it no
+// longer uses it (it has copied it into its write buffer, or given up
+// sending it). A session keeps no reference to a response it released.
+type ResponseReleaser interface {
+	Handler
+	ReleaseResponse(response []byte)
 }
 
 // Handler returns the handler the session passes received packets to: the

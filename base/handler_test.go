@@ -246,3 +246,41 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// releasing is an upper that wants its responses back.
+type releasing struct {
+	*upper
+	released chan string
+}
+
+func (r releasing) ReleaseResponse(resp []byte) { r.released <- string(resp) }
+
+// TestResponseReleaser: a Handler that is a ResponseReleaser gets back
+// each response once the session has sent it, the refused one and its
+// replacement too.
+func TestResponseReleaser(t *testing.T) {
+	h := releasing{newUpper(), make(chan string, 4)}
+	p := newHandlerPair(t,
+		[]base.ServerOption{base.WithHandler(h), base.WithMaxPacketSize(1024)}, nil)
+	resp, err := p.client.Request(ctxT(t), []byte("hello"))
+	if err != nil || string(resp) != "HELLO" {
+		t.Fatalf("request: %q, %v", resp, err)
+	}
+	if got := receive(t, h.released, "released response"); got != "HELLO" {
+		t.Fatalf("released %q, want the response HELLO", got)
+	}
+	if resp, err = p.client.Request(ctxT(t), []byte("big")); err != nil || string(resp) != "too big" {
+		t.Fatalf("unsendable response replaced by %q, %v", resp, err)
+	}
+	if got := receive(t, h.released, "refused response"); len(got) != 2048 {
+		t.Fatalf("released %d bytes, want the refused response's 2048", len(got))
+	}
+	if got := receive(t, h.released, "replacement"); got != "too big" {
+		t.Fatalf("released %q, want the replacement", got)
+	}
+	select {
+	case got := <-h.released:
+		t.Fatalf("released %q once more", got)
+	default:
+	}
+}

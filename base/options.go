@@ -73,6 +73,7 @@ type config struct {
 	// handler gets the packets received (WithHandler, or made of hooks by
 	// settle); messages and requests say which kinds it handles.
 	handler            Handler
+	releaser           ResponseReleaser // handler, if it is one
 	hooks              hookHandler
 	messages, requests bool
 	// logger logs the end's events (WithLogger); nil for none.

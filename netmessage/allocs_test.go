@@ -78,9 +78,9 @@ func (pinSerializer) Unmarshal(data []byte, v any) error {
 // packet (see base's TestAllocsPerPacket), so these are the typed layer's:
 // for a request, the request boxed for the serializer on the caller's end,
 // and on the handler's end the response boxed for it and the buffer of
-// the encoded response (base sends the slice after the handler returns
-// and says nothing of when it is done with it, so it cannot be reused);
-// for a message, the message boxed for the serializer.
+// the encoded response (a small one is made anew: handing buffers back
+// through ReleaseResponse pays off for large ones only); for a message,
+// the message boxed for the serializer.
 const (
 	allocsPerRequest = 3
 	allocsPerMessage = 1

@@ -266,6 +266,18 @@ func (m *Mux) ServeUnsendable(_ *base.Session, err error) []byte {
 	return encodeFailure(statusError, "response not sent: "+err.Error())
 }
 
+// ReleaseResponse takes back a response that base has sent, so that a
+// later response is encoded into its memory; it implements
+// base.ResponseReleaser.
+func (m *Mux) ReleaseResponse(response []byte) {
+	if c := cap(response); c >= minPooledResponse && c <= maxSizeHint {
+		select {
+		case responseBuffers <- response[:0]:
+		default:
+		}
+	}
+}
+
 // interceptMessage handles a message through the inbound interceptors; h
 // is nil when the type has no handler.
 func (m *Mux) interceptMessage(ctx context.Context, s *base.Session, rawID []byte, h *messageHandler, body []byte) {

@@ -102,8 +102,32 @@ func splitHeader(p []byte) (id, body []byte, err error) {
 // encodeOK returns a success response payload, in a buffer made with room
 // for size bytes at least (see sizeHint).
 func encodeOK(ser Serializer, id string, v any, size int) ([]byte, error) {
-	b := make([]byte, 0, max(size, 1+binary.MaxVarintLen64+len(id)+128))
+	b := responseBuffer(max(size, 1+binary.MaxVarintLen64+len(id)+128))
 	return appendBody(appendHeader(append(b, statusOK), id), nil, ser, id, v)
+}
+
+// responseBuffers holds large response buffers that base gave back once
+// it had sent them (Mux.ReleaseResponse), for the next large responses:
+// making and clearing 16 KiB for every response costs more than handing a
+// buffer over. Small responses are made anew, which costs about as much.
+var responseBuffers = make(chan []byte, 64)
+
+// minPooledResponse is the size from which response buffers are reused.
+const minPooledResponse = 2 << 10
+
+// responseBuffer returns an empty buffer with room for size bytes.
+func responseBuffer(size int) []byte {
+	if size >= minPooledResponse {
+		select {
+		case b := <-responseBuffers:
+			if cap(b) >= size {
+				return b[:0]
+			}
+			// Too small for this one: left to the garbage collector.
+		default:
+		}
+	}
+	return make([]byte, 0, size)
 }
 
 // maxSizeHint bounds what a sizeHint remembers, so that one large response
@@ -112,9 +136,8 @@ const maxSizeHint = 64 << 10
 
 // sizeHint remembers the size of the last response of a handler, so that
 // the next one is encoded into a buffer of that size made once, rather
-// than grown by copies: base sends the slice a handler returns and keeps
-// no reference to it, but gives no word of when it is done, so the buffer
-// cannot be pooled. Responses of one type tend to be of similar sizes.
+// than grown by copies (and, when large, taken from responseBuffers).
+// Responses of one type tend to be of similar sizes.
 type sizeHint struct{ n atomic.Int32 }
 
 // get returns the size to make the next buffer with.
