@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // inbound is an item for the dispatcher: a message payload or an error,
@@ -176,10 +178,28 @@ func (s *Session) report(err error) {
 // session's imu.
 type handlerState struct {
 	serve func() // Session.serve, made once: go serve() allocates nothing
-	// starting counts handler goroutines started that have not yet taken
-	// a request from the backlog.
+	// starting counts handler goroutines started (or woken) that have not
+	// yet taken a request from the backlog.
 	starting int
+	// parked says that a handler goroutine that found the backlog empty
+	// waits on wake for handlerLinger before it ends (see park). It does
+	// not count in the session's active handlers.
+	parked bool
+	wake   chan struct{} // capacity 1; made at the first park
+	linger *time.Timer   // made at the first park
+	// returning counts handler goroutines whose handler has returned and
+	// that will take the next request from the backlog themselves once
+	// their answer is queued: no goroutine is started for a request while
+	// one is (a peer that sends its next request as soon as it has the
+	// answer would otherwise make the sessions alternate between two).
+	returning atomic.Int32
 }
+
+// handlerLinger is how long a handler goroutine waits for the next request
+// before it ends: a session that serves one request at a time (a peer that
+// waits for each answer) then runs them all on one goroutine, instead of
+// starting one for each and growing its stack again for every request.
+const handlerLinger = 200 * time.Millisecond
 
 // startJob queues a request for a handler goroutine. A new goroutine is
 // started only if none is starting already and the limit of concurrent
@@ -230,15 +250,64 @@ func (s *Session) forgetCallLocked(j *job) {
 // starting and the limit allows. s.imu is held.
 func (s *Session) spawnLocked() {
 	h := &s.handlers
-	if h.starting > 0 || s.active >= s.cfg.maxRequests || s.backlog.len() == 0 {
+	if h.starting > 0 || h.returning.Load() > 0 || s.active >= s.cfg.maxRequests || s.backlog.len() == 0 {
 		return
 	}
 	h.starting++
 	s.active++
+	if h.parked {
+		h.parked = false
+		h.wake <- struct{}{} // one parks at a time: the buffer has room
+		return
+	}
 	if h.serve == nil {
 		h.serve = s.serve
 	}
 	go h.serve()
+}
+
+// park waits, with s.imu held on entry and on return, for spawnLocked to
+// hand this handler goroutine the next request, for handlerLinger at most.
+// It reports whether it was handed one (then it counts in active and
+// starting again); false when another goroutine is parked already, the
+// session is closing, or the linger ended first: then the goroutine ends.
+func (s *Session) park() bool {
+	h := &s.handlers
+	if h.parked {
+		return false
+	}
+	select {
+	case <-s.closing:
+		return false
+	default:
+	}
+	if h.wake == nil {
+		h.wake = make(chan struct{}, 1)
+		h.linger = time.NewTimer(handlerLinger)
+	} else {
+		h.linger.Reset(handlerLinger)
+	}
+	h.parked = true
+	s.imu.Unlock()
+	woken := false
+	select {
+	case <-h.wake:
+		woken = true
+	case <-h.linger.C:
+	case <-s.closing:
+	}
+	s.imu.Lock()
+	if woken {
+		h.linger.Stop()
+		return true
+	}
+	if h.parked {
+		h.parked = false
+		return false
+	}
+	// spawnLocked handed it a request as the wait ended.
+	<-h.wake
+	return true
 }
 
 // serve is a handler goroutine: it runs handlers until the backlog is
@@ -272,13 +341,22 @@ func (s *Session) serve() {
 		j, ok = s.backlog.pop()
 		if !ok {
 			s.endHandlerLocked()
+			if s.park() {
+				first = true // woken as a started one: counted in starting
+				s.imu.Unlock()
+				continue
+			}
 			ended = true
 			s.imu.Unlock()
 			return
 		}
 		s.spawnLocked()
 		s.imu.Unlock()
-		s.runHandler(j)
+		if s.runHandler(j) {
+			s.imu.Lock()
+			s.handlers.returning.Add(-1)
+			s.imu.Unlock()
+		}
 	}
 }
 
@@ -291,9 +369,12 @@ func (s *Session) endHandlerLocked() {
 	}
 }
 
-func (s *Session) runHandler(j job) {
+// runHandler runs the request handler for j and sends its answer. It
+// reports whether the handler returned (rather than panicked or called
+// runtime.Goexit): then it counted itself in returning.
+func (s *Session) runHandler(j job) (returned bool) {
 	payload := *j.buf
-	returned := false
+	completed := false
 	var ctx context.Context = s.ctx
 	if j.call != nil {
 		ctx = j.call
@@ -304,10 +385,15 @@ func (s *Session) runHandler(j job) {
 			s.report(&PanicError{Value: r, Stack: debug.Stack()})
 		} else if !returned {
 			s.report(errGoexit)
+		} else if !completed {
+			// runtime.Goexit after the handler returned: this goroutine
+			// ends here and takes no next request.
+			s.handlers.returning.Add(-1)
 		}
 	}()
 	resp := s.cfg.handler.ServeRequest(ctx, s, payload)
 	returned = true
+	s.handlers.returning.Add(1)
 	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
 	s.releaseResponse(resp) // send copied it, or gave up
 	if err != nil && s.Err() == nil {
@@ -321,6 +407,8 @@ func (s *Session) runHandler(j job) {
 			}
 		}
 	}
+	completed = true
+	return returned
 }
 
 // releaseResponse gives a response back to a handler that wants it.
