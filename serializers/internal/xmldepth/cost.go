@@ -31,7 +31,11 @@ func TokenCost(tok *Token) int64 {
 	case End:
 		return endCost + check.Alloc(int64(len(tok.Name)))
 	case ProcInst:
-		return piCost + 2*check.Alloc(int64(tok.Len))
+		// An <?xml ...?> declaration whose version is not 1.0 fails with
+		// an error that quotes the version (%q: up to 4 bytes for each),
+		// built by the decoder and again each time it is printed.
+		n := int64(tok.Len)
+		return piCost + 2*check.Alloc(n) + 3*check.Alloc(4*n+64)
 	}
 	return textCost
 }
