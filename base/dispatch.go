@@ -330,11 +330,18 @@ func (s *Session) serve() {
 			s.imu.Unlock()
 		}
 	}()
+	returned := false // the last handler returned: counted in returning
 	for {
 		s.imu.Lock()
 		if first {
 			s.handlers.starting--
 			first = false
+		}
+		if returned {
+			// Under the lock that pops the next request: spawnLocked
+			// cannot start a goroutine for a request this one takes.
+			s.handlers.returning.Add(-1)
+			returned = false
 		}
 		s.forgetCallLocked(&j)
 		var ok bool
@@ -352,11 +359,7 @@ func (s *Session) serve() {
 		}
 		s.spawnLocked()
 		s.imu.Unlock()
-		if s.runHandler(j) {
-			s.imu.Lock()
-			s.handlers.returning.Add(-1)
-			s.imu.Unlock()
-		}
+		returned = s.runHandler(j)
 	}
 }
 

@@ -61,20 +61,24 @@ func (c *config) logErrors() {
 
 // logHooks wraps the server's hooks to log to its logger.
 func (c *serverConfig) logHooks() {
-	l := c.logger
-	if l == nil {
-		return
+	if c.logger != nil {
+		c.logSessions("netmessage session opened", "netmessage session closed")
 	}
-	ctx := context.Background()
+}
+
+// logSessions wraps the hooks of a session opening and closing, and the
+// error hook, to log each event first, with the messages given.
+func (c *config) logSessions(openedMsg, closedMsg string) {
+	l, ctx := c.logger, context.Background()
 	opened, closed := c.onOpened, c.onClosed
 	c.onOpened = func(s *Session) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage session opened", peerAttr(s))
+		l.LogAttrs(ctx, slog.LevelInfo, openedMsg, peerAttr(s))
 		if opened != nil {
 			opened(s)
 		}
 	}
 	c.onClosed = func(s *Session, reason CloseReason) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage session closed", peerAttr(s), slog.String("reason", reason.String()))
+		l.LogAttrs(ctx, slog.LevelInfo, closedMsg, peerAttr(s), slog.String("reason", reason.String()))
 		if closed != nil {
 			closed(s, reason)
 		}
@@ -88,21 +92,9 @@ func (c *clientConfig) logHooks() {
 	if l == nil {
 		return
 	}
+	c.logSessions("netmessage connected", "netmessage disconnected")
 	ctx := context.Background()
-	connected, closed := c.onOpened, c.onClosed
 	reconnecting, reconnected, failed := c.onReconnecting, c.onReconnected, c.onReconnectFailed
-	c.onOpened = func(s *Session) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage connected", peerAttr(s))
-		if connected != nil {
-			connected(s)
-		}
-	}
-	c.onClosed = func(s *Session, reason CloseReason) {
-		l.LogAttrs(ctx, slog.LevelInfo, "netmessage disconnected", peerAttr(s), slog.String("reason", reason.String()))
-		if closed != nil {
-			closed(s, reason)
-		}
-	}
 	c.onReconnecting = func(attempt int, delay time.Duration, err error) {
 		l.LogAttrs(ctx, slog.LevelInfo, "netmessage reconnecting",
 			slog.Int("attempt", attempt), slog.Duration("delay", delay), slog.String("error", errText(err)))
@@ -122,7 +114,6 @@ func (c *clientConfig) logHooks() {
 			failed(err)
 		}
 	}
-	c.logErrors()
 }
 
 func errText(err error) string {

@@ -45,11 +45,11 @@ var readPool = sync.Pool{New: func() any { b := make([]byte, 0, readBufferSize);
 
 func (s *Session) read() (reason CloseReason, err error) {
 	defer func() {
-		// A panic in the Protocol's Decode (user code, and the input may
-		// be hostile) closes this connection alone, as a protocol error.
-		// It is recovered here, around the whole loop, rather than around
-		// each call: a deferred recover there would make the decoded
-		// Packet go through memory, which costs a stall per packet.
+		// A panic in the Protocol (user code: its Decode, or a
+		// CallInfoProtocol's Info; and the input may be hostile) closes
+		// this connection alone, as a protocol error. It is recovered
+		// once, around the whole loop, rather than by a deferred call
+		// around each packet.
 		if v := recover(); v != nil {
 			reason, err = ReasonProtocolError, fmt.Errorf("netmessage: Protocol.Decode: %w", &PanicError{Value: v, Stack: debug.Stack()})
 		}
@@ -289,8 +289,6 @@ func (r *reader) fill() error {
 	return err
 }
 
-// handle passes one decoded packet on. p.Payload aliases the read buffer, so
-// whatever keeps it copies it.
 // recvInfo returns the call information of the packet decoded last, or
 // nil.
 func (s *Session) recvInfo() *CallInfo {
@@ -300,6 +298,8 @@ func (s *Session) recvInfo() *CallInfo {
 	return s.cip.Info()
 }
 
+// handle passes one decoded packet on. p.Payload aliases the read buffer, so
+// whatever keeps it copies it.
 func (s *Session) handle(p Packet) error {
 	switch p.Kind {
 	case KindNone:

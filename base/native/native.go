@@ -170,8 +170,6 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	if len(buf) == 0 {
 		return base.Packet{}, 0, nil
 	}
-	// The packet's fields are kept in variables, not in a Packet, and put
-	// together at the end: so the result leaves in registers.
 	var (
 		kind base.Kind
 		id   uint32
