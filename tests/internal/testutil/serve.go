@@ -92,47 +92,38 @@ func ServeLoopback(t testing.TB, srv Server, sessions *Sessions) (addr string, s
 // among them; any other option fails the test.
 func TypedServer(t testing.TB, opts ...any) (*netmessage.Mux, *base.Server) {
 	t.Helper()
-	var (
-		mopts []netmessage.Option
-		sopts []base.ServerOption
-	)
-	for _, o := range opts {
-		switch o := o.(type) {
-		case netmessage.Option:
-			mopts = append(mopts, o)
-		case base.ServerOption:
-			sopts = append(sopts, o)
-		default:
-			t.Fatalf("%T is not a server option", o)
-		}
-	}
-	m, err := netmessage.NewMux(mopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, sopts := splitTyped[base.ServerOption](t, "server", opts)
 	return m, netmessage.NewServer(m, sopts...)
 }
 
 // TypedClient is TypedServer for a client.
 func TypedClient(t testing.TB, opts ...any) (*netmessage.Mux, *base.Client) {
 	t.Helper()
+	m, copts := splitTyped[base.ClientOption](t, "client", opts)
+	return m, netmessage.NewClient(m, copts...)
+}
+
+// splitTyped returns a Mux made of the netmessage options among opts and the
+// options of type O among the rest; any other option fails the test.
+func splitTyped[O any](t testing.TB, end string, opts []any) (*netmessage.Mux, []O) {
+	t.Helper()
 	var (
 		mopts []netmessage.Option
-		copts []base.ClientOption
+		eopts []O
 	)
 	for _, o := range opts {
 		switch o := o.(type) {
 		case netmessage.Option:
 			mopts = append(mopts, o)
-		case base.ClientOption:
-			copts = append(copts, o)
+		case O:
+			eopts = append(eopts, o)
 		default:
-			t.Fatalf("%T is not a client option", o)
+			t.Fatalf("%T is not a %s option", o, end)
 		}
 	}
 	m, err := netmessage.NewMux(mopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, netmessage.NewClient(m, copts...)
+	return m, eopts
 }
