@@ -3,6 +3,7 @@ package base
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,37 +13,68 @@ import (
 // cancel or when the handler returns.
 //
 // It is built for the common case in which the handler never waits on it:
-// it costs one allocation, its Done channel is made only when asked for,
-// and it is not registered with the session's context (which would lock
-// that context for every request). Err reads the clock against the
-// deadline, so the deadline needs no timer either until Done is called.
+// it is one small allocation (48 bytes), ending it is one atomic operation,
+// its Done channel and what watches the deadline and the session's context
+// are made only when Done is called, and it is not registered with the
+// session's context (which would lock that context for every request). Err
+// reads the clock against the deadline, so the deadline needs no timer
+// either until Done is called.
 type callCtx struct {
-	parent   context.Context // the session's
-	meta     Metadata
-	deadline time.Time // zero: none
-	// registered: in the session's calls, for the caller's cancel (set
-	// by the reader before the handler starts).
-	registered bool
-
-	mu    sync.Mutex
-	err   error
-	done  chan struct{} // made by Done
-	stops []func() bool // undo the watches Done set up
+	parent context.Context // the session's
+	meta   Metadata
+	// deadline is in nanoseconds after callEpoch, on the monotonic clock;
+	// 0: none.
+	deadline int64
+	// state is how the context ended: one of the ended* constants, 0
+	// while it runs.
+	state atomic.Uint32
+	// cancelable says that the caller may cancel: the session finds the
+	// context by its request's id (Session.cancelled).
+	cancelable bool
+	done       atomic.Pointer[callDone] // made by Done
 }
+
+// callDone is the part of a callCtx that Done makes.
+type callDone struct {
+	mu     sync.Mutex
+	ch     chan struct{}
+	closed bool          // ch is closed
+	stops  []func() bool // undo the watches Done set up
+}
+
+// callEpoch is the origin of callCtx deadlines.
+var callEpoch = time.Now()
+
+// How a callCtx ended (callCtx.state).
+const (
+	endedCanceled = 1 + iota // the caller cancelled or the handler returned
+	endedDeadline            // the deadline passed
+	endedParent              // the session's context ended
+)
 
 // newCallCtx returns a call context under parent that ends d after now (if
 // d > 0).
 func newCallCtx(parent context.Context, meta Metadata, d time.Duration) *callCtx {
 	c := &callCtx{parent: parent, meta: meta}
 	if d > 0 {
-		c.deadline = time.Now().Add(d)
+		c.deadline = max(int64(time.Since(callEpoch)+d), 1)
 	}
 	return c
 }
 
 // Deadline returns the handler's deadline: the caller's, or the handler
 // timeout's, whichever is sooner.
-func (c *callCtx) Deadline() (time.Time, bool) { return c.deadline, !c.deadline.IsZero() }
+func (c *callCtx) Deadline() (time.Time, bool) {
+	if c.deadline == 0 {
+		return time.Time{}, false
+	}
+	return callEpoch.Add(time.Duration(c.deadline)), true
+}
+
+// past reports whether the deadline has passed.
+func (c *callCtx) past() bool {
+	return c.deadline != 0 && int64(time.Since(callEpoch)) >= c.deadline
+}
 
 // Value returns the request's metadata for IncomingMetadata, and the
 // session's context's values otherwise.
@@ -60,16 +92,18 @@ func (c *callCtx) Value(key any) any {
 // returned or the session closed, and context.DeadlineExceeded once the
 // deadline passed.
 func (c *callCtx) Err() error {
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
-		return err
+	switch c.state.Load() {
+	case endedCanceled:
+		return context.Canceled
+	case endedDeadline:
+		return context.DeadlineExceeded
+	case endedParent:
+		return c.parent.Err()
 	}
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
-	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+	if c.past() {
 		return context.DeadlineExceeded
 	}
 	return nil
@@ -78,41 +112,56 @@ func (c *callCtx) Err() error {
 // Done returns a channel closed when the context ends. The first call
 // makes it and starts watching the deadline and the session's context.
 func (c *callCtx) Done() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done != nil {
-		return c.done
+	d := c.done.Load()
+	if d == nil {
+		d = new(callDone)
+		if !c.done.CompareAndSwap(nil, d) {
+			d = c.done.Load()
+		}
 	}
-	c.done = make(chan struct{})
-	if c.err != nil {
-		close(c.done)
-		return c.done
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ch != nil {
+		return d.ch
 	}
-	if !c.deadline.IsZero() {
-		t := time.AfterFunc(time.Until(c.deadline), func() { c.end(context.DeadlineExceeded) })
-		c.stops = append(c.stops, t.Stop)
+	d.ch = make(chan struct{})
+	if c.state.Load() != 0 {
+		// end may have looked before d was there: close it here.
+		close(d.ch)
+		d.closed = true
+		return d.ch
 	}
-	c.stops = append(c.stops, context.AfterFunc(c.parent, func() { c.end(c.parent.Err()) }))
-	return c.done
+	if dl, ok := c.Deadline(); ok {
+		t := time.AfterFunc(time.Until(dl), func() { c.end(endedDeadline) })
+		d.stops = append(d.stops, t.Stop)
+	}
+	d.stops = append(d.stops, context.AfterFunc(c.parent, func() { c.end(endedParent) }))
+	return d.ch
 }
 
-// end ends the context with err, unless it has ended already.
-func (c *callCtx) end(err error) {
-	if err == context.Canceled && !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
-		err = context.DeadlineExceeded // as Err has said since the deadline
+// end ends the context as how says (an ended* constant), unless it has
+// ended already. Until Done is called it is one atomic operation.
+func (c *callCtx) end(how uint32) {
+	if how == endedCanceled && c.past() {
+		how = endedDeadline // as Err has said since the deadline
 	}
-	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
+	if !c.state.CompareAndSwap(0, how) {
 		return
 	}
-	c.err = err
-	if c.done != nil {
-		close(c.done)
+	// Done publishes d before it reads state: if d is not there yet, Done
+	// sees the state set here and closes the channel itself.
+	d := c.done.Load()
+	if d == nil {
+		return
 	}
-	stops := c.stops
-	c.stops = nil
-	c.mu.Unlock()
+	d.mu.Lock()
+	if d.ch != nil && !d.closed {
+		close(d.ch)
+		d.closed = true
+	}
+	stops := d.stops
+	d.stops = nil
+	d.mu.Unlock()
 	for _, stop := range stops {
 		stop()
 	}
@@ -120,7 +169,7 @@ func (c *callCtx) end(err error) {
 
 // cancel ends the context with context.Canceled: the caller gave up, or
 // the handler returned.
-func (c *callCtx) cancel() { c.end(context.Canceled) }
+func (c *callCtx) cancel() { c.end(endedCanceled) }
 
 // String names the context, as the context package's do.
 func (c *callCtx) String() string { return "base.callContext" }

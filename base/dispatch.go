@@ -20,11 +20,20 @@ type inbound struct {
 // job is a received request waiting for or in a handler.
 type job struct {
 	id   uint32
+	meta int32 // the bytes of its metadata, counted with the payload
 	buf  *[]byte
-	meta int // the bytes of its metadata, counted with the payload
 	// call is the request's own context, for a request with call
 	// information or with a handler timeout; nil: the session's.
 	call *callCtx
+}
+
+// worker is a handler goroutine's entry among the session's workers (a
+// list guarded by imu): the caller's cancel finds the context of the
+// request in hand there.
+type worker struct {
+	id         uint32
+	call       *callCtx // the request in hand's, if it is cancelable
+	prev, next *worker
 }
 
 // fifo is a queue that reuses its slice, unless a burst made it large.
@@ -215,13 +224,6 @@ func (s *Session) startJob(j job) {
 		s.endJob(j)
 		return
 	}
-	if c := j.call; c != nil && c.registered {
-		// For the caller's cancel; serve forgets it after the handler.
-		if s.calls == nil {
-			s.calls = make(map[uint32]*callCtx)
-		}
-		s.calls[j.id] = c
-	}
 	s.backlog.push(j)
 	s.spawnLocked()
 	s.imu.Unlock()
@@ -235,15 +237,29 @@ func (s *Session) endJob(j job) {
 	if j.call != nil {
 		j.call.cancel()
 	}
-	s.release(s.cfg.payloadCost(n + j.meta))
+	s.release(s.cfg.payloadCost(n + int(j.meta)))
 }
 
-// forgetCallLocked drops a request whose handler has returned from the
-// cancelable ones. s.imu is held.
-func (s *Session) forgetCallLocked(j *job) {
-	if c := j.call; c != nil && c.registered && s.calls[j.id] == c {
-		delete(s.calls, j.id)
+// linkWorkerLocked adds a handler goroutine's entry. s.imu is held.
+func (s *Session) linkWorkerLocked(w *worker) {
+	w.next = s.workers
+	if s.workers != nil {
+		s.workers.prev = w
 	}
+	s.workers = w
+}
+
+// unlinkWorkerLocked removes a handler goroutine's entry. s.imu is held.
+func (s *Session) unlinkWorkerLocked(w *worker) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		s.workers = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next, w.call = nil, nil, nil
 }
 
 // spawnLocked starts a handler goroutine if requests wait, none is
@@ -317,14 +333,17 @@ func (s *Session) park() bool {
 // runs many requests in turn and few goroutines are started.
 func (s *Session) serve() {
 	first, ended := true, false
-	var j job // the request in hand, dropped from the cancelable ones at the next lock
+	w := new(worker)
+	s.imu.Lock()
+	s.linkWorkerLocked(w)
+	s.imu.Unlock()
 	defer func() {
 		if !ended {
 			// A handler called runtime.Goexit (t.FailNow, say): this
 			// goroutine ends without taking the next request. Count it
 			// out, and let another take the requests waiting.
 			s.imu.Lock()
-			s.forgetCallLocked(&j)
+			s.unlinkWorkerLocked(w)
 			s.endHandlerLocked()
 			s.spawnLocked()
 			s.imu.Unlock()
@@ -343,10 +362,9 @@ func (s *Session) serve() {
 			s.handlers.returning.Add(-1)
 			returned = false
 		}
-		s.forgetCallLocked(&j)
-		var ok bool
-		j, ok = s.backlog.pop()
+		j, ok := s.backlog.pop()
 		if !ok {
+			w.call = nil
 			s.endHandlerLocked()
 			if s.park() {
 				first = true // woken as a started one: counted in starting
@@ -354,8 +372,13 @@ func (s *Session) serve() {
 				continue
 			}
 			ended = true
+			s.unlinkWorkerLocked(w)
 			s.imu.Unlock()
 			return
+		}
+		w.call = nil
+		if c := j.call; c != nil && c.cancelable {
+			w.id, w.call = j.id, c // for the caller's cancel
 		}
 		s.spawnLocked()
 		s.imu.Unlock()
@@ -443,8 +466,8 @@ func (s *Session) idle() <-chan struct{} {
 // startCall gives a received request with call information (or any
 // request, with a handler timeout) a context of its own: the session's,
 // with its metadata, ended by the caller's deadline or the handler timeout,
-// whichever is sooner, and, if the caller may cancel, by its cancel
-// (startJob registers it). It runs on the reader.
+// whichever is sooner, and, if the caller may cancel, by its cancel. It
+// runs on the reader.
 func (s *Session) startCall(j *job, in *CallInfo) {
 	if in.isZero() && s.cfg.handlerTimeout <= 0 {
 		return
@@ -458,14 +481,30 @@ func (s *Session) startCall(j *job, in *CallInfo) {
 		d = t
 	}
 	j.call = newCallCtx(s.ctx, info.Meta, d)
-	j.call.registered = info.Cancelable
+	j.call.cancelable = info.Cancelable
 }
 
-// cancelled ends the context of the request id, whose caller gave up.
+// cancelled ends the context of the request id, whose caller gave up: in
+// the handler goroutine that has it, or marked so while it waits. A cancel
+// is rare, so it searches; a request costs nothing more than a field set.
 func (s *Session) cancelled(id uint32) {
+	var c *callCtx
 	s.imu.Lock()
-	c := s.calls[id]
-	delete(s.calls, id)
+	for w := s.workers; w != nil; w = w.next {
+		if w.call != nil && w.id == id {
+			c, w.call = w.call, nil
+			break
+		}
+	}
+	if c == nil {
+		q := &s.backlog
+		for _, j := range q.items[q.head:] {
+			if j.id == id && j.call != nil && j.call.cancelable {
+				c = j.call
+				break
+			}
+		}
+	}
 	s.imu.Unlock()
 	if c != nil {
 		c.cancel()

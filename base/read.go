@@ -333,7 +333,7 @@ func (s *Session) handle(p Packet) error {
 		if !s.acquire(s.cfg.payloadCost(len(p.Payload) + n)) {
 			return errStop
 		}
-		j := job{id: p.ID, buf: getBuf(p.Payload), meta: n}
+		j := job{id: p.ID, buf: getBuf(p.Payload), meta: int32(n)}
 		s.startCall(&j, info)
 		s.startJob(j)
 		return nil
@@ -392,11 +392,15 @@ func (s *Session) acquire(cost int64) bool {
 		if q == 0 || cost <= limit-q {
 			break
 		}
-		// Say that the reader waits, then look again: a release either
-		// sees the flag and wakes it, or lowered queued before the look.
-		s.roomWait.Store(true)
+		// Say how much room the reader waits for, then look again: a
+		// release either sees it and wakes the reader once there is that
+		// much, or lowered queued before the look. It waits for room for
+		// this packet and an eighth of the limit more, so that a full
+		// session's reader is woken once per batch of releases rather
+		// than for each.
+		s.roomWait.Store(min(cost+limit/8, limit))
 		if q := s.queued.Load(); q == 0 || cost <= limit-q {
-			s.roomWait.Store(false)
+			s.roomWait.Store(0)
 			break
 		}
 		select {
@@ -404,7 +408,7 @@ func (s *Session) acquire(cost int64) bool {
 		case <-s.closing:
 			return false
 		}
-		s.roomWait.Store(false)
+		s.roomWait.Store(0)
 	}
 	if b := s.cfg.budget; b != nil && !s.takeOver(b, cost) {
 		return false
@@ -436,19 +440,38 @@ func (s *Session) takeOver(b *budget, cost int64) bool {
 	if b.take(want, s.readOwn, s.closing, nil) != nil {
 		return false
 	}
+	if b.queued.Load() == 0 && b.tryAdd(overSlack, s.readOwn) {
+		want += overSlack // room for the next packets, if it is free now
+	}
 	s.overHeld.Add(want)
 	return true
 }
 
+// overSlack is what a session over its allowance may hold from the
+// server's budget beyond its need, so that a stream of packets does not
+// take from and give to the shared budget for each one: takeOver takes
+// that much more when it is free, and trimOver gives back only past twice
+// that much, or all once the session is back within its allowance.
+const overSlack = 64 << 10
+
 // trimOver gives back to b what the session holds from it beyond the part
-// of q held bytes past the allowance.
+// of q held bytes past the allowance, keeping overSlack of it while q is
+// past the allowance.
 func (s *Session) trimOver(b *budget, q int64) {
 	if b == nil {
 		return
 	}
 	for {
 		h := s.overHeld.Load()
-		g := h - overAllowance(q)
+		need := overAllowance(q)
+		g := h - need
+		switch {
+		case need == 0:
+		case g > 2*overSlack:
+			g -= overSlack
+		default:
+			return
+		}
 		if g <= 0 {
 			return
 		}
@@ -466,7 +489,7 @@ func (s *Session) release(cost int64) {
 	if q+cost > sessionAllowance {
 		s.trimOver(s.cfg.budget, q)
 	}
-	if s.roomWait.Load() {
+	if w := s.roomWait.Load(); w != 0 && (q == 0 || w <= int64(s.cfg.maxQueuedBytes)-q) {
 		select {
 		case s.unblock <- struct{}{}:
 		default:

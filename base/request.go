@@ -27,6 +27,11 @@ type call struct {
 	expiry     uint64 // the timeouts tick at which it fails
 	prev, next *call
 	linked     bool
+
+	// counted: counted in the session's watch (its context's Done is the
+	// watch's); watched: its caller waits on done alone, and the watch
+	// fails it when the context ends (see watch.go).
+	counted, watched bool
 }
 
 type result struct {
@@ -194,6 +199,8 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	if timed {
 		s.timeouts.add(s, c)
 	}
+	done := ctx.Done()
+	watched := done != nil && s.watchLocked(ctx, done, c)
 	s.pmu.Unlock()
 
 	p.ID = id
@@ -202,21 +209,21 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		return dst, err
 	}
 	var r result
-	if done := ctx.Done(); done == nil {
+	if done == nil || watched {
 		r = <-c.done
 	} else {
 		select {
 		case r = <-c.done:
 		case <-done:
-			s.forget(id, c, true)
-			if info.Cancelable {
-				s.cancelCall(id)
-			}
-			return dst, ctx.Err()
+			s.forget(id, c, true) // gives c back to the pool
+			return dst, s.gaveUp(ctx, id, info.Cancelable)
 		}
 	}
 	c.dst = nil
 	callPool.Put(c)
+	if r.err == errCtxEnded {
+		return dst, s.gaveUp(ctx, id, info.Cancelable)
+	}
 	if r.err != nil {
 		if r.err == ErrRequestTimeout && info.Cancelable {
 			s.cancelCall(id)
@@ -239,6 +246,15 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		}
 	}
 	return r.payload, nil
+}
+
+// gaveUp returns ctx's error for a request id given up on because ctx
+// ended, and tells the peer if the request can be cancelled.
+func (s *Session) gaveUp(ctx context.Context, id uint32, cancelable bool) error {
+	if cancelable {
+		s.cancelCall(id)
+	}
+	return ctx.Err()
 }
 
 func (s *Session) inUse(id uint32) bool {
@@ -264,6 +280,7 @@ func (s *Session) forget(id uint32, c *call, abandon bool) {
 	}
 	delete(s.pending, id)
 	s.timeouts.remove(c)
+	s.unwatchLocked(c)
 	if abandon {
 		s.abandon(id)
 	}
@@ -302,6 +319,7 @@ func (s *Session) expire() {
 	for c := l.head; c != nil && c.expiry <= l.tick; c = l.head {
 		l.remove(c)
 		delete(s.pending, c.id)
+		s.unwatchLocked(c)
 		s.abandon(c.id)
 		c.done <- result{err: ErrRequestTimeout}
 	}
@@ -324,6 +342,7 @@ func (s *Session) resolve(id uint32, payload []byte) error {
 	if ok {
 		delete(s.pending, id)
 		s.timeouts.remove(c)
+		s.unwatchLocked(c)
 	} else if _, late := s.abandoned[id]; late {
 		delete(s.abandoned, id) // stays in abandonQ until it rolls out
 		s.pmu.Unlock()
@@ -353,6 +372,7 @@ func (s *Session) failPending(err *CloseError) {
 	s.timeouts.clear()
 	for id, c := range s.pending {
 		delete(s.pending, id)
+		s.unwatchLocked(c)
 		c.done <- result{err: s.pclosed}
 	}
 }

@@ -48,22 +48,23 @@ type Session struct {
 	nextID    uint32
 	pclosed   *CloseError
 	timeouts  timeoutList // requests waiting with the response timeout
+	watch     ctxWatch    // the context that waiting callers share (watch.go)
 
 	// Received packets waiting for a hook or handler (dispatch.go).
 	imu      sync.Mutex
 	inbox    fifo[inbound]
 	backlog  fifo[job]
-	active   int                 // request handlers running
-	idleCh   chan struct{}       // closed when active drops to 0; made on demand
-	notify   chan struct{}       // capacity 1: inbox has items
-	queued   atomic.Int64        // bytes held for hooks and handlers
-	readOwn  int64               // the read buffer's take from the server's budget (reader only)
-	unblock  chan struct{}       // capacity 1: queued went down while roomWait was set
-	roomWait atomic.Bool         // the reader waits for queued to go down
-	overHeld atomic.Int64        // taken from the server's budget for the part of queued past the allowance
-	draining atomic.Bool         // a graceful disconnect has begun
-	handlers handlerState        // handler goroutines (dispatch.go)
-	calls    map[uint32]*callCtx // cancelable requests in handlers, by id
+	active   int           // request handlers running
+	idleCh   chan struct{} // closed when active drops to 0; made on demand
+	notify   chan struct{} // capacity 1: inbox has items
+	queued   atomic.Int64  // bytes held for hooks and handlers
+	readOwn  int64         // the read buffer's take from the server's budget (reader only)
+	unblock  chan struct{} // capacity 1: queued went down to the room the reader waits for
+	roomWait atomic.Int64  // the room the reader waits for (0: it does not wait)
+	overHeld atomic.Int64  // taken from the server's budget for the part of queued past the allowance
+	draining atomic.Bool   // a graceful disconnect has begun
+	handlers handlerState  // handler goroutines (dispatch.go)
+	workers  *worker       // handler goroutines, for the caller's cancel
 
 	closeOnce  sync.Once
 	closeErr   atomic.Pointer[CloseError]
