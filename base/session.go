@@ -27,10 +27,17 @@ type Session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	tls    *tls.ConnectionState // nil when the connection is not TLS
-	local  atomic.Bool          // Close or Disconnect was called on this end
 	// cip is proto if it carries call information, else nil.
-	cip   CallInfoProtocol
-	heard atomic.Bool // the peer has sent at least one byte
+	cip      CallInfoProtocol
+	local    atomic.Bool // Close or Disconnect was called on this end
+	heard    atomic.Bool // the peer has sent at least one byte
+	draining atomic.Bool // a graceful disconnect has begun
+
+	// The groups below are each locked or written by different goroutines:
+	// padding keeps each on cache lines of its own, so that a sender, a
+	// caller and the reader do not take each other's lines for every
+	// packet.
+	_ [64]byte
 
 	// Write side (write.go).
 	wmu    sync.Mutex
@@ -39,6 +46,7 @@ type Session struct {
 	wstate writeState
 	wwait  chan struct{} // closed after the writer took wbuf; made on demand
 	kick   chan struct{} // capacity 1: wbuf has bytes
+	_      [64]byte
 
 	// Outgoing requests (request.go).
 	pmu       sync.Mutex
@@ -49,6 +57,7 @@ type Session struct {
 	pclosed   *CloseError
 	timeouts  timeoutList // requests waiting with the response timeout
 	watch     ctxWatch    // the context that waiting callers share (watch.go)
+	_         [64]byte
 
 	// Received packets waiting for a hook or handler (dispatch.go).
 	imu      sync.Mutex
@@ -57,14 +66,17 @@ type Session struct {
 	active   int           // request handlers running
 	idleCh   chan struct{} // closed when active drops to 0; made on demand
 	notify   chan struct{} // capacity 1: inbox has items
+	handlers handlerState  // handler goroutines (dispatch.go)
+	workers  *worker       // handler goroutines, for the caller's cancel
+	_        [64]byte
+
+	// What received packets hold (read.go).
 	queued   atomic.Int64  // bytes held for hooks and handlers
 	readOwn  int64         // the read buffer's take from the server's budget (reader only)
 	unblock  chan struct{} // capacity 1: queued went down to the room the reader waits for
 	roomWait atomic.Int64  // the room the reader waits for (0: it does not wait)
 	overHeld atomic.Int64  // taken from the server's budget for the part of queued past the allowance
-	draining atomic.Bool   // a graceful disconnect has begun
-	handlers handlerState  // handler goroutines (dispatch.go)
-	workers  *worker       // handler goroutines, for the caller's cancel
+	_        [64]byte
 
 	closeOnce  sync.Once
 	closeErr   atomic.Pointer[CloseError]

@@ -3,7 +3,7 @@
 // injected by a proxy (stalls, cuts, resets), recovery by reconnecting, a
 // soak that checks that nothing is lost or duplicated, and server
 // shutdown. Every test runs over real TCP on 127.0.0.1 and states the
-// promise it checks; docs/reliability.md lists them with their figures.
+// promise it checks; tests/README.md lists them with their figures.
 //
 // The suite is fast by default. The soak runs 10 s (2 s with -short);
 // set its length with -soak=5m or the environment variable
