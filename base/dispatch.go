@@ -27,13 +27,13 @@ type job struct {
 	call *callCtx
 }
 
-// worker is a handler goroutine's entry among the session's workers (a
-// list guarded by imu): the caller's cancel finds the context of the
-// request in hand there.
+// worker is a handler goroutine's entry among the session's workers
+// (guarded by imu): the caller's cancel finds the context of the request
+// in hand there.
 type worker struct {
-	id         uint32
-	call       *callCtx // the request in hand's, if it is cancelable
-	prev, next *worker
+	id   uint32
+	call *callCtx // the request in hand's, if it is cancelable
+	idx  int      // its place in Session.workers
 }
 
 // fifo is a queue that reuses its slice, unless a burst made it large.
@@ -242,24 +242,18 @@ func (s *Session) endJob(j job) {
 
 // linkWorkerLocked adds a handler goroutine's entry. s.imu is held.
 func (s *Session) linkWorkerLocked(w *worker) {
-	w.next = s.workers
-	if s.workers != nil {
-		s.workers.prev = w
-	}
-	s.workers = w
+	w.idx = len(s.workers)
+	s.workers = append(s.workers, w)
 }
 
-// unlinkWorkerLocked removes a handler goroutine's entry. s.imu is held.
+// unlinkWorkerLocked removes a handler goroutine's entry, moving the last
+// one into its place. s.imu is held.
 func (s *Session) unlinkWorkerLocked(w *worker) {
-	if w.prev != nil {
-		w.prev.next = w.next
-	} else {
-		s.workers = w.next
-	}
-	if w.next != nil {
-		w.next.prev = w.prev
-	}
-	w.prev, w.next, w.call = nil, nil, nil
+	last := s.workers[len(s.workers)-1]
+	s.workers[w.idx], last.idx = last, w.idx
+	s.workers[len(s.workers)-1] = nil
+	s.workers = s.workers[:len(s.workers)-1]
+	w.call = nil
 }
 
 // spawnLocked starts a handler goroutine if requests wait, none is
@@ -490,7 +484,7 @@ func (s *Session) startCall(j *job, in *CallInfo) {
 func (s *Session) cancelled(id uint32) {
 	var c *callCtx
 	s.imu.Lock()
-	for w := s.workers; w != nil; w = w.next {
+	for _, w := range s.workers {
 		if w.call != nil && w.id == id {
 			c, w.call = w.call, nil
 			break

@@ -67,7 +67,7 @@ type Session struct {
 	idleCh   chan struct{} // closed when active drops to 0; made on demand
 	notify   chan struct{} // capacity 1: inbox has items
 	handlers handlerState  // handler goroutines (dispatch.go)
-	workers  *worker       // handler goroutines, for the caller's cancel
+	workers  []*worker     // handler goroutines, for the caller's cancel
 	_        [64]byte
 
 	// What received packets hold (read.go).
