@@ -58,7 +58,7 @@ func marshal(v any) func() []byte {
 // process: each decodes within 32 bytes per input byte plus the fixed
 // heap, below the estimate, or is refused with ErrDecodeLimit.
 func TestDecodeBound(t *testing.T) {
-	const n = 200_000
+	n := sertest.Scale(200_000)
 	rows := make([]Everything, 2000)
 	for i := range rows {
 		s := fmt.Sprint("null ", i)

@@ -67,7 +67,8 @@ type stamped struct {
 // process: each decodes within 16 bytes per input byte plus the fixed
 // heap, below the estimate, or is refused with ErrDecodeLimit.
 func TestDecodeBound(t *testing.T) {
-	const n = 1 << 20
+	n := sertest.Scale(1 << 20)
+	count := sertest.Count(n)
 	words := make([]string, 20000)
 	strs := make(map[string]string, 1000)
 	for i := range words {
@@ -104,25 +105,25 @@ func TestDecodeBound(t *testing.T) {
 		stamps[i] = stamped{Header: &sertest.Header{ID: uint64(i), Method: "get"}, At: at, Seen: []time.Time{at, at.UTC()}}
 	}
 	sertest.RunBounded(t, json.New().Unmarshal, json.Bound, []sertest.Payload{
-		{Name: "any: 1M empty objects", Data: array(n, "{}"), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M one-entry objects", Data: array(n, `{"":0}`), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M empty arrays", Data: array(n, "[]"), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M nested objects", Data: array(n/4, `{"a":{"b":{}}}`), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M short strings", Data: array(n, `"a"`), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M floats", Data: array(n, "1.5"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " empty objects", Data: array(n, "{}"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " one-entry objects", Data: array(n, `{"":0}`), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " empty arrays", Data: array(n, "[]"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " nested objects", Data: array(n/4, `{"a":{"b":{}}}`), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " short strings", Data: array(n, `"a"`), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " floats", Data: array(n, "1.5"), New: newOf[any](), Hostile: true},
 		{Name: "map[string]any: tiny objects in a field", Data: func() []byte {
 			return []byte(`{"a":` + string(array(n, `{"":0}`)()) + "}")
 		}, New: newOf[map[string]any](), Hostile: true},
-		{Name: "map[string]any: 200k one-entry objects", Data: object(200000, `{"":0}`), New: newOf[map[string]any](), Hostile: true},
-		{Name: "[]any: 1M tiny objects", Data: array(n, `{"":0}`), New: newOf[[]any](), Hostile: true},
+		{Name: "map[string]any: " + sertest.Count(sertest.Scale(200000)) + " one-entry objects", Data: object(sertest.Scale(200000), `{"":0}`), New: newOf[map[string]any](), Hostile: true},
+		{Name: "[]any: " + count + " tiny objects", Data: array(n, `{"":0}`), New: newOf[[]any](), Hostile: true},
 		{Name: "typed maps with one entry", Data: array(n/2, `{"a":1}`), New: newOf[[]map[string]int](), Hostile: true},
 		{Name: "slice of large structs from null", Data: array(n, "null"), New: newOf[[]big](), Hostile: true},
 		{Name: "slice of pointers from empty objects", Data: array(n, "{}"), New: newOf[[]*big](), Hostile: true},
 		{Name: "slice of pointers from null", Data: array(n, "null"), New: newOf[[]*big](), Hostile: true},
-		{Name: "struct field: 1M null items", Data: func() []byte {
+		{Name: "struct field: " + count + " null items", Data: func() []byte {
 			return []byte(`{"Items":` + string(array(n, "null")()) + "}")
 		}, New: newOf[sertest.Envelope](), Hostile: true},
-		{Name: "struct field: 1M empty items", Data: func() []byte {
+		{Name: "struct field: " + count + " empty items", Data: func() []byte {
 			return []byte(`{"Items":` + string(array(n, "{}")()) + "}")
 		}, New: newOf[sertest.Envelope](), Hostile: true},
 		{Name: "nested empty slices", Data: array(n, "[]"), New: newOf[[][]int](), Hostile: true},

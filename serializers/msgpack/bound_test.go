@@ -45,7 +45,8 @@ type big struct{ A [32]int64 }
 // process: each decodes within 16 bytes per input byte plus the fixed
 // heap, below the estimate, or is refused with ErrDecodeLimit.
 func TestDecodeBound(t *testing.T) {
-	const n = 1 << 20
+	n := sertest.Scale(1 << 20)
+	count := sertest.Count(n)
 	words := make([]string, 20000)
 	strs := make(map[string]string, 1000)
 	for i := range words {
@@ -71,24 +72,24 @@ func TestDecodeBound(t *testing.T) {
 			Items: sertest.Items(3)}
 	}
 	sertest.RunBounded(t, msgpack.New().Unmarshal, msgpack.Bound, []sertest.Payload{
-		{Name: "any: 1M empty maps", Data: array32(n, "\x80"), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M one-entry maps", Data: array32(n, "\x81\xa0\xc0"), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M empty arrays", Data: array32(n, "\x90"), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M nested maps", Data: array32(n, "\x81\xa1a\x81\xa1b\x80"), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M short strings", Data: array32(n, "\xa1a"), New: newOf[any](), Hostile: true},
-		{Name: "any: 1M boxed floats", Data: array32(n, "\xca\x00\x00\x00\x01"), New: newOf[any](), Hostile: true},
-		{Name: "map[string]any: 1M tiny maps", Data: map32(n, "\xa1a\x81\xa0\xc0"), New: newOf[map[string]any](), Hostile: true},
-		{Name: "[]any: 1M tiny maps", Data: array32(n, "\x81\xa0\xc0"), New: newOf[[]any](), Hostile: true},
+		{Name: "any: " + count + " empty maps", Data: array32(n, "\x80"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " one-entry maps", Data: array32(n, "\x81\xa0\xc0"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " empty arrays", Data: array32(n, "\x90"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " nested maps", Data: array32(n, "\x81\xa1a\x81\xa1b\x80"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " short strings", Data: array32(n, "\xa1a"), New: newOf[any](), Hostile: true},
+		{Name: "any: " + count + " boxed floats", Data: array32(n, "\xca\x00\x00\x00\x01"), New: newOf[any](), Hostile: true},
+		{Name: "map[string]any: " + count + " tiny maps", Data: map32(n, "\xa1a\x81\xa0\xc0"), New: newOf[map[string]any](), Hostile: true},
+		{Name: "[]any: " + count + " tiny maps", Data: array32(n, "\x81\xa0\xc0"), New: newOf[[]any](), Hostile: true},
 		{Name: "typed maps with one entry", Data: array32(n, "\x81\xa1a\x01"), New: newOf[[]map[string]int](), Hostile: true},
 		{Name: "map[int]big with one entry", Data: array32(n/4, "\x81\x01\x80"), New: newOf[[]map[int]big](), Hostile: true},
 		{Name: "slice of large structs from nil", Data: array32(n, "\xc0"), New: newOf[[]big](), Hostile: true},
 		{Name: "slice of pointers from empty maps", Data: array32(n, "\x80"), New: newOf[[]*big](), Hostile: true},
-		{Name: "struct field: 1M nil items", Data: func() []byte {
-			return append([]byte("\x81\xa5Items\xdd\x00\x10\x00\x00"), bytes.Repeat([]byte{0xc0}, n)...)
+		{Name: "struct field: " + count + " nil items", Data: func() []byte {
+			return append(binary.BigEndian.AppendUint32([]byte("\x81\xa5Items\xdd"), uint32(n)), bytes.Repeat([]byte{0xc0}, n)...)
 		}, New: newOf[sertest.Envelope](), Hostile: true},
 		{Name: "64 nested arrays", Data: deep("\x91", msgpack.MaxDepth), New: newOf[any]()},
 		{Name: "64 nested maps", Data: deep("\x81\xa1a", msgpack.MaxDepth), New: newOf[map[string]any](), Hostile: true},
-		{Name: "typed []any of 1M small ints", Data: array32(n, "\x01"), New: newOf[[]any](), Hostile: true},
+		{Name: "typed []any of " + count + " small ints", Data: array32(n, "\x01"), New: newOf[[]any](), Hostile: true},
 		{Name: "65 nested arrays", Data: deep("\x91", msgpack.MaxDepth+1), New: newOf[any](), Hostile: true,
 			Want: []string{"containers nested deeper than 64 (at byte offset 64)"}},
 		{Name: "ordinary: 20000 items", Data: marshal(sertest.Envelope{Items: sertest.Items(20000)}), New: newOf[sertest.Envelope]()},

@@ -76,7 +76,7 @@ func marshal(v any) func() []byte {
 // process: each decodes within 32 bytes per input byte plus the fixed
 // heap, below the estimate, or is refused with ErrDecodeLimit.
 func TestDecodeBound(t *testing.T) {
-	const n = 200_000
+	n := sertest.Scale(200_000)
 	records := make([]Record, 2000)
 	for i := range records {
 		records[i] = Record{ID: int64(i), Name: fmt.Sprint("record ", i), Score: float64(i) / 3,

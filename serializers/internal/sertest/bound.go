@@ -151,3 +151,29 @@ func measure(decode func(data []byte, v any) error, data []byte, newV func() any
 	}
 	return best, refused
 }
+
+// Scale returns the element count n of a bound test's payload, an eighth
+// of it under the race detector. The bounds are per input byte plus a
+// constant, so a smaller payload checks the same thing; the race
+// detector makes decoding a million elements several times slower, and
+// it is there to find races, which a smaller payload finds as well.
+func Scale(n int) int {
+	if Race {
+		return n / 8
+	}
+	return n
+}
+
+// Count names an element count in a test case's name: 1M for 1<<20, 128k
+// for 1<<17, 25k for 25000.
+func Count(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dk", n>>10)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
+}
