@@ -126,44 +126,6 @@ func loopsGone(t *testing.T, d time.Duration) {
 	}
 }
 
-// TestReconnectBackoff checks the delays the hook reports: exact without
-// jitter, within the jitter otherwise, and the defaults for a zero Backoff.
-func TestReconnectBackoff(t *testing.T) {
-	t.Run("exact", func(t *testing.T) {
-		b := base.Backoff{Initial: 5 * time.Millisecond, Max: 30 * time.Millisecond, Multiplier: 3, Jitter: -1, MaxAttempts: 5}
-		_, _, rr := lostClient(t, b)
-		want := []time.Duration{5, 15, 30, 30, 30}
-		for i, w := range want {
-			a := receive(t, rr.attempts, "attempt")
-			if a.n != i+1 || a.delay != w*time.Millisecond {
-				t.Errorf("attempt %d: delay %v, want attempt %d with %v", a.n, a.delay, i+1, w*time.Millisecond)
-			}
-		}
-		receive(t, rr.failed, "gave up")
-	})
-	t.Run("jitter", func(t *testing.T) {
-		b := base.Backoff{Initial: 4 * time.Millisecond, Max: 32 * time.Millisecond, Jitter: 0.5, MaxAttempts: 8}
-		_, _, rr := lostClient(t, b)
-		var distinct = map[time.Duration]bool{}
-		for i := range 8 {
-			a := receive(t, rr.attempts, "attempt")
-			base := min(4*time.Millisecond<<i, 32*time.Millisecond)
-			within(t, "delay", a.delay, base/2, base*3/2)
-			distinct[a.delay] = true
-		}
-		if len(distinct) < 4 {
-			t.Errorf("only %d distinct delays in 8 attempts: no jitter?", len(distinct))
-		}
-		receive(t, rr.failed, "gave up")
-	})
-	t.Run("defaults", func(t *testing.T) {
-		c, _, rr := lostClient(t, base.Backoff{})
-		a := receive(t, rr.attempts, "attempt")
-		within(t, "first default delay", a.delay, 80*time.Millisecond, 120*time.Millisecond)
-		c.Close()
-	})
-}
-
 // TestReconnectGivesUp: after MaxAttempts failed attempts the failed hook
 // gets the last error, the client is disconnected (no loop, sends fail with
 // ErrNotConnected), and Connect works again, even from that hook.
