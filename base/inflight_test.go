@@ -2,7 +2,6 @@ package base_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,48 +161,6 @@ func TestInflightBudgetPausesLargePackets(t *testing.T) {
 	}
 	sender.expect(base.KindResponse, "ok")
 	until(t, "the budget to empty", func() bool { used, w := base.InflightState(srv); return used == 0 && w == 0 })
-}
-
-func TestInflightWaitEndsAtReceiveTimeout(t *testing.T) {
-	rec := newRecorder()
-	srv := base.NewServer(native.New, rec.server(
-		base.OnRequest(func(context.Context, *base.Session, []byte) []byte { return []byte("ok") }),
-		base.WithHeartbeat(100*time.Millisecond, 400*time.Millisecond),
-		base.WithMaxInflightBytes(256<<10))...)
-	addr := serve(t, srv)
-
-	// The holder keeps its partial packet alive with a byte now and then.
-	holder := dialRaw(t, addr)
-	holder.send(preface, partial(t, 1<<20, 200<<10))
-	receive(t, rec.opened, "holder's session")
-	stop := make(chan struct{})
-	trickled := make(chan struct{})
-	go func() {
-		defer close(trickled)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if _, err := holder.conn.Write([]byte("x")); err != nil {
-					return
-				}
-			}
-		}
-	}()
-	defer func() { close(stop); <-trickled }()
-	until(t, "the holder's buffer to take from the budget", func() bool { used, _ := base.InflightState(srv); return used > 64<<10 })
-
-	sender := dialRaw(t, addr)
-	go func() { _, _ = sender.conn.Write(append(append([]byte{}, preface...), partial(t, 1<<20, 300<<10)...)) }()
-	s := receive(t, rec.opened, "sender's session")
-	<-s.Done()
-	var ce *base.CloseError
-	if !errors.As(s.Err(), &ce) || ce.Reason != base.ReasonConnectionLost || !errors.Is(ce, base.ErrInflightLimit) {
-		t.Fatalf("sender's session closed with %v, want connection lost and ErrInflightLimit", s.Err())
-	}
 }
 
 // TestInflightBudgetPastAllowance: a session whose messages queue past its
