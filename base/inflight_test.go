@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -46,12 +47,15 @@ func (g *gate) handler(ctx context.Context, _ *base.Session, payload []byte) []b
 	return []byte("ok")
 }
 
-// steady checks that the gate holds exactly n requests, and still does a
-// little later (when the limits work, no further request gets through).
+// steady checks, in a bubble once every goroutine is blocked, that the
+// gate holds exactly n requests and never held more (when the limits
+// work, no further request gets through).
 func (g *gate) steady(t *testing.T, n int64) {
 	t.Helper()
-	until(t, "requests in handlers", func() bool { return g.running.Load() == n })
-	time.Sleep(200 * time.Millisecond)
+	synctest.Wait()
+	if got := g.running.Load(); got != n {
+		t.Fatalf("%d requests in handlers, want %d", got, n)
+	}
 	if got := g.peak.Load(); got != n {
 		t.Fatalf("%d requests in handlers at once, want %d", got, n)
 	}
@@ -80,49 +84,54 @@ func request(t *testing.T, c *base.Client, n, size int) func() {
 }
 
 func TestDecodeCostCountsAgainstSessionLimit(t *testing.T) {
-	g := newGate()
-	p := newPair(t, []base.ServerOption{
-		base.OnRequest(g.handler),
-		base.WithMaxQueuedBytes(1 << 20),
-		base.WithDecodeCost(16, 0), // 100 KiB counts as 1.7 MiB: one at a time
-	}, nil)
-	wait := request(t, p.client, 5, 100<<10)
-	g.steady(t, 1)
-	close(g.open)
-	wait()
+	bubble(t, func(t *testing.T) {
+		g := newGate()
+		p := newMemPair(t, []base.ServerOption{
+			base.OnRequest(g.handler),
+			base.WithMaxQueuedBytes(1 << 20),
+			base.WithDecodeCost(16, 0), // 100 KiB counts as 1.7 MiB: one at a time
+		}, nil)
+		wait := request(t, p.client, 5, 100<<10)
+		g.steady(t, 1)
+		close(g.open)
+		wait()
+	})
 }
 
 func TestInflightBudgetAcrossSessions(t *testing.T) {
-	g := newGate()
-	srv := base.NewServer(native.New,
-		base.OnRequest(g.handler),
-		// Each request counts about 100 KiB: a session holds 2 within its
-		// 256 KiB allowance, which the budget does not count; a third
-		// needs about 44 KiB of the 50 KiB budget: one session's third
-		// gets in, and every other request waits for it.
-		base.WithDecodeCost(0, 100<<10),
-		base.WithMaxInflightBytes(50<<10))
-	addr := serve(t, srv)
-	var waits []func()
-	for range 4 {
-		c := base.NewClient(native.New)
-		if err := c.Connect(ctxT(t), addr); err != nil {
-			t.Fatal(err)
+	bubble(t, func(t *testing.T) {
+		g := newGate()
+		srv := base.NewServer(native.New,
+			base.OnRequest(g.handler),
+			// Each request counts about 100 KiB: a session holds 2 within its
+			// 256 KiB allowance, which the budget does not count; a third
+			// needs about 44 KiB of the 50 KiB budget: one session's third
+			// gets in, and every other request waits for it.
+			base.WithDecodeCost(0, 100<<10),
+			base.WithMaxInflightBytes(50<<10))
+		ln := newMemListener()
+		serveMem(t, srv, ln)
+		var waits []func()
+		for range 4 {
+			c := base.NewClient(native.New, base.WithDialer(ln.dial))
+			if err := c.Connect(context.Background(), "server"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			waits = append(waits, request(t, c, 5, 10))
 		}
-		t.Cleanup(func() { c.Close() })
-		waits = append(waits, request(t, c, 5, 10))
-	}
-	g.steady(t, 9)
-	// The budget holds the one third request's part past its session's
-	// allowance; each session's next request waits for it.
-	if used, waiting := base.InflightState(srv); used <= 0 || used > 50<<10 || waiting != 4 {
-		t.Errorf("budget: %d bytes used, %d takes waiting; want 1 to 50 KiB and 4", used, waiting)
-	}
-	close(g.open)
-	for _, w := range waits {
-		w()
-	}
-	until(t, "the budget to empty", func() bool { used, _ := base.InflightState(srv); return used == 0 })
+		g.steady(t, 9)
+		// The budget holds the one third request's part past its session's
+		// allowance; each session's next request waits for it.
+		if used, waiting := base.InflightState(srv); used <= 0 || used > 50<<10 || waiting != 4 {
+			t.Errorf("budget: %d bytes used, %d takes waiting; want 1 to 50 KiB and 4", used, waiting)
+		}
+		close(g.open)
+		for _, w := range waits {
+			w()
+		}
+		until(t, "the budget to empty", func() bool { used, _ := base.InflightState(srv); return used == 0 })
+	})
 }
 
 // partial returns the first n bytes of a request frame of size bytes.
