@@ -2,11 +2,11 @@ package base_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -47,12 +47,15 @@ func (g *gate) handler(ctx context.Context, _ *base.Session, payload []byte) []b
 	return []byte("ok")
 }
 
-// steady checks that the gate holds exactly n requests, and still does a
-// little later (when the limits work, no further request gets through).
+// steady checks, in a bubble once every goroutine is blocked, that the
+// gate holds exactly n requests and never held more (when the limits
+// work, no further request gets through).
 func (g *gate) steady(t *testing.T, n int64) {
 	t.Helper()
-	until(t, "requests in handlers", func() bool { return g.running.Load() == n })
-	time.Sleep(200 * time.Millisecond)
+	synctest.Wait()
+	if got := g.running.Load(); got != n {
+		t.Fatalf("%d requests in handlers, want %d", got, n)
+	}
 	if got := g.peak.Load(); got != n {
 		t.Fatalf("%d requests in handlers at once, want %d", got, n)
 	}
@@ -81,49 +84,54 @@ func request(t *testing.T, c *base.Client, n, size int) func() {
 }
 
 func TestDecodeCostCountsAgainstSessionLimit(t *testing.T) {
-	g := newGate()
-	p := newPair(t, []base.ServerOption{
-		base.OnRequest(g.handler),
-		base.WithMaxQueuedBytes(1 << 20),
-		base.WithDecodeCost(16, 0), // 100 KiB counts as 1.7 MiB: one at a time
-	}, nil)
-	wait := request(t, p.client, 5, 100<<10)
-	g.steady(t, 1)
-	close(g.open)
-	wait()
+	bubble(t, func(t *testing.T) {
+		g := newGate()
+		p := newMemPair(t, []base.ServerOption{
+			base.OnRequest(g.handler),
+			base.WithMaxQueuedBytes(1 << 20),
+			base.WithDecodeCost(16, 0), // 100 KiB counts as 1.7 MiB: one at a time
+		}, nil)
+		wait := request(t, p.client, 5, 100<<10)
+		g.steady(t, 1)
+		close(g.open)
+		wait()
+	})
 }
 
 func TestInflightBudgetAcrossSessions(t *testing.T) {
-	g := newGate()
-	srv := base.NewServer(native.New,
-		base.OnRequest(g.handler),
-		// Each request counts about 100 KiB: a session holds 2 within its
-		// 256 KiB allowance, which the budget does not count; a third
-		// needs about 44 KiB of the 50 KiB budget: one session's third
-		// gets in, and every other request waits for it.
-		base.WithDecodeCost(0, 100<<10),
-		base.WithMaxInflightBytes(50<<10))
-	addr := serve(t, srv)
-	var waits []func()
-	for range 4 {
-		c := base.NewClient(native.New)
-		if err := c.Connect(ctxT(t), addr); err != nil {
-			t.Fatal(err)
+	bubble(t, func(t *testing.T) {
+		g := newGate()
+		srv := base.NewServer(native.New,
+			base.OnRequest(g.handler),
+			// Each request counts about 100 KiB: a session holds 2 within its
+			// 256 KiB allowance, which the budget does not count; a third
+			// needs about 44 KiB of the 50 KiB budget: one session's third
+			// gets in, and every other request waits for it.
+			base.WithDecodeCost(0, 100<<10),
+			base.WithMaxInflightBytes(50<<10))
+		ln := newMemListener()
+		serveMem(t, srv, ln)
+		var waits []func()
+		for range 4 {
+			c := base.NewClient(native.New, base.WithDialer(ln.dial))
+			if err := c.Connect(context.Background(), "server"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			waits = append(waits, request(t, c, 5, 10))
 		}
-		t.Cleanup(func() { c.Close() })
-		waits = append(waits, request(t, c, 5, 10))
-	}
-	g.steady(t, 9)
-	// The budget holds the one third request's part past its session's
-	// allowance; each session's next request waits for it.
-	if used, waiting := base.InflightState(srv); used <= 0 || used > 50<<10 || waiting != 4 {
-		t.Errorf("budget: %d bytes used, %d takes waiting; want 1 to 50 KiB and 4", used, waiting)
-	}
-	close(g.open)
-	for _, w := range waits {
-		w()
-	}
-	until(t, "the budget to empty", func() bool { used, _ := base.InflightState(srv); return used == 0 })
+		g.steady(t, 9)
+		// The budget holds the one third request's part past its session's
+		// allowance; each session's next request waits for it.
+		if used, waiting := base.InflightState(srv); used <= 0 || used > 50<<10 || waiting != 4 {
+			t.Errorf("budget: %d bytes used, %d takes waiting; want 1 to 50 KiB and 4", used, waiting)
+		}
+		close(g.open)
+		for _, w := range waits {
+			w()
+		}
+		until(t, "the budget to empty", func() bool { used, _ := base.InflightState(srv); return used == 0 })
+	})
 }
 
 // partial returns the first n bytes of a request frame of size bytes.
@@ -162,48 +170,6 @@ func TestInflightBudgetPausesLargePackets(t *testing.T) {
 	}
 	sender.expect(base.KindResponse, "ok")
 	until(t, "the budget to empty", func() bool { used, w := base.InflightState(srv); return used == 0 && w == 0 })
-}
-
-func TestInflightWaitEndsAtReceiveTimeout(t *testing.T) {
-	rec := newRecorder()
-	srv := base.NewServer(native.New, rec.server(
-		base.OnRequest(func(context.Context, *base.Session, []byte) []byte { return []byte("ok") }),
-		base.WithHeartbeat(100*time.Millisecond, 400*time.Millisecond),
-		base.WithMaxInflightBytes(256<<10))...)
-	addr := serve(t, srv)
-
-	// The holder keeps its partial packet alive with a byte now and then.
-	holder := dialRaw(t, addr)
-	holder.send(preface, partial(t, 1<<20, 200<<10))
-	receive(t, rec.opened, "holder's session")
-	stop := make(chan struct{})
-	trickled := make(chan struct{})
-	go func() {
-		defer close(trickled)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if _, err := holder.conn.Write([]byte("x")); err != nil {
-					return
-				}
-			}
-		}
-	}()
-	defer func() { close(stop); <-trickled }()
-	until(t, "the holder's buffer to take from the budget", func() bool { used, _ := base.InflightState(srv); return used > 64<<10 })
-
-	sender := dialRaw(t, addr)
-	go func() { _, _ = sender.conn.Write(append(append([]byte{}, preface...), partial(t, 1<<20, 300<<10)...)) }()
-	s := receive(t, rec.opened, "sender's session")
-	<-s.Done()
-	var ce *base.CloseError
-	if !errors.As(s.Err(), &ce) || ce.Reason != base.ReasonConnectionLost || !errors.Is(ce, base.ErrInflightLimit) {
-		t.Fatalf("sender's session closed with %v, want connection lost and ErrInflightLimit", s.Err())
-	}
 }
 
 // TestInflightBudgetPastAllowance: a session whose messages queue past its

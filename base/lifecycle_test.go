@@ -110,77 +110,6 @@ func TestCloseReportsClosedLocally(t *testing.T) {
 	}
 }
 
-func TestDisconnectTimeout(t *testing.T) {
-	const timeout = 300 * time.Millisecond
-
-	t.Run("raw peer never closes", func(t *testing.T) {
-		addr, peers := rawServer(t)
-		rec := newRecorder()
-		c, _, _ := connect(t, addr, rec, nil, base.WithDisconnectTimeout(timeout))
-		peer := acceptRaw(t, peers)
-		peer.send(preface)
-
-		start := time.Now()
-		err := c.Disconnect(ctxT(t))
-		within(t, "Disconnect", time.Since(start), timeout, timeout+tolerance)
-		closeErr(t, "Disconnect", err, base.ReasonDisconnectTimeout)
-		if r := receive(t, rec.closed, "client closed"); r != base.ReasonDisconnectTimeout {
-			t.Errorf("client reason %v", r)
-		}
-		// The client did half-close: the peer reads the end of the stream.
-		peer.expectEnd()
-	})
-
-	t.Run("ctx ends first", func(t *testing.T) {
-		addr, peers := rawServer(t)
-		rec := newRecorder()
-		c, _, _ := connect(t, addr, rec, nil, base.WithDisconnectTimeout(time.Minute))
-		acceptRaw(t, peers).send(preface)
-
-		start := time.Now() // before ctx, whose deadline counts from its creation
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		err := c.Disconnect(ctx)
-		within(t, "Disconnect", time.Since(start), timeout, timeout+tolerance)
-		closeErr(t, "Disconnect", err, base.ReasonDisconnectTimeout)
-		if r := receive(t, rec.closed, "client closed"); r != base.ReasonDisconnectTimeout {
-			t.Errorf("client reason %v", r)
-		}
-	})
-
-	t.Run("peer handler ignores ctx", func(t *testing.T) {
-		started := make(chan struct{}, 1)
-		release := make(chan struct{})
-		p := newPair(t,
-			[]base.ServerOption{
-				base.WithDisconnectTimeout(time.Minute),
-				base.OnRequest(func(context.Context, *base.Session, []byte) []byte {
-					started <- struct{}{}
-					<-release
-					return nil
-				}),
-			},
-			[]base.ClientOption{base.WithDisconnectTimeout(timeout)})
-		t.Cleanup(func() { close(release) })
-
-		reqErr := make(chan error, 1)
-		go func() {
-			_, err := p.client.Request(context.Background(), []byte("block"))
-			reqErr <- err
-		}()
-		receive(t, started, "handler started")
-		start := time.Now()
-		err := p.client.Disconnect(ctxT(t))
-		within(t, "Disconnect", time.Since(start), timeout, timeout+tolerance)
-		closeErr(t, "Disconnect", err, base.ReasonDisconnectTimeout)
-		if r := receive(t, p.cliRec.closed, "client closed"); r != base.ReasonDisconnectTimeout {
-			t.Errorf("client reason %v", r)
-		}
-		// The pending request failed with the close.
-		closeErr(t, "pending request", receive(t, reqErr, "request result"), base.ReasonDisconnectTimeout)
-	})
-}
-
 func TestConnectTwice(t *testing.T) {
 	p := newPair(t, []base.ServerOption{base.OnRequest(echo)}, nil)
 	ctx := ctxT(t)
@@ -542,45 +471,6 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 	}
 }
 
-func TestShutdownContextEnds(t *testing.T) {
-	started := make(chan struct{}, 1)
-	release := make(chan struct{})
-	p := newPair(t, []base.ServerOption{
-		base.OnRequest(func(context.Context, *base.Session, []byte) []byte {
-			started <- struct{}{}
-			<-release // ignores ctx
-			return nil
-		}),
-	}, nil)
-	t.Cleanup(func() { close(release) })
-
-	reqErr := make(chan error, 1)
-	go func() {
-		_, err := p.client.Request(context.Background(), []byte("block"))
-		reqErr <- err
-	}()
-	receive(t, started, "handler started")
-
-	const d = 300 * time.Millisecond
-	start := time.Now() // before ctx, whose deadline counts from its creation
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	err := p.srv.Shutdown(ctx)
-	within(t, "Shutdown", time.Since(start), d, d+tolerance)
-	if err != context.DeadlineExceeded {
-		t.Fatalf("Shutdown: %v, want context.DeadlineExceeded", err)
-	}
-	// The session was closed, documented as ReasonServerShutdown.
-	closeErr(t, "server session Err", p.srvSess.Err(), base.ReasonServerShutdown)
-	if r := receive(t, p.srvRec.closed, "server closed"); r != base.ReasonServerShutdown {
-		t.Errorf("server reason %v, want %v", r, base.ReasonServerShutdown)
-	}
-	receive(t, p.cliRec.closed, "client closed")
-	if err := receive(t, reqErr, "pending request"); !errors.Is(err, base.ErrClosed) {
-		t.Errorf("pending request: %v, want a close error", err)
-	}
-}
-
 // A verifier blocked reading its connection (a TLS handshake with a silent
 // peer, say) must not hold up Close or Shutdown.
 func TestCloseWithVerifierBlocked(t *testing.T) {
@@ -617,40 +507,4 @@ func TestCloseWithVerifierBlocked(t *testing.T) {
 			receive(t, sv.done, "Serve to return")
 		})
 	}
-}
-
-// Shutdown's context bounds the wait for a verifier that blocks on
-// something other than its connection (a call to another service, say):
-// Shutdown returns the context's error when it ends.
-func TestShutdownContextBoundsBlockedVerifier(t *testing.T) {
-	vetting := make(chan struct{}, 1)
-	release := make(chan struct{})
-	srv := base.NewServer(native.New, base.WithVerifier(func(net.Conn) error {
-		vetting <- struct{}{}
-		<-release // ignores the connection
-		return nil
-	}))
-	addr, sv := serveAsync(t, srv)
-	t.Cleanup(func() { close(release) }) // runs before serveAsync's Close
-	dialRaw(t, addr)
-	receive(t, vetting, "verifier running")
-
-	const d = 200 * time.Millisecond
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(ctx) }()
-	select {
-	case err := <-done:
-		within(t, "Shutdown", time.Since(start), d, d+tolerance)
-		if err != context.DeadlineExceeded {
-			t.Errorf("Shutdown: %v, want context.DeadlineExceeded", err)
-		}
-	case <-time.After(d + 3*time.Second):
-		release <- struct{}{} // let the verifier return so Shutdown can end
-		<-done
-		t.Fatal("Shutdown ignored its context while a verifier was blocked")
-	}
-	receive(t, sv.done, "Serve to return")
 }

@@ -213,47 +213,56 @@ func TestMisbehavingProtocol(t *testing.T) {
 // Error events the reader raises for input (a request with no handler
 // here) count towards WithMaxQueuedBytes like messages: while the error
 // hook falls behind, the reader stops reading that peer instead of queuing
-// error events without bound.
+// error events without bound. In a bubble, the peer's write that waits for
+// the stopped reader ends at its deadline at once.
 func TestUnhandledRequestsBoundedByQueuedBytes(t *testing.T) {
-	first := make(chan error, 1)
-	release := make(chan struct{})
-	srv := base.NewServer(native.New, base.WithMaxQueuedBytes(4<<10),
-		base.OnError(func(_ *base.Session, err error) {
-			select {
-			case first <- err:
-			default:
-			}
-			<-release
-		}))
-	peer := dialRaw(t, serve(t, srv))
-	t.Cleanup(func() { close(release) }) // before the server closes
-	req := frame(t, base.KindRequest, 1, strings.Repeat("r", 1<<10))
-	chunk := bytes.Repeat(req, (1<<20)/len(req))
-	if _, err := peer.conn.Write(preface); err != nil {
-		t.Fatal(err)
-	}
-	const total = 128 << 20 // far more than the socket buffers hold
-	sent := 0
-	for sent < total {
-		if err := peer.conn.SetWriteDeadline(time.Now().Add(time.Second)); err != nil {
+	bubble(t, func(t *testing.T) {
+		first := make(chan error, 1)
+		release := make(chan struct{})
+		srv := base.NewServer(native.New, base.WithMaxQueuedBytes(4<<10),
+			base.OnError(func(_ *base.Session, err error) {
+				select {
+				case first <- err:
+				default:
+				}
+				<-release
+			}))
+		ln := newMemListener()
+		serveMem(t, srv, ln)
+		conn, err := ln.dial(context.Background(), "", "")
+		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := peer.conn.Write(chunk)
-		sent += n
-		if err != nil {
-			var ne net.Error
-			if !errors.As(err, &ne) || !ne.Timeout() {
-				t.Fatalf("raw write: %v", err)
-			}
-			break // the server stopped reading: what it holds is bounded
+		peer := newRawPeer(t, conn)
+		t.Cleanup(func() { close(release) }) // before the server closes
+		req := frame(t, base.KindRequest, 1, strings.Repeat("r", 1<<10))
+		chunk := bytes.Repeat(req, (1<<20)/len(req))
+		if _, err := peer.conn.Write(preface); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := receive(t, first, "error event"); !errors.Is(err, base.ErrNoHandler) {
-		t.Fatalf("error event %v, want ErrNoHandler", err)
-	}
-	if sent >= total {
-		t.Fatalf("the server read all %d bytes of requests while its error hook was blocked", sent)
-	}
+		const total = 128 << 20 // far more than the connection's buffers hold
+		sent := 0
+		for sent < total {
+			if err := peer.conn.SetWriteDeadline(time.Now().Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			n, err := peer.conn.Write(chunk)
+			sent += n
+			if err != nil {
+				var ne net.Error
+				if !errors.As(err, &ne) || !ne.Timeout() {
+					t.Fatalf("raw write: %v", err)
+				}
+				break // the server stopped reading: what it holds is bounded
+			}
+		}
+		if err := receive(t, first, "error event"); !errors.Is(err, base.ErrNoHandler) {
+			t.Fatalf("error event %v, want ErrNoHandler", err)
+		}
+		if sent >= total {
+			t.Fatalf("the server read all %d bytes of requests while its error hook was blocked", sent)
+		}
+	})
 }
 
 // TestUnsendableResponseReplaced checks that OnUnsendableResponse answers

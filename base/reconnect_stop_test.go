@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -44,43 +45,68 @@ func TestReconnectStoppedByCloseAndDisconnect(t *testing.T) {
 			}
 			return c.Disconnect(context.Background())
 		}
+		// stopped checks, once every goroutine of the bubble is blocked, that
+		// no reconnect loop runs, and that no attempt comes for two hours.
+		stopped := func(t *testing.T, rr *redialRec) {
+			t.Helper()
+			synctest.Wait()
+			if n := reconnectLoops(); n != 0 {
+				t.Fatalf("%d reconnect loops still running after %s returned", n, how)
+			}
+			time.Sleep(2 * time.Hour)
+			select {
+			case a := <-rr.attempts:
+				t.Fatalf("attempt %d after %s", a.n, how)
+			default:
+			}
+		}
 		t.Run(how+" while waiting", func(t *testing.T) {
-			c, _, rr := lostClient(t, slow)
-			a := receive(t, rr.attempts, "reconnecting")
-			if a.delay < 40*time.Minute {
-				t.Fatalf("delay %v, want about an hour", a.delay)
-			}
-			start := time.Now()
-			must(t, stop(c))
-			within(t, how, time.Since(start), 0, tolerance)
-			loopsGone(t, 100*time.Millisecond)
-			none(t, rr.attempts, "attempt after "+how)
-			// Stopped, the client is disconnected: Connect is allowed.
-			if err := c.Connect(ctxT(t), freeAddr(t)); err == nil || errors.Is(err, base.ErrAlreadyConnected) {
-				t.Fatalf("Connect to a closed port after %s: %v", how, err)
-			}
+			bubble(t, func(t *testing.T) {
+				c, rr, _ := lostMemClient(t, slow)
+				a := receive(t, rr.attempts, "reconnecting")
+				if a.delay < 40*time.Minute {
+					t.Fatalf("delay %v, want about an hour", a.delay)
+				}
+				start := time.Now()
+				must(t, stop(c))
+				exactly(t, how, time.Since(start), 0, "it does not wait for the delay")
+				stopped(t, rr)
+				// Stopped, the client is disconnected: Connect is allowed (and
+				// refused by the closed listener).
+				if err := c.Connect(ctxT(t), "server"); !errors.Is(err, syscall.ECONNREFUSED) {
+					t.Fatalf("Connect to a closed listener after %s: %v", how, err)
+				}
+			})
 		})
 		t.Run(how+" while dialing", func(t *testing.T) {
-			// The first Connect dials for real; reconnect attempts hang
-			// until their context ends.
-			dialing := make(chan struct{}, 16)
-			var n atomic.Int32
-			var d net.Dialer
-			c, _, rr := lostClient(t, fastBackoff, base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
-				if n.Add(1) == 1 {
-					return d.DialContext(ctx, network, addr)
-				}
-				dialing <- struct{}{}
-				<-ctx.Done()
-				return nil, ctx.Err()
-			}))
-			receive(t, rr.attempts, "reconnecting")
-			receive(t, dialing, "dialing")
-			start := time.Now()
-			must(t, stop(c))
-			within(t, how, time.Since(start), 0, tolerance)
-			loopsGone(t, 100*time.Millisecond)
-			none(t, rr.attempts, "attempt after "+how)
+			bubble(t, func(t *testing.T) {
+				// The first Connect dials the listener; reconnect attempts
+				// hang until their context ends.
+				ln := newMemListener()
+				srv := base.NewServer(native.New)
+				serveMem(t, srv, ln)
+				dialing := make(chan struct{}, 16)
+				var n atomic.Int32
+				rr := newRedialRec(newRecorder())
+				c := base.NewClient(native.New, rr.options(fastBackoff, base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+					if n.Add(1) == 1 {
+						return ln.dial(ctx, network, addr)
+					}
+					dialing <- struct{}{}
+					<-ctx.Done()
+					return nil, ctx.Err()
+				}))...)
+				t.Cleanup(func() { c.Close() })
+				must(t, c.Connect(context.Background(), "server"))
+				receive(t, rr.rec.opened, "connected")
+				srv.Close()
+				receive(t, rr.attempts, "reconnecting")
+				receive(t, dialing, "dialing")
+				start := time.Now()
+				must(t, stop(c))
+				exactly(t, how, time.Since(start), 0, "it ends the dial under way")
+				stopped(t, rr)
+			})
 		})
 		t.Run(how+" from the reconnecting hook", func(t *testing.T) {
 			var c *base.Client
@@ -124,44 +150,6 @@ func loopsGone(t *testing.T, d time.Duration) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// TestReconnectBackoff checks the delays the hook reports: exact without
-// jitter, within the jitter otherwise, and the defaults for a zero Backoff.
-func TestReconnectBackoff(t *testing.T) {
-	t.Run("exact", func(t *testing.T) {
-		b := base.Backoff{Initial: 5 * time.Millisecond, Max: 30 * time.Millisecond, Multiplier: 3, Jitter: -1, MaxAttempts: 5}
-		_, _, rr := lostClient(t, b)
-		want := []time.Duration{5, 15, 30, 30, 30}
-		for i, w := range want {
-			a := receive(t, rr.attempts, "attempt")
-			if a.n != i+1 || a.delay != w*time.Millisecond {
-				t.Errorf("attempt %d: delay %v, want attempt %d with %v", a.n, a.delay, i+1, w*time.Millisecond)
-			}
-		}
-		receive(t, rr.failed, "gave up")
-	})
-	t.Run("jitter", func(t *testing.T) {
-		b := base.Backoff{Initial: 4 * time.Millisecond, Max: 32 * time.Millisecond, Jitter: 0.5, MaxAttempts: 8}
-		_, _, rr := lostClient(t, b)
-		var distinct = map[time.Duration]bool{}
-		for i := range 8 {
-			a := receive(t, rr.attempts, "attempt")
-			base := min(4*time.Millisecond<<i, 32*time.Millisecond)
-			within(t, "delay", a.delay, base/2, base*3/2)
-			distinct[a.delay] = true
-		}
-		if len(distinct) < 4 {
-			t.Errorf("only %d distinct delays in 8 attempts: no jitter?", len(distinct))
-		}
-		receive(t, rr.failed, "gave up")
-	})
-	t.Run("defaults", func(t *testing.T) {
-		c, _, rr := lostClient(t, base.Backoff{})
-		a := receive(t, rr.attempts, "attempt")
-		within(t, "first default delay", a.delay, 80*time.Millisecond, 120*time.Millisecond)
-		c.Close()
-	})
 }
 
 // TestReconnectGivesUp: after MaxAttempts failed attempts the failed hook

@@ -372,27 +372,42 @@ func TestNoReconnectAfterLocalClose(t *testing.T) {
 	}
 	for name, cut := range cases {
 		t.Run(name, func(t *testing.T) {
-			srvRec := newRecorder()
-			addr := serve(t, base.NewServer(native.New, srvRec.server(base.OnRequest(echo))...))
-			rec := newRecorder()
-			rr := newRedialRec(rec)
-			c := base.NewClient(native.New, rr.options(fastBackoff)...)
-			t.Cleanup(func() { c.Close() })
-			must(t, c.Connect(ctxT(t), addr))
-			s := receive(t, rec.opened, "connected")
-			receive(t, srvRec.opened, "session opened")
-			cut(t, c, s)
-			reason := receive(t, rec.closed, "disconnected")
-			<-s.Done()
-			none(t, rr.attempts, "reconnect attempt")
-			none(t, srvRec.opened, "second session")
-			assertNotConnected(t, "SendMessage", c.SendMessage(ctxT(t), nil), reason, false)
-			// The client connects again when asked.
-			must(t, c.Connect(ctxT(t), addr))
-			receive(t, rec.opened, "connected again")
-			if resp, err := c.Request(ctxT(t), []byte("y")); err != nil || string(resp) != "echo:y" {
-				t.Fatalf("request: %q, %v", resp, err)
-			}
+			bubble(t, func(t *testing.T) {
+				srvRec := newRecorder()
+				ln := newMemListener()
+				serveMem(t, base.NewServer(native.New, srvRec.server(base.OnRequest(echo))...), ln)
+				rec := newRecorder()
+				rr := newRedialRec(rec)
+				c := base.NewClient(native.New, rr.options(fastBackoff, base.WithDialer(ln.dial))...)
+				t.Cleanup(func() { c.Close() })
+				must(t, c.Connect(ctxT(t), "server"))
+				s := receive(t, rec.opened, "connected")
+				receive(t, srvRec.opened, "session opened")
+				cut(t, c, s)
+				reason := receive(t, rec.closed, "disconnected")
+				<-s.Done()
+				// An hour of virtual time: many times the backoff's delays.
+				time.Sleep(time.Hour)
+				for what, ch := range map[string]<-chan *base.Session{"second session": srvRec.opened, "reconnected event": rr.reconnected} {
+					select {
+					case <-ch:
+						t.Fatalf("%s within an hour", what)
+					default:
+					}
+				}
+				select {
+				case a := <-rr.attempts:
+					t.Fatalf("reconnect attempt %d within an hour", a.n)
+				default:
+				}
+				assertNotConnected(t, "SendMessage", c.SendMessage(ctxT(t), nil), reason, false)
+				// The client connects again when asked.
+				must(t, c.Connect(ctxT(t), "server"))
+				receive(t, rec.opened, "connected again")
+				if resp, err := c.Request(ctxT(t), []byte("y")); err != nil || string(resp) != "echo:y" {
+					t.Fatalf("request: %q, %v", resp, err)
+				}
+			})
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package base_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -331,51 +330,6 @@ func TestTLSClientPlaintextServer(t *testing.T) {
 	if err := receive(t, srvRec.errs, "server error"); !strings.Contains(err.Error(), "TLS") {
 		t.Errorf("server error %v", err)
 	}
-}
-
-// TestTLSHandshakeTimeout: a connection that never completes its handshake
-// is closed after the handshake timeout, on a server and on a client.
-func TestTLSHandshakeTimeout(t *testing.T) {
-	p := newPKI(t)
-	const timeout = 200 * time.Millisecond
-	t.Run("server", func(t *testing.T) {
-		addr, srvRec := tlsServer(t, p.serverConfig(false), base.WithHandshakeTimeout(timeout))
-		start := time.Now() // the server's clock starts later, at its accept
-		conn, err := net.Dial("tcp", addr)
-		must(t, err)
-		defer conn.Close()
-		err = expectHandshakeEvent(t, srvRec, "no handshake within 200ms")
-		within(t, "server handshake timeout", time.Since(start), timeout-50*time.Millisecond, timeout+tolerance)
-		t.Logf("server: %v", err)
-		must(t, conn.SetReadDeadline(time.Now().Add(waitTime)))
-		if n, err := conn.Read(make([]byte, 1)); err == nil {
-			t.Fatalf("read %d bytes from a connection that should be closed", n)
-		}
-	})
-	t.Run("client", func(t *testing.T) {
-		addr, peers := rawServer(t) // accepts and stays silent
-		c := base.NewClient(native.New, base.WithTLS(p.clientConfig(false)), base.WithHandshakeTimeout(timeout))
-		start := time.Now()
-		err := c.Connect(ctxT(t), addr)
-		within(t, "client handshake timeout", time.Since(start), timeout-50*time.Millisecond, timeout+tolerance)
-		if !errors.Is(err, base.ErrHandshake) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Connect: %v, want ErrHandshake after the timeout", err)
-		}
-		acceptRaw(t, peers)
-	})
-	t.Run("client context", func(t *testing.T) {
-		addr, peers := rawServer(t)
-		c := base.NewClient(native.New, base.WithTLS(p.clientConfig(false)))
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		start := time.Now()
-		err := c.Connect(ctx, addr)
-		within(t, "Connect bounded by its context", time.Since(start), timeout-50*time.Millisecond, timeout+tolerance)
-		if !errors.Is(err, base.ErrHandshake) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Connect: %v", err)
-		}
-		acceptRaw(t, peers)
-	})
 }
 
 // TestTLSServerCloseDuringHandshake: closing a server does not wait for

@@ -11,86 +11,88 @@ import (
 
 // TestSharedContextCancel: callers that share one context wait on their
 // calls alone (the session watches the context once); when it ends, every
-// one of them returns its error at once, every handler's context is
-// cancelled, and the session serves on.
+// one of them returns its error at once (no virtual time passes), every
+// handler's context is cancelled, and the session serves on.
 func TestSharedContextCancel(t *testing.T) {
-	const callers = 16
-	h := &handlerProbe{started: make(chan context.Context, callers), ended: make(chan time.Time, callers), release: make(chan struct{})}
-	p := newPair(t, []base.ServerOption{base.OnRequest(h.handle)}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errs := make(chan error, callers)
-	for range callers {
+	bubble(t, func(t *testing.T) {
+		const callers = 16
+		h := &handlerProbe{started: make(chan context.Context, callers), ended: make(chan time.Time, callers), release: make(chan struct{})}
+		p := newMemPair(t, []base.ServerOption{base.OnRequest(h.handle)}, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		errs := make(chan error, callers)
+		for range callers {
+			go func() {
+				_, err := p.cliSess.Request(ctx, []byte("q"))
+				errs <- err
+			}()
+		}
+		hctxs := make([]context.Context, 0, callers)
+		for range callers {
+			hctxs = append(hctxs, receive(t, h.started, "handler start"))
+		}
+		start := time.Now()
+		cancel()
+		for range callers {
+			if err := receive(t, errs, "Request"); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Request: %v, want context.Canceled", err)
+			}
+		}
+		exactly(t, "the callers' return", time.Since(start), 0, "at the cancel")
+		for range callers {
+			receive(t, h.ended, "handler end")
+		}
+		for _, hctx := range hctxs {
+			if !errors.Is(hctx.Err(), context.Canceled) {
+				t.Errorf("handler's context: %v, want context.Canceled", hctx.Err())
+			}
+		}
+		// Calls with the ended context fail at once; calls with another
+		// context are served.
+		if _, err := p.cliSess.Request(ctx, []byte("q")); !errors.Is(err, context.Canceled) {
+			t.Errorf("Request with the ended context: %v", err)
+		}
+		next := make(chan error, 1)
 		go func() {
-			_, err := p.cliSess.Request(ctx, []byte("q"))
-			errs <- err
+			resp, err := p.cliSess.Request(ctxT(t), []byte("next"))
+			if err == nil && string(resp) != "late" {
+				err = errors.New("answer " + string(resp))
+			}
+			next <- err
 		}()
-	}
-	hctxs := make([]context.Context, 0, callers)
-	for range callers {
-		hctxs = append(hctxs, receive(t, h.started, "handler start"))
-	}
-	start := time.Now()
-	cancel()
-	for range callers {
-		if err := receive(t, errs, "Request"); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Request: %v, want context.Canceled", err)
+		receive(t, h.started, "next handler")
+		h.release <- struct{}{}
+		if err := receive(t, next, "next Request"); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if d := time.Since(start); d > tolerance {
-		t.Errorf("the callers returned %v after the cancel (bound %v)", d, tolerance)
-	}
-	for range callers {
-		receive(t, h.ended, "handler end")
-	}
-	for _, hctx := range hctxs {
-		if !errors.Is(hctx.Err(), context.Canceled) {
-			t.Errorf("handler's context: %v, want context.Canceled", hctx.Err())
-		}
-	}
-	// Calls with the ended context fail at once; calls with another
-	// context are served.
-	if _, err := p.cliSess.Request(ctx, []byte("q")); !errors.Is(err, context.Canceled) {
-		t.Errorf("Request with the ended context: %v", err)
-	}
-	next := make(chan error, 1)
-	go func() {
-		resp, err := p.cliSess.Request(ctxT(t), []byte("next"))
-		if err == nil && string(resp) != "late" {
-			err = errors.New("answer " + string(resp))
-		}
-		next <- err
-	}()
-	receive(t, h.started, "next handler")
-	h.release <- struct{}{}
-	if err := receive(t, next, "next Request"); err != nil {
-		t.Fatal(err)
-	}
-	none(t, p.srvRec.errs, "server error")
-	none(t, p.cliRec.errs, "client error")
+		none(t, p.srvRec.errs, "server error")
+		none(t, p.cliRec.errs, "client error")
+	})
 }
 
 // TestSharedContextDeadline: callers sharing a context with a deadline get
-// context.DeadlineExceeded when it passes, on time.
+// context.DeadlineExceeded exactly when it passes.
 func TestSharedContextDeadline(t *testing.T) {
-	const callers, d = 8, 300 * time.Millisecond
-	p := newPair(t, []base.ServerOption{base.OnRequest(blockUntilDone), base.WithHandlerTimeout(time.Hour)}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	start := time.Now()
-	errs := make(chan error, callers)
-	for range callers {
-		go func() {
-			_, err := p.cliSess.Request(ctx, []byte("q"))
-			errs <- err
-		}()
-	}
-	for range callers {
-		if err := receive(t, errs, "Request"); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Request: %v, want context.DeadlineExceeded", err)
+	bubble(t, func(t *testing.T) {
+		const callers, d = 8, 300 * time.Millisecond
+		p := newMemPair(t, []base.ServerOption{base.OnRequest(blockUntilDone), base.WithHandlerTimeout(time.Hour)}, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		start := time.Now()
+		errs := make(chan error, callers)
+		for range callers {
+			go func() {
+				_, err := p.cliSess.Request(ctx, []byte("q"))
+				errs <- err
+			}()
 		}
-	}
-	within(t, "callers' return", time.Since(start), d, d+tolerance)
+		for range callers {
+			if err := receive(t, errs, "Request"); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Request: %v, want context.DeadlineExceeded", err)
+			}
+		}
+		exactly(t, "the callers' return", time.Since(start), d, "the context's deadline")
+	})
 }
 
 // TestSharedContextAnswered: callers sharing a context that stays open
