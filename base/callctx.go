@@ -13,18 +13,16 @@ import (
 // cancel or when the handler returns.
 //
 // It is built for the common case in which the handler never waits on it:
-// it is one small allocation (48 bytes), ending it is one atomic operation,
+// it is one small allocation (64 bytes), ending it is one atomic operation,
 // its Done channel and what watches the deadline and the session's context
 // are made only when Done is called, and it is not registered with the
 // session's context (which would lock that context for every request). Err
 // reads the clock against the deadline, so the deadline needs no timer
 // either until Done is called.
 type callCtx struct {
-	parent context.Context // the session's
-	meta   Metadata
-	// deadline is in nanoseconds after callEpoch, on the monotonic clock;
-	// 0: none.
-	deadline int64
+	parent   context.Context // the session's
+	meta     Metadata
+	deadline time.Time // zero: none
 	// state is how the context ended: one of the ended* constants, 0
 	// while it runs.
 	state atomic.Uint32
@@ -42,9 +40,6 @@ type callDone struct {
 	stops  []func() bool // undo the watches Done set up
 }
 
-// callEpoch is the origin of callCtx deadlines.
-var callEpoch = time.Now()
-
 // How a callCtx ended (callCtx.state).
 const (
 	endedCanceled = 1 + iota // the caller cancelled or the handler returned
@@ -57,23 +52,18 @@ const (
 func newCallCtx(parent context.Context, meta Metadata, d time.Duration) *callCtx {
 	c := &callCtx{parent: parent, meta: meta}
 	if d > 0 {
-		c.deadline = max(int64(time.Since(callEpoch)+d), 1)
+		c.deadline = time.Now().Add(d)
 	}
 	return c
 }
 
 // Deadline returns the handler's deadline: the caller's, or the handler
 // timeout's, whichever is sooner.
-func (c *callCtx) Deadline() (time.Time, bool) {
-	if c.deadline == 0 {
-		return time.Time{}, false
-	}
-	return callEpoch.Add(time.Duration(c.deadline)), true
-}
+func (c *callCtx) Deadline() (time.Time, bool) { return c.deadline, !c.deadline.IsZero() }
 
 // past reports whether the deadline has passed.
 func (c *callCtx) past() bool {
-	return c.deadline != 0 && int64(time.Since(callEpoch)) >= c.deadline
+	return !c.deadline.IsZero() && !time.Now().Before(c.deadline)
 }
 
 // Value returns the request's metadata for IncomingMetadata, and the
