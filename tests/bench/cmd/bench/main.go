@@ -57,6 +57,7 @@ func run() error {
 		warmup       = flag.Duration("warmup", 250*time.Millisecond, "unmeasured time before each measurement")
 		rounds       = flag.Int("rounds", 3, "interleaved rounds; each result is the round with the median rate")
 		only         = flag.String("contenders", "", "comma-separated contenders to run (default: all)")
+		workloads    = flag.String("workloads", "", "comma-separated workloads to run, each matching the start of a name such as throughput/small/1x128 (default: all)")
 		idleNames    = flag.String("idle", "floor,base,netmessage/msgpack", "comma-separated contenders whose idle sessions are measured (empty: none)")
 		idleSessions = flag.Int("idle-sessions", 10000, "idle sessions to connect")
 		idleSettle   = flag.Duration("idle-settle", 5*time.Second, "time idle sessions settle before they are measured")
@@ -104,7 +105,7 @@ func run() error {
 	defer stop()
 	suite := bench.Suite{
 		Contenders: contenders,
-		Specs:      bench.Specs(),
+		Specs:      selectSpecs(bench.Specs(), *workloads),
 		Timing:     bench.Timing{Warmup: *warmup, Duration: *duration},
 		Rounds:     *rounds,
 	}
@@ -225,4 +226,22 @@ func countErrors(results []bench.Result) int {
 		}
 	}
 	return n
+}
+
+// selectSpecs returns the workloads among specs whose names start with one
+// of the comma-separated prefixes in names; all of them if names is empty.
+func selectSpecs(specs []bench.Spec, names string) []bench.Spec {
+	if names == "" {
+		return specs
+	}
+	var out []bench.Spec
+	for _, s := range specs {
+		for _, n := range strings.Split(names, ",") {
+			if strings.HasPrefix(s.String(), strings.TrimSpace(n)) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
 }
