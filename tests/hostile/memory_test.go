@@ -89,7 +89,7 @@ func memNow(s []metrics.Sample) uint64 {
 // run often (so that the heap measured is close to what is live); both are
 // undone when the test ends.
 func meter(t *testing.T) *peakMeter {
-	old := debug.SetGCPercent(10)
+	old := debug.SetGCPercent(5)
 	runtime.GC()
 	m := &peakMeter{stop: make(chan struct{}), done: make(chan struct{})}
 	s := make([]metrics.Sample, len(memSamples))
