@@ -102,11 +102,12 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := policy.Type(rv.Type()); err != nil {
-		return check.Wrap(name, "unmarshal", rv.Type(), err)
+	tg := targetFor(rv.Type())
+	if tg.err != nil {
+		return check.Wrap(name, "unmarshal", rv.Type(), tg.err)
 	}
-	g := genFor(rv.Type().Elem())
-	cost, err := scan(data, planFor(rv.Type().Elem()), g.unmarshal)
+	g := tg.gen
+	cost, err := scan(data, tg.plan, g.unmarshal)
 	if err == nil && cost > check.Limit(len(data), fixedHeap) {
 		err = check.OverLimit(len(data), cost, fixedHeap)
 	}
@@ -122,6 +123,30 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
 	return nil
+}
+
+// target is what Unmarshal needs to know of a pointer type it decodes
+// into, found with one lookup: the policy's verdict on the type, and its
+// element's generated methods and pre-check plan.
+type target struct {
+	err  error
+	gen  *genType
+	plan *plan
+}
+
+var targets sync.Map // reflect.Type -> *target
+
+// targetFor returns the target of t, a pointer type.
+func targetFor(t reflect.Type) *target {
+	if tg, ok := targets.Load(t); ok {
+		return tg.(*target)
+	}
+	tg := &target{err: policy.Type(t)}
+	if tg.err == nil {
+		tg.gen, tg.plan = genFor(t.Elem()), planFor(t.Elem())
+	}
+	actual, _ := targets.LoadOrStore(t, tg)
+	return actual.(*target)
 }
 
 // decode decodes data into v with a pooled decoder. A panic in the library
