@@ -286,14 +286,7 @@ func acceptMem(t *testing.T, ln *memListener) *rawPeer {
 // checks that Serve returned base.ErrServerClosed.
 func serveMem(t *testing.T, srv *base.Server, ln *memListener) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; err != base.ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	serveOn(t, srv, ln)
 }
 
 // dialMem connects a client, dialling ln, and closes it when the test
@@ -301,17 +294,7 @@ func serveMem(t *testing.T, srv *base.Server, ln *memListener) {
 // nil, for the server's opened event.
 func dialMem(t *testing.T, ln *memListener, rec, srvRec *recorder, opts ...base.ClientOption) (*base.Client, *base.Session, *base.Session) {
 	t.Helper()
-	c := base.NewClient(native.New, rec.client(append([]base.ClientOption{base.WithDialer(ln.dial)}, opts...)...)...)
-	if err := c.Connect(context.Background(), "server"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	cs := receive(t, rec.opened, "client connected")
-	var ss *base.Session
-	if srvRec != nil {
-		ss = receive(t, srvRec.opened, "session opened")
-	}
-	return c, cs, ss
+	return connect(t, "server", rec, srvRec, append([]base.ClientOption{base.WithDialer(ln.dial)}, opts...)...)
 }
 
 // newMemPair is newPair over a memConn, for a bubble. Its addr is empty.
