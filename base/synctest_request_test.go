@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -128,5 +129,71 @@ func TestRequestContextDeadlineFirst(t *testing.T) {
 		if p.cliSess.Err() != nil {
 			t.Fatalf("session closed: %v", p.cliSess.Err())
 		}
+	})
+}
+
+// TestDeadlineReachesHandlerExact: on virtual time, where nothing is in
+// flight for long, a handler's deadline is exactly its caller's (the wire
+// carries whole microseconds, and the caller's 300 ms has none less), and
+// both ends give up exactly then.
+func TestDeadlineReachesHandlerExact(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		h := newProbe()
+		p := newMemPair(t, []base.ServerOption{base.OnRequest(h.handle), base.WithHandlerTimeout(time.Hour)}, nil)
+		const d = 300 * time.Millisecond
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		want, _ := ctx.Deadline()
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.cliSess.Request(ctx, []byte("q"))
+			done <- err
+		}()
+		hctx := receive(t, h.started, "handler start")
+		if got, ok := hctx.Deadline(); !ok || !got.Equal(want) {
+			t.Fatalf("handler deadline %v (%v), want exactly the caller's %v", got, ok, want)
+		}
+		if err := receive(t, done, "Request"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Request: %v, want context.DeadlineExceeded", err)
+		}
+		exactly(t, "the caller's wait", time.Since(start), d, "its deadline")
+		exactly(t, "the handler's context", receive(t, h.ended, "handler end").Sub(start), d, "the caller's deadline")
+		if !errors.Is(hctx.Err(), context.DeadlineExceeded) {
+			t.Fatalf("handler's context: %v, want context.DeadlineExceeded", hctx.Err())
+		}
+	})
+}
+
+// TestCancelReachesHandlerExact: on virtual time, a caller's cancel ends
+// the handler's context at the very instant (the connection takes no
+// time), and the late answer is dropped quietly on both ends.
+func TestCancelReachesHandlerExact(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		h := newProbe()
+		p := newMemPair(t, []base.ServerOption{base.OnRequest(h.handle)}, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.cliSess.Request(ctx, []byte("q"))
+			done <- err
+		}()
+		hctx := receive(t, h.started, "handler start")
+		if _, ok := hctx.Deadline(); ok {
+			t.Error("the handler has a deadline, but the caller gave none")
+		}
+		time.Sleep(time.Second) // virtual: the handler waits meanwhile
+		at := time.Now()
+		cancel()
+		if err := receive(t, done, "Request"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Request: %v, want context.Canceled", err)
+		}
+		exactly(t, "the handler's context end after the cancel", receive(t, h.ended, "handler end").Sub(at), 0, "a cancel frame over a connection that takes no time")
+		if !errors.Is(hctx.Err(), context.Canceled) {
+			t.Errorf("handler's context: %v, want context.Canceled", hctx.Err())
+		}
+		synctest.Wait() // the late answer has arrived and been dropped
+		none(t, p.srvRec.errs, "server error")
+		none(t, p.cliRec.errs, "client error")
 	})
 }
