@@ -356,9 +356,9 @@ func (s *Session) serve() {
 			s.handlers.returning.Add(-1)
 			returned = false
 		}
+		w.call = nil
 		j, ok := s.backlog.pop()
 		if !ok {
-			w.call = nil
 			s.endHandlerLocked()
 			if s.park() {
 				first = true // woken as a started one: counted in starting
@@ -370,7 +370,6 @@ func (s *Session) serve() {
 			s.imu.Unlock()
 			return
 		}
-		w.call = nil
 		if c := j.call; c != nil && c.cancelable {
 			w.id, w.call = j.id, c // for the caller's cancel
 		}
@@ -478,9 +477,10 @@ func (s *Session) startCall(j *job, in *CallInfo) {
 	j.call.cancelable = info.Cancelable
 }
 
-// cancelled ends the context of the request id, whose caller gave up: in
-// the handler goroutine that has it, or marked so while it waits. A cancel
-// is rare, so it searches; a request costs nothing more than a field set.
+// cancelled ends the context of the request id, whose caller gave up,
+// found in the handler goroutine that has it or among the waiting ones. A
+// cancel is rare, so it searches; a request costs nothing more than a
+// field set.
 func (s *Session) cancelled(id uint32) {
 	var c *callCtx
 	s.imu.Lock()

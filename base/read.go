@@ -465,12 +465,11 @@ func (s *Session) trimOver(b *budget, q int64) {
 		h := s.overHeld.Load()
 		need := overAllowance(q)
 		g := h - need
-		switch {
-		case need == 0:
-		case g > 2*overSlack:
+		if need > 0 {
+			if g <= 2*overSlack {
+				return
+			}
 			g -= overSlack
-		default:
-			return
 		}
 		if g <= 0 {
 			return

@@ -278,15 +278,22 @@ func (s *Session) forget(id uint32, c *call, abandon bool) {
 		callPool.Put(c)
 		return
 	}
-	delete(s.pending, id)
-	s.timeouts.remove(c)
-	s.unwatchLocked(c)
+	s.unpendLocked(c)
 	if abandon {
 		s.abandon(id)
 	}
 	s.pmu.Unlock()
 	c.dst = nil
 	callPool.Put(c)
+}
+
+// unpendLocked takes c out of the pending requests, the timeouts list and
+// the watch: its result is about to be delivered, or its caller gave up.
+// s.pmu is held.
+func (s *Session) unpendLocked(c *call) {
+	delete(s.pending, c.id)
+	s.timeouts.remove(c)
+	s.unwatchLocked(c)
 }
 
 // abandon remembers the id of a request given up on. s.pmu is held.
@@ -317,9 +324,7 @@ func (s *Session) expire() {
 	}
 	l.tick++
 	for c := l.head; c != nil && c.expiry <= l.tick; c = l.head {
-		l.remove(c)
-		delete(s.pending, c.id)
-		s.unwatchLocked(c)
+		s.unpendLocked(c)
 		s.abandon(c.id)
 		c.done <- result{err: ErrRequestTimeout}
 	}
@@ -340,9 +345,7 @@ func (s *Session) resolve(id uint32, payload []byte) error {
 	s.pmu.Lock()
 	c, ok := s.pending[id]
 	if ok {
-		delete(s.pending, id)
-		s.timeouts.remove(c)
-		s.unwatchLocked(c)
+		s.unpendLocked(c)
 	} else if _, late := s.abandoned[id]; late {
 		delete(s.abandoned, id) // stays in abandonQ until it rolls out
 		s.pmu.Unlock()
@@ -370,9 +373,8 @@ func (s *Session) failPending(err *CloseError) {
 		s.pclosed = err
 	}
 	s.timeouts.clear()
-	for id, c := range s.pending {
-		delete(s.pending, id)
-		s.unwatchLocked(c)
+	for _, c := range s.pending {
+		s.unpendLocked(c)
 		c.done <- result{err: s.pclosed}
 	}
 }

@@ -87,9 +87,7 @@ func (s *Session) watchEnded(gen uint64) {
 		if !c.watched {
 			continue
 		}
-		delete(s.pending, id)
-		s.timeouts.remove(c)
-		s.unwatchLocked(c)
+		s.unpendLocked(c)
 		s.abandon(id)
 		c.done <- result{err: errCtxEnded}
 	}
