@@ -189,13 +189,14 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		callPool.Put(c)
 		return dst, err
 	}
+	s.pending.reserve()
 	id := s.nextID
 	for s.inUse(id) {
 		id++
 	}
 	s.nextID = id + 1
-	s.pending[id] = c
 	c.id = id
+	s.pending.put(c)
 	if timed {
 		s.timeouts.add(s, c)
 	}
@@ -257,9 +258,14 @@ func (s *Session) gaveUp(ctx context.Context, id uint32, cancelable bool) error 
 	return ctx.Err()
 }
 
+// inUse reports whether id cannot be handed out: its slot in the pending
+// requests is taken, or a late response to it may still come.
 func (s *Session) inUse(id uint32) bool {
-	if _, ok := s.pending[id]; ok {
+	if s.pending.taken(id) {
 		return true
+	}
+	if len(s.abandoned) == 0 {
+		return false
 	}
 	_, ok := s.abandoned[id]
 	return ok
@@ -270,7 +276,7 @@ func (s *Session) inUse(id uint32) bool {
 // a protocol error.
 func (s *Session) forget(id uint32, c *call, abandon bool) {
 	s.pmu.Lock()
-	if s.pending[id] != c {
+	if s.pending.get(id) != c {
 		// Its result is being delivered: take it so the call is clean.
 		s.pmu.Unlock()
 		<-c.done
@@ -291,7 +297,7 @@ func (s *Session) forget(id uint32, c *call, abandon bool) {
 // the watch: its result is about to be delivered, or its caller gave up.
 // s.pmu is held.
 func (s *Session) unpendLocked(c *call) {
-	delete(s.pending, c.id)
+	s.pending.remove(c)
 	s.timeouts.remove(c)
 	s.unwatchLocked(c)
 }
@@ -343,7 +349,8 @@ func (s *Session) expire() {
 // WithSkipUnknownResponses is set.
 func (s *Session) resolve(id uint32, payload []byte) error {
 	s.pmu.Lock()
-	c, ok := s.pending[id]
+	c := s.pending.get(id)
+	ok := c != nil
 	if ok {
 		s.unpendLocked(c)
 	} else if _, late := s.abandoned[id]; late {
@@ -373,8 +380,8 @@ func (s *Session) failPending(err *CloseError) {
 		s.pclosed = err
 	}
 	s.timeouts.clear()
-	for _, c := range s.pending {
+	s.pending.each(func(c *call) {
 		s.unpendLocked(c)
 		c.done <- result{err: s.pclosed}
-	}
+	})
 }

@@ -50,7 +50,7 @@ type Session struct {
 
 	// Outgoing requests (request.go).
 	pmu       sync.Mutex
-	pending   map[uint32]*call
+	pending   callTable
 	abandoned map[uint32]struct{}
 	abandonQ  []uint32
 	nextID    uint32
@@ -92,7 +92,6 @@ func newSession(id uint64, conn net.Conn, proto Protocol, cfg *config) *Session 
 		conn:       conn,
 		proto:      proto,
 		cfg:        cfg,
-		pending:    make(map[uint32]*call),
 		kick:       make(chan struct{}, 1),
 		notify:     make(chan struct{}, 1),
 		unblock:    make(chan struct{}, 1),

@@ -83,12 +83,11 @@ func (s *Session) watchEnded(gen uint64) {
 		return // disarmed since
 	}
 	w.stop = nil // it ran: there is nothing to stop
-	for id, c := range s.pending {
-		if !c.watched {
-			continue
+	s.pending.each(func(c *call) {
+		if c.watched {
+			s.unpendLocked(c)
+			s.abandon(c.id)
+			c.done <- result{err: errCtxEnded}
 		}
-		s.unpendLocked(c)
-		s.abandon(id)
-		c.done <- result{err: errCtxEnded}
-	}
+	})
 }
