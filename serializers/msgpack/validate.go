@@ -1,7 +1,6 @@
 package msgpack
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -34,171 +33,210 @@ type frame struct {
 // elements, so an unchecked 5-byte array header can request gigabytes.
 // With generated set, data is decoded by the root type's generated
 // UnmarshalMsg: integers that land in interfaces are charged as boxed.
+//
+// It descends into containers by recursion, at most maxDepth calls deep
+// (a few hundred bytes of stack each, less than the decoder needs at the
+// same depth), and allocates nothing.
 func scan(data []byte, root *plan, generated bool) (int64, error) {
-	// Most payloads nest a few levels. Room for maxDepth frames would be
-	// zeroed on every call, which costs more than the scan of a small
-	// payload, so scan starts with room for a few; deeper input is scanned
-	// again by scanDeep. Both keep the frames on the stack: decoding
-	// allocates nothing that the estimate does not count.
-	var frames [8]frame
-	cost, err := scanIn(data, root, generated, frames[:0])
-	if err == errDeeper {
-		return scanDeep(data, root, generated)
+	s := scanner{data: data, pending: 1, generated: generated}
+	if err := s.value(root, 0); err != nil {
+		return 0, err
 	}
-	return cost, err
+	if s.pos != len(data) {
+		return 0, fmt.Errorf("%d bytes of trailing data after the value", len(data)-s.pos)
+	}
+	return s.cost, nil
 }
 
-// scanDeep is scan with room for frames at every depth allowed.
+// scanner is the state of one scan.
+type scanner struct {
+	data      []byte
+	pos       int   // of the next value
+	pending   int64 // values declared and not read yet, at all depths
+	cost      int64 // the estimate so far
+	generated bool
+	// The last value read: its format byte, and where its string, binary
+	// or extension bytes start and how many there are (for map keys).
+	c    byte
+	body int
+	skip int64
+}
+
+// value reads one value, decoded into p, depth containers deep, and what
+// it contains. Its frame is kept small (errors are made by functions of
+// their own), as it is on the stack once per level of nesting.
+func (s *scanner) value(p *plan, depth int) error {
+	s.pending--
+	data := s.data
+	if s.pos >= len(data) {
+		return io.ErrUnexpectedEOF
+	}
+	start := s.pos
+	c := data[start]
+	s.pos++
+	var skip, children int64
+	switch {
+	case c <= 0x7f, c >= 0xe0: // fixint: the most common, nothing to read
+	case c >= 0xa0 && c <= 0xbf: // fixstr
+		skip = int64(c & 0x1f)
+	default:
+		var err error
+		if skip, children, err = header(data, &s.pos, c); err != nil {
+			return badValue(start, err)
+		}
+	}
+	remaining := int64(len(data) - s.pos)
+	if skip > remaining {
+		return shortValue(c, start, skip, remaining)
+	}
+	s.c, s.body, s.skip = c, s.pos, skip
+	s.pos += int(skip)
+	for p.kind == ptrKind && c != 0xc0 {
+		s.cost += check.AllocOf(p.elem.size, true)
+		p = p.elem
+	}
+	if p.kind == mapKind && kindOf(c) == wExtension {
+		// The library would read a map header inside the extension.
+		return extensionForMap(start)
+	}
+	if p.kind >= anyKind && p.kind <= mapKind { // the kinds valueCost charges
+		s.cost += valueCost(p, c, skip, children, s.generated)
+		if p.kind == opaqueKind {
+			s.cost += 2 * int64(s.pos-start)
+		}
+	}
+	if children == 0 {
+		return nil
+	}
+	s.pending += children
+	if s.pending > remaining {
+		return shortContainer(c, start, children, remaining)
+	}
+	if depth >= maxDepth {
+		return check.TooDeep("containers", maxDepth, start)
+	}
+	return s.contents(p, c, children, depth+1)
+}
+
+// badValue is the error for the value at offset start whose header is
+// invalid.
 //
 //go:noinline
-func scanDeep(data []byte, root *plan, generated bool) (int64, error) {
-	var frames [maxDepth + 1]frame
-	return scanIn(data, root, generated, frames[:0])
+func badValue(start int, err error) error {
+	return fmt.Errorf("value at offset %d: %w", start, err)
 }
 
-// errDeeper: the input nests deeper than the room scanIn was given.
-var errDeeper = errors.New("deeper than the frames given")
-
-// scanIn is scan with open as room for the frames, which it never grows:
-// it fails with errDeeper when the input needs more.
-func scanIn(data []byte, root *plan, generated bool, open []frame) (int64, error) {
-	open = append(open, frame{left: 1, elem: root})
-	pending := int64(1) // values still expected at all open levels
-	var cost int64
-	pos := 0
-	for len(open) > 0 {
-		f := &open[len(open)-1]
-		if f.left == 0 {
-			open = open[:len(open)-1]
-			continue
-		}
-		p, isKey := f.child()
-		f.left--
-		f.i++
-		pending--
-		if pos >= len(data) {
-			return 0, io.ErrUnexpectedEOF
-		}
-		start := pos
-		c := data[pos]
-		pos++
-		skip, children, err := header(data, &pos, c)
-		if err != nil {
-			return 0, fmt.Errorf("value at offset %d: %w", start, err)
-		}
-		remaining := int64(len(data) - pos)
-		if skip > remaining {
-			return 0, fmt.Errorf("%w: %s at offset %d declares %d bytes, only %d remain",
-				io.ErrUnexpectedEOF, kindName(c), start, skip, remaining)
-		}
-		if isKey {
-			f.next = skipPlan
-			if isString(c) {
-				// Encoders write fields in order: try the next one's name
-				// before looking the key up.
-				key := data[pos : pos+int(skip)]
-				var fd *field
-				if h := f.hint; h < len(f.st.order) && f.st.order[h].name == string(key) {
-					fd, f.hint = f.st.order[h].fd, h+1
-				} else {
-					fd = f.st.fields[string(key)]
-				}
-				if fd != nil {
-					f.next = fd.plan
-					cost += fd.alloc
-				}
-			}
-		}
-		pos += int(skip)
-		for p.kind == ptrKind && c != 0xc0 {
-			cost += check.AllocOf(p.elem.size, true)
-			p = p.elem
-		}
-		if p.kind == mapKind && kindOf(c) == wExtension {
-			// The library would read a map header inside the extension.
-			return 0, fmt.Errorf("extension at offset %d where a map is expected", start)
-		}
-		cost += valueCost(p, c, skip, children, generated)
-		if p.kind == opaqueKind {
-			cost += 2 * int64(pos-start)
-		}
-		if children > 0 {
-			pending += children
-			if pending > remaining {
-				n, unit := children, "elements"
-				if kindOf(c) == wMap {
-					n, unit = children/2, "entries"
-				}
-				return 0, fmt.Errorf("%w: %s at offset %d declares %d %s, only %d bytes remain",
-					io.ErrUnexpectedEOF, kindName(c), start, n, unit, remaining)
-			}
-			if len(open) > maxDepth {
-				return 0, check.TooDeep("containers", maxDepth, start)
-			}
-			if len(open) == cap(open) {
-				return 0, errDeeper
-			}
-			open = append(open, childFrame(p, c, children))
-		}
-	}
-	if pos != len(data) {
-		return 0, fmt.Errorf("%d bytes of trailing data after the value", len(data)-pos)
-	}
-	return cost, nil
+// shortValue is the error for a string, binary or extension that
+// declares more bytes than remain.
+//
+//go:noinline
+func shortValue(c byte, start int, skip, remaining int64) error {
+	return fmt.Errorf("%w: %s at offset %d declares %d bytes, only %d remain",
+		io.ErrUnexpectedEOF, kindName(c), start, skip, remaining)
 }
 
-// child returns the plan of the next value in f, and whether it is the
-// key of a struct field.
-func (f *frame) child() (*plan, bool) {
-	switch {
-	case f.st == nil && f.key != nil && f.i%2 == 0:
-		return f.key, false
-	case f.st == nil:
-		return f.elem, false
-	case f.byIndex:
-		return f.st.list[f.i].plan, false
-	case f.i%2 == 0:
-		return keyPlan, true
+// shortContainer is the error for a container that declares more values
+// than the remaining bytes can hold.
+//
+//go:noinline
+func shortContainer(c byte, start int, children, remaining int64) error {
+	n, unit := children, "elements"
+	if kindOf(c) == wMap {
+		n, unit = children/2, "entries"
 	}
-	return f.next, false
+	return fmt.Errorf("%w: %s at offset %d declares %d %s, only %d bytes remain",
+		io.ErrUnexpectedEOF, kindName(c), start, n, unit, remaining)
 }
 
-// childFrame returns the frame for the n values inside the container
-// whose format byte is c, decoded into p.
-func childFrame(p *plan, c byte, n int64) frame {
+// extensionForMap is the error for an extension where a map is expected.
+//
+//go:noinline
+func extensionForMap(start int) error {
+	return fmt.Errorf("extension at offset %d where a map is expected", start)
+}
+
+// contents reads the n values inside the container whose format byte is
+// c (keys and values alternating in a map), decoded into p.
+func (s *scanner) contents(p *plan, c byte, n int64, depth int) error {
 	isMap := kindOf(c) == wMap
-	f := frame{left: n, elem: skipPlan}
-	if isMap {
-		f.key = skipPlan
-	}
+	key, elem := skipPlan, skipPlan
 	switch p.kind {
 	case anyKind:
 		if isMap {
-			f.key = keyPlan
+			key = keyPlan
 		}
-		f.elem = anyPlan
+		elem = anyPlan
 	case opaqueKind:
-		f.elem = p
-		if isMap {
-			f.key = p
-		}
+		key, elem = p, p
 	case sliceKind, arrayKind:
 		if !isMap {
-			f.elem = p.elem
+			elem = p.elem
 		}
 	case mapKind:
 		if isMap {
-			f.key, f.elem = p.key, p.elem
+			key, elem = p.key, p.elem
 		}
 	case structKind:
 		switch {
 		case isMap:
-			f.st = p
+			return s.fields(p, n/2, depth)
 		case n == int64(len(p.list)): // otherwise the library fails
-			f.st, f.byIndex = p, true
+			for _, fd := range p.list {
+				if err := s.value(fd.plan, depth); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
-	return f
+	if !isMap {
+		key = elem
+	}
+	for range n / 2 {
+		if err := s.value(key, depth); err != nil {
+			return err
+		}
+		if err := s.value(elem, depth); err != nil {
+			return err
+		}
+	}
+	if n%2 == 1 {
+		return s.value(elem, depth)
+	}
+	return nil
+}
+
+// fields reads the entries of a map decoded into the struct of plan st:
+// each key names the field its value is decoded into; a value for no field
+// is skipped.
+func (s *scanner) fields(st *plan, entries int64, depth int) error {
+	hint := 0 // st.order's index of the likely next key
+	for range entries {
+		if err := s.value(keyPlan, depth); err != nil {
+			return err
+		}
+		next := skipPlan
+		if isString(s.c) {
+			// Encoders write fields in order: try the next one's name
+			// before looking the key up.
+			key := s.data[s.body : s.body+int(s.skip)]
+			var fd *field
+			if hint < len(st.order) && st.order[hint].name == string(key) {
+				fd = st.order[hint].fd
+				hint++
+			} else {
+				fd = st.fields[string(key)]
+			}
+			if fd != nil {
+				next = fd.plan
+				s.cost += fd.alloc
+			}
+		}
+		if err := s.value(next, depth); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // valueCost is what the library allocates for the value whose format
