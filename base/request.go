@@ -44,17 +44,22 @@ var callPool = sync.Pool{New: func() any { return &call{done: make(chan result, 
 // timeoutList holds the requests that wait with the session's response
 // timeout, in the order sent. Every such request has the same timeout, so
 // rather than a timer each, the list has one timer that ticks while the
-// list is not empty, every step: a sixteenth of the timeout (at least a
-// millisecond). The ticks keep to a schedule fixed when they start (tick k
-// is due at start + k steps), so the timer's own lateness does not add up
-// from tick to tick. A request sent during tick k (by the clock) fails at
-// tick k+n+1, n steps making the timeout, so between the timeout and a
-// step after it; the request that starts the ticks fails at tick n, on its
-// timeout. A request costs a clock reading, a link and an unlink. The list
-// is guarded by the session's pmu.
+// list is not empty, every step: a thirty-second of the timeout (at least
+// a millisecond). The ticks keep to a schedule fixed when they start (tick
+// k is due at start + k steps), so the timer's own lateness does not add
+// up from tick to tick.
+//
+// Sending a request reads no clock: it is linked at the tail, and the
+// first tick after it gives it its expiry, n+1 ticks after that tick's
+// (by the clock), n steps making the timeout. As it was sent before that
+// tick ran, it fails at least the timeout after it was sent, and at most
+// two steps (a sixteenth of the timeout) later when the timer is on time.
+// The request that starts the ticks fails at tick n, on its timeout. The
+// list is guarded by the session's pmu.
 type timeoutList struct {
 	head, tail *call
-	tick       uint64      // ticks so far
+	fresh      *call       // the first request linked since the last tick; nil: none
+	tick       uint64      // the last tick run
 	start      time.Time   // when the ticks started: tick k is due at start + k steps
 	timer      *time.Timer // runs Session.expire; made on first use
 	armed      bool
@@ -63,22 +68,12 @@ type timeoutList struct {
 // timeoutStep returns the tick interval for a response timeout and the
 // number of ticks that make the timeout.
 func timeoutStep(timeout time.Duration) (time.Duration, uint64) {
-	step := max(timeout/16, time.Millisecond)
+	step := max(timeout/32, time.Millisecond)
 	return step, uint64((timeout-1)/step + 1) // rounded up; timeout + step may overflow
 }
 
 // add links c at the tail and starts the ticks if they are stopped.
 func (l *timeoutList) add(s *Session, c *call) {
-	step, n := timeoutStep(s.cfg.responseTimeout)
-	if !l.armed {
-		// The list is empty: the ticks start now, with c.
-		l.tick, l.start = 0, time.Now()
-		c.expiry = n
-	} else {
-		// The tick under way is the one the clock says, which may be
-		// ahead of l.tick while the timer is late.
-		c.expiry = max(l.tick, uint64(time.Since(l.start)/step)) + n + 1
-	}
 	c.prev, c.next, c.linked = l.tail, nil, true
 	if l.tail != nil {
 		l.tail.next = c
@@ -87,9 +82,16 @@ func (l *timeoutList) add(s *Session, c *call) {
 	}
 	l.tail = c
 	if l.armed {
+		if l.fresh == nil {
+			l.fresh = c
+		}
+		c.expiry = 0 // set by the next tick
 		return
 	}
-	l.armed = true
+	// The list is empty: the ticks start now, with c.
+	step, n := timeoutStep(s.cfg.responseTimeout)
+	l.tick, l.start, l.armed = 0, time.Now(), true
+	c.expiry = n
 	if l.timer == nil {
 		l.timer = time.AfterFunc(step, s.expire)
 	} else {
@@ -101,6 +103,9 @@ func (l *timeoutList) add(s *Session, c *call) {
 func (l *timeoutList) remove(c *call) {
 	if !c.linked {
 		return
+	}
+	if l.fresh == c {
+		l.fresh = c.next
 	}
 	if c.prev != nil {
 		c.prev.next = c.next
@@ -122,7 +127,7 @@ func (l *timeoutList) clear() {
 		c.prev, c.next, c.linked = nil, nil, false
 		c = next
 	}
-	l.head, l.tail = nil, nil
+	l.head, l.tail, l.fresh = nil, nil, nil
 	if l.timer != nil {
 		l.timer.Stop()
 	}
@@ -328,7 +333,14 @@ func (s *Session) expire() {
 	if !l.armed {
 		return // cleared by failPending
 	}
-	l.tick++
+	// This is the tick the clock says: a late timer catches up at once.
+	step, n := timeoutStep(s.cfg.responseTimeout)
+	now := time.Now()
+	l.tick = max(l.tick+1, uint64(now.Sub(l.start)/step))
+	for c := l.fresh; c != nil; c = c.next {
+		c.expiry = l.tick + n + 1
+	}
+	l.fresh = nil
 	for c := l.head; c != nil && c.expiry <= l.tick; c = l.head {
 		s.unpendLocked(c)
 		s.abandon(c.id)
@@ -339,9 +351,8 @@ func (s *Session) expire() {
 		return
 	}
 	// The next tick is due l.tick+1 steps after the start, however late
-	// this one ran (a past time fires at once).
-	step, _ := timeoutStep(s.cfg.responseTimeout)
-	l.timer.Reset(time.Until(l.start.Add(time.Duration(l.tick+1) * step)))
+	// this one ran.
+	l.timer.Reset(l.start.Add(time.Duration(l.tick+1) * step).Sub(now))
 }
 
 // resolve hands a response to its caller. A response to an id never sent,

@@ -11,12 +11,12 @@ import (
 	"github.com/netmessage-go/netmessage/base"
 )
 
-// vResponse is the response timeout of the bubble tests: its sixteenth,
-// the step of the timeouts' ticks (see timeoutList in request.go), is a
-// round 100 ms.
+// vResponse is the response timeout of the bubble tests: its
+// thirty-second, the step of the timeouts' ticks (see timeoutList in
+// request.go), is a round 50 ms.
 const (
 	vResponse = 1600 * time.Millisecond
-	vStep     = vResponse / 16
+	vStep     = vResponse / 32
 )
 
 // timedResult is a request's error and how long it took.
@@ -40,10 +40,11 @@ func timedRequest(p *pair, ctx context.Context) <-chan timedResult {
 // TestResponseTimeoutExact: a request the peer never answers fails with
 // ErrRequestTimeout (a net.Error with Timeout() true that matches
 // context.DeadlineExceeded, not ErrClosed) and leaves the connection open.
-// The requests share one ticker whose step is a sixteenth of the timeout:
-// the request that starts the ticks fails exactly at the timeout, and one
-// sent during tick k fails at tick k+17, between the timeout and a step
-// after it (the documented bound, reached by a request sent on a tick).
+// The requests share one ticker whose step is a thirty-second of the
+// timeout: the request that starts the ticks fails exactly at the timeout,
+// and one sent during tick k gets its expiry at tick k+1 and fails at tick
+// k+34, between the timeout and two steps after it (the documented bound:
+// a sixteenth).
 func TestResponseTimeoutExact(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		p := newMemPair(t,
@@ -67,11 +68,12 @@ func TestResponseTimeoutExact(t *testing.T) {
 		}
 		exactly(t, "a request alone", lone.d, vResponse, "the response timeout")
 
-		// The first starts the ticks; the others join them 3.25, 5 and
-		// 15.5 steps later.
+		// The first starts the ticks; the others join them 6.25, 10.5
+		// and 31.75 steps later (between ticks: a request sent as a tick
+		// runs may come before it or after it).
 		first := timedRequest(p, ctx)
 		var joined []<-chan timedResult
-		offsets := []time.Duration{3*vStep + vStep/4, 5 * vStep, 15*vStep + vStep/2}
+		offsets := []time.Duration{6*vStep + vStep/4, 10*vStep + vStep/2, 31*vStep + 3*vStep/4}
 		at := time.Duration(0)
 		for _, o := range offsets {
 			time.Sleep(o - at)
@@ -89,9 +91,9 @@ func TestResponseTimeoutExact(t *testing.T) {
 				t.Fatalf("request sent at %v: %v, want ErrRequestTimeout", o, r.err)
 			}
 			k := o / vStep
-			exactly(t, "a request sent at "+o.String(), r.d, (k+17)*vStep-o,
-				"it fails at tick k+17 (k = the tick it was sent in), within [timeout, timeout + timeout/16]")
-			within(t, "a request sent at "+o.String(), r.d, vResponse, vResponse+vStep)
+			exactly(t, "a request sent at "+o.String(), r.d, (k+34)*vStep-o,
+				"it fails at tick k+34 (k = the tick it was sent in), within [timeout, timeout + timeout/16]")
+			within(t, "a request sent at "+o.String(), r.d, vResponse, vResponse+vResponse/16)
 		}
 
 		noClose(t, map[string]*recorder{"client": p.cliRec, "server": p.srvRec})
