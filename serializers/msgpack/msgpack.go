@@ -107,11 +107,7 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 		return check.Wrap(name, "unmarshal", rv.Type(), tg.err)
 	}
 	g := tg.gen
-	cost, err := scan(data, tg.plan, g.unmarshal)
-	if err == nil && cost > check.Limit(len(data), fixedHeap) {
-		err = check.OverLimit(len(data), cost, fixedHeap)
-	}
-	if err != nil {
+	if err := checkInput(data, tg.plan, g.unmarshal); err != nil {
 		return check.Wrap(name, "unmarshal", rv.Type(), err)
 	}
 	if g.unmarshal {

@@ -47,6 +47,9 @@ type plan struct {
 	// order an encoder writes the fields in, which scan tries before
 	// looking a name up.
 	order []orderedField
+	// rate bounds scan's estimate per input byte (see rate.go); 0 until
+	// computed.
+	rate int64
 }
 
 // orderedField is a struct field's name and what fields maps it to.
@@ -65,10 +68,10 @@ type field struct {
 
 var (
 	plans    sync.Map // reflect.Type -> *plan
-	skipPlan = &plan{kind: skipKind}
-	anyPlan  = &plan{kind: anyKind, size: 16, align: 8}
+	skipPlan = &plan{kind: skipKind, rate: 1}
+	anyPlan  = &plan{kind: anyKind, size: 16, align: 8, rate: unbounded}
 	// keyPlan is a map key the library decodes with DecodeString.
-	keyPlan = &plan{kind: stringKind, size: 16, align: 8}
+	keyPlan = &plan{kind: stringKind, size: 16, align: 8, rate: rateString}
 )
 
 func planFor(t reflect.Type) *plan {
@@ -77,6 +80,7 @@ func planFor(t reflect.Type) *plan {
 	}
 	b := planBuilder{seen: make(map[reflect.Type]*plan)}
 	p := b.build(t)
+	setRate(p) // before the plan is shared: it writes the plans it built
 	actual, _ := plans.LoadOrStore(t, p)
 	return actual.(*plan)
 }

@@ -48,6 +48,23 @@ func scan(data []byte, root *plan, generated bool) (int64, error) {
 	return s.cost, nil
 }
 
+// checkInput refuses data unless it holds one value whose declared
+// lengths fit, nested at most maxDepth deep, whose decoding into a value of
+// plan p could not allocate more than the limit. When p's rate says the
+// estimate cannot reach the limit for input of this size, only the framing
+// is checked (scan into skipPlan, which charges nothing).
+func checkInput(data []byte, p *plan, generated bool) error {
+	if framingSuffices(p, len(data)) {
+		_, err := scan(data, skipPlan, false)
+		return err
+	}
+	cost, err := scan(data, p, generated)
+	if err == nil && cost > check.Limit(len(data), fixedHeap) {
+		err = check.OverLimit(len(data), cost, fixedHeap)
+	}
+	return err
+}
+
 // scanner is the state of one scan.
 type scanner struct {
 	data      []byte
