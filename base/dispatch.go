@@ -194,8 +194,13 @@ type handlerState struct {
 	// waits on wake for handlerLinger before it ends (see park). It does
 	// not count in the session's active handlers.
 	parked bool
-	wake   chan struct{} // capacity 1; made at the first park
-	linger *time.Timer   // made at the first park
+	wake   chan bool // capacity 1, made at the first park: true to take a request, false to end
+	// The linger check (lingerCheck): its timer, made at the first park;
+	// whether it is set; parks counts parks, and checked is its value when
+	// the check was set.
+	linger         *time.Timer
+	checking       bool
+	parks, checked uint64
 	// returning counts handler goroutines whose handler has returned and
 	// that will take the next request from the backlog themselves once
 	// their answer is queued: no goroutine is started for a request while
@@ -267,7 +272,7 @@ func (s *Session) spawnLocked() {
 	s.active++
 	if h.parked {
 		h.parked = false
-		h.wake <- struct{}{} // one parks at a time: the buffer has room
+		h.wake <- true // one parks at a time: the buffer has room
 		return
 	}
 	if h.serve == nil {
@@ -277,10 +282,16 @@ func (s *Session) spawnLocked() {
 }
 
 // park waits, with s.imu held on entry and on return, for spawnLocked to
-// hand this handler goroutine the next request, for handlerLinger at most.
-// It reports whether it was handed one (then it counts in active and
-// starting again); false when another goroutine is parked already, the
-// session is closing, or the linger ended first: then the goroutine ends.
+// hand this handler goroutine the next request, for about handlerLinger
+// (at most twice that). It reports whether it was handed one (then it
+// counts in active and starting again); false when another goroutine is
+// parked already, the session is closing, or the linger ended first: then
+// the goroutine ends.
+//
+// A park costs a receive from one channel: no timer is set for it. One
+// check (lingerCheck) runs every handlerLinger while goroutines park, and
+// ends the parked goroutine if it has not been woken since the check
+// before.
 func (s *Session) park() bool {
 	h := &s.handlers
 	if h.parked {
@@ -292,32 +303,57 @@ func (s *Session) park() bool {
 	default:
 	}
 	if h.wake == nil {
-		h.wake = make(chan struct{}, 1)
-		h.linger = time.NewTimer(handlerLinger)
-	} else {
-		h.linger.Reset(handlerLinger)
+		h.wake = make(chan bool, 1)
 	}
 	h.parked = true
+	h.parks++
+	if !h.checking {
+		h.checking, h.checked = true, h.parks
+		if h.linger == nil {
+			h.linger = time.AfterFunc(handlerLinger, s.lingerCheck)
+		} else {
+			h.linger.Reset(handlerLinger)
+		}
+	}
 	s.imu.Unlock()
-	woken := false
-	select {
-	case <-h.wake:
-		woken = true
-	case <-h.linger.C:
-	case <-s.closing:
-	}
+	take := <-h.wake
 	s.imu.Lock()
-	if woken {
-		h.linger.Stop()
-		return true
+	return take
+}
+
+// lingerCheck ends the parked handler goroutine if it has stayed parked
+// since the last check, else checks again handlerLinger later. It runs in
+// the linger timer's goroutine.
+func (s *Session) lingerCheck() {
+	s.imu.Lock()
+	defer s.imu.Unlock()
+	h := &s.handlers
+	h.checking = false
+	if !h.parked {
+		return // the next park sets the check again
 	}
+	if h.parks != h.checked {
+		// It parked again since: it may have waited less than the linger.
+		h.checking, h.checked = true, h.parks
+		h.linger.Reset(handlerLinger)
+		return
+	}
+	h.parked = false
+	h.wake <- false
+}
+
+// unparkLocked ends the parked handler goroutine, if any, and stops the
+// linger checks: the session is closing. s.imu is held.
+func (s *Session) unparkLocked() {
+	h := &s.handlers
 	if h.parked {
 		h.parked = false
-		return false
+		h.wake <- false
 	}
-	// spawnLocked handed it a request as the wait ended.
-	<-h.wake
-	return true
+	if h.linger != nil {
+		h.linger.Stop()
+		h.checking = false
+	}
 }
 
 // serve is a handler goroutine: it runs handlers until the backlog is

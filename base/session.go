@@ -254,6 +254,9 @@ func (s *Session) fail(reason CloseReason, err error) {
 		}
 		s.wmu.Unlock()
 		close(s.closing)
+		s.imu.Lock()
+		s.unparkLocked()
+		s.imu.Unlock()
 		s.cancel()
 		s.conn.Close()
 		s.failPending(ce)
