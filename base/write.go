@@ -225,8 +225,15 @@ func (s *Session) writeLoop() {
 	defer g.stop()
 	for {
 		beat := false
+		// g.done matters only while a gather given up on runs: a nil
+		// channel is left out of the select, which then locks one channel
+		// fewer each time the writer wakes.
+		var gdone chan struct{}
+		if g.busy {
+			gdone = g.done
+		}
 		select {
-		case <-g.done:
+		case <-gdone:
 			g.busy = false // a gather given up on has finished
 			continue
 		case <-s.kick:
