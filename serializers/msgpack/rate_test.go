@@ -3,6 +3,7 @@ package msgpack
 import (
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/netmessage-go/netmessage/serializers/internal/check"
@@ -157,4 +158,51 @@ func repeatString(s string, n int) []byte {
 		out = append(out, s...)
 	}
 	return out
+}
+
+// TestCheckFraming: checkFraming's verdicts and errors are scan's into
+// skipPlan, on mutated packets and on nesting around its stack's room and
+// the limit.
+func TestCheckFraming(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	same := func(d []byte) {
+		t.Helper()
+		_, want := scan(d, skipPlan, false)
+		got := checkFraming(d)
+		if (got == nil) != (want == nil) || (got != nil && got.Error() != want.Error()) {
+			t.Fatalf("%q: checkFraming %v, scan %v", d, got, want)
+		}
+	}
+	for _, open := range []string{"\x91", "\x81\xa1a", "\x92\x01", "\x81\xc0", "\xdc\x00\x01"} {
+		for n := range maxDepth + 4 {
+			same(append([]byte(strings.Repeat(open, n)), 0xc0))
+			same([]byte(strings.Repeat(open, n)))
+		}
+	}
+	seeds := [][]byte{[]byte("\x82\xa1a\x01\xa1b\x92\xc2\xc3"), []byte("\xdd\xff\xff\xff\xff"), []byte("\xc4\x02ab"), []byte("\xc7\x01\x05x")}
+	for _, v := range []any{rateFlat{Method: "m", Tags: []string{"a", ""}, Pairs: []rateItem{{A: "x"}}, Nested: [][]string{{"y"}}}, rateAny{V: map[string]any{"k": []any{1, "two", 3.0}}}} {
+		b, err := New().Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, b)
+	}
+	for range 200000 {
+		d := append([]byte(nil), seeds[rng.IntN(len(seeds))]...)
+		for range rng.IntN(5) {
+			if len(d) == 0 {
+				break
+			}
+			i := rng.IntN(len(d))
+			switch rng.IntN(3) {
+			case 0:
+				d[i] = byte(rng.IntN(256))
+			case 1:
+				d = d[:i]
+			case 2:
+				d = append(d[:i], append([]byte{byte(rng.IntN(256))}, d[i:]...)...)
+			}
+		}
+		same(d)
+	}
 }
