@@ -209,10 +209,11 @@ type handlerState struct {
 	returning atomic.Int32
 }
 
-// handlerLinger is how long a handler goroutine waits for the next request
-// before it ends: a session that serves one request at a time (a peer that
-// waits for each answer) then runs them all on one goroutine, instead of
-// starting one for each and growing its stack again for every request.
+// handlerLinger is how long, at least (and at most twice that), a handler
+// goroutine waits for the next request before it ends: a session that
+// serves one request at a time (a peer that waits for each answer) then
+// runs them all on one goroutine, instead of starting one for each and
+// growing its stack again for every request.
 const handlerLinger = 200 * time.Millisecond
 
 // startJob queues a request for a handler goroutine. A new goroutine is
