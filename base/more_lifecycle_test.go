@@ -7,7 +7,6 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/netmessage-go/netmessage/base"
 	"github.com/netmessage-go/netmessage/base/native"
@@ -44,73 +43,6 @@ func TestDisconnectFlushesQueued(t *testing.T) {
 			<-to.Done()
 		})
 	}
-}
-
-// A request in flight when its sender starts a graceful disconnect is still
-// answered: the peer's handler runs to the end and its response is written
-// before the peer half-closes.
-func TestDisconnectAnswersInFlightRequest(t *testing.T) {
-	started := make(chan struct{}, 1)
-	p := newPair(t, []base.ServerOption{base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
-		started <- struct{}{}
-		time.Sleep(100 * time.Millisecond)
-		return append([]byte("done:"), q...)
-	})}, nil)
-	type reply struct {
-		resp []byte
-		err  error
-	}
-	replies := make(chan reply, 1)
-	go func() {
-		resp, err := p.client.Request(context.Background(), []byte("q"))
-		replies <- reply{resp, err}
-	}()
-	receive(t, started, "handler started")
-	if err := p.client.Disconnect(ctxT(t)); err != nil {
-		t.Fatalf("Disconnect: %v", err)
-	}
-	if r := receive(t, replies, "reply"); r.err != nil || string(r.resp) != "done:q" {
-		t.Fatalf("in-flight request: %q, %v", r.resp, r.err)
-	}
-	// New requests are refused once the disconnect began.
-	if _, err := p.client.Request(ctxT(t), nil); !errors.Is(err, base.ErrClosed) {
-		t.Fatalf("request after Disconnect: %v", err)
-	}
-	if r := receive(t, p.srvRec.closed, "server closed"); r != base.ReasonGraceful {
-		t.Errorf("server reason %v", r)
-	}
-	if r := receive(t, p.cliRec.closed, "client closed"); r != base.ReasonGraceful {
-		t.Errorf("client reason %v", r)
-	}
-}
-
-// A Disconnect that finds another one under way waits for it only as long
-// as its ctx allows; then it closes the connection with
-// ReasonDisconnectTimeout, as the first would have.
-func TestSecondDisconnectBoundedByItsContext(t *testing.T) {
-	started := make(chan struct{}, 1)
-	release := make(chan struct{})
-	p := newPair(t, []base.ServerOption{
-		base.WithDisconnectTimeout(time.Minute),
-		base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
-			started <- struct{}{}
-			<-release // a handler that takes its time
-			return q
-		})}, nil)
-	t.Cleanup(func() { close(release) })
-	go p.client.Request(context.Background(), []byte("slow"))
-	receive(t, started, "handler started")
-	first := make(chan error, 1)
-	go func() { first <- p.srvSess.Disconnect(context.Background()) }()
-	// A head start for the first call. Should the second still come
-	// first, both must end the same way (the second then leads, bounded by
-	// its ctx, and the first waits for it); only the path differs.
-	time.Sleep(50 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(ctxT(t), 100*time.Millisecond)
-	defer cancel()
-	closeErr(t, "second Disconnect", p.srvSess.Disconnect(ctx), base.ReasonDisconnectTimeout)
-	closeErr(t, "session", p.srvSess.Err(), base.ReasonDisconnectTimeout)
-	closeErr(t, "first Disconnect", receive(t, first, "first Disconnect"), base.ReasonDisconnectTimeout)
 }
 
 func TestConnectFails(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -201,5 +202,79 @@ func TestShutdownContextBoundsBlockedVerifier(t *testing.T) {
 		if err != context.DeadlineExceeded {
 			t.Errorf("Shutdown: %v, want context.DeadlineExceeded", err)
 		}
+	})
+}
+
+// TestDisconnectAnswersInFlightRequest: a request in flight when its sender
+// starts a graceful disconnect is still answered: the peer's handler runs
+// to its end (100 ms here) and its response is written before the peer
+// half-closes; the call returns exactly then.
+func TestDisconnectAnswersInFlightRequest(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		const work = 100 * time.Millisecond
+		p := newMemPair(t, []base.ServerOption{base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
+			time.Sleep(work) // virtual: the handler's own work
+			return append([]byte("done:"), q...)
+		})}, nil)
+		type reply struct {
+			resp []byte
+			err  error
+			at   time.Duration
+		}
+		replies := make(chan reply, 1)
+		start := time.Now()
+		go func() {
+			resp, err := p.client.Request(context.Background(), []byte("q"))
+			replies <- reply{resp, err, time.Since(start)}
+		}()
+		synctest.Wait() // the handler sleeps: the request is in flight
+		if err := p.client.Disconnect(ctxT(t)); err != nil {
+			t.Fatalf("Disconnect: %v", err)
+		}
+		r := receive(t, replies, "reply")
+		if r.err != nil || string(r.resp) != "done:q" {
+			t.Fatalf("in-flight request: %q, %v", r.resp, r.err)
+		}
+		exactly(t, "the in-flight request", r.at, work, "its handler's work")
+		// New requests are refused once the disconnect began.
+		if _, err := p.client.Request(ctxT(t), nil); !errors.Is(err, base.ErrClosed) {
+			t.Fatalf("request after Disconnect: %v", err)
+		}
+		if r := receive(t, p.srvRec.closed, "server closed"); r != base.ReasonGraceful {
+			t.Errorf("server reason %v", r)
+		}
+		if r := receive(t, p.cliRec.closed, "client closed"); r != base.ReasonGraceful {
+			t.Errorf("client reason %v", r)
+		}
+	})
+}
+
+// TestSecondDisconnectBoundedByItsContext: a Disconnect that finds another
+// one under way waits for it only as long as its ctx allows (exactly its
+// 100 ms); then it closes the connection with ReasonDisconnectTimeout, as
+// the first would have.
+func TestSecondDisconnectBoundedByItsContext(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		release := make(chan struct{})
+		p := newMemPair(t, []base.ServerOption{
+			base.WithDisconnectTimeout(time.Minute),
+			base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
+				<-release // a handler that takes its time
+				return q
+			})}, nil)
+		defer close(release)
+		go p.client.Request(context.Background(), []byte("slow"))
+		synctest.Wait() // the handler waits
+		first := make(chan error, 1)
+		go func() { first <- p.srvSess.Disconnect(context.Background()) }()
+		synctest.Wait() // the first Disconnect waits for the handler
+		const d = 100 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		start := time.Now()
+		closeErr(t, "second Disconnect", p.srvSess.Disconnect(ctx), base.ReasonDisconnectTimeout)
+		exactly(t, "the second Disconnect", time.Since(start), d, "its ctx's deadline")
+		closeErr(t, "session", p.srvSess.Err(), base.ReasonDisconnectTimeout)
+		closeErr(t, "first Disconnect", receive(t, first, "first Disconnect"), base.ReasonDisconnectTimeout)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -62,5 +63,39 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 				t.Fatalf("Connect: %v", err)
 			}
 		})
+	})
+}
+
+// TestTLSServerCloseDuringHandshake: closing a server does not wait for
+// handshakes under way (it returns at once, in virtual time), raises no
+// error event for them, and closes their connections.
+func TestTLSServerCloseDuringHandshake(t *testing.T) {
+	p := newPKI(t)
+	bubble(t, func(t *testing.T) {
+		srvRec := newRecorder()
+		srv := base.NewServer(native.New, srvRec.server(base.WithTLS(p.serverConfig(false)))...)
+		ln := newMemListener()
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		conn, err := ln.dial(context.Background(), "", "")
+		must(t, err)
+		defer conn.Close()
+		synctest.Wait() // the server waits in the handshake for the client's hello
+		start := time.Now()
+		srv.Close()
+		if err := <-served; err != base.ErrServerClosed {
+			t.Errorf("Serve: %v", err)
+		}
+		exactly(t, "Close during a handshake", time.Since(start), 0, "it does not wait for handshakes")
+		synctest.Wait()
+		select {
+		case err := <-srvRec.errs:
+			t.Errorf("error event %v", err)
+		default:
+		}
+		must(t, conn.SetReadDeadline(time.Now().Add(waitTime)))
+		if n, err := conn.Read(make([]byte, 1)); err == nil {
+			t.Fatalf("read %d bytes from a connection the server should have closed", n)
+		}
 	})
 }

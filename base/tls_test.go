@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"io"
 	"math/big"
 	"net"
 	"strings"
@@ -329,31 +328,6 @@ func TestTLSClientPlaintextServer(t *testing.T) {
 	}
 	if err := receive(t, srvRec.errs, "server error"); !strings.Contains(err.Error(), "TLS") {
 		t.Errorf("server error %v", err)
-	}
-}
-
-// TestTLSServerCloseDuringHandshake: closing a server does not wait for
-// handshakes under way, and raises no error event for them.
-func TestTLSServerCloseDuringHandshake(t *testing.T) {
-	p := newPKI(t)
-	srvRec := newRecorder()
-	srv := base.NewServer(native.New, srvRec.server(base.WithTLS(p.serverConfig(false)))...)
-	addr, served := serveAsync(t, srv)
-	conn, err := net.Dial("tcp", addr)
-	must(t, err)
-	defer conn.Close()
-	time.Sleep(50 * time.Millisecond) // let the server start the handshake
-	start := time.Now()
-	srv.Close()
-	<-served.done
-	within(t, "Close during a handshake", time.Since(start), 0, tolerance)
-	none(t, srvRec.errs, "error event")
-	must(t, conn.SetReadDeadline(time.Now().Add(waitTime)))
-	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-		var ne net.Error
-		if !errors.As(err, &ne) || ne.Timeout() {
-			t.Fatalf("read after Close: %v, want the connection closed", err)
-		}
 	}
 }
 
