@@ -109,23 +109,7 @@ func TestRateBoundsEstimate(t *testing.T) {
 	}
 	checked := 0
 	for range 200000 {
-		d := append([]byte(nil), seeds[rng.IntN(len(seeds))]...)
-		for range rng.IntN(5) {
-			if len(d) == 0 {
-				break
-			}
-			i := rng.IntN(len(d))
-			switch rng.IntN(4) {
-			case 0:
-				d[i] = byte(rng.IntN(256))
-			case 1:
-				d = d[:i]
-			case 2:
-				d = append(d[:i], append([]byte{byte(rng.IntN(256))}, d[i:]...)...)
-			case 3:
-				d = append(d[:i], append(append([]byte(nil), d[i:min(len(d), i+rng.IntN(16))]...), d[i:]...)...)
-			}
-		}
+		d := mutate(rng, seeds[rng.IntN(len(seeds))])
 		cost, err := scan(d, p, false)
 		if err == nil {
 			checked++
@@ -142,6 +126,30 @@ func TestRateBoundsEstimate(t *testing.T) {
 		}
 	}
 	t.Logf("%d inputs accepted by the framing check", checked)
+}
+
+// mutate returns a copy of seed with up to four random changes: a byte
+// replaced, the input cut short, a byte inserted, or a run of up to 16
+// bytes repeated.
+func mutate(rng *rand.Rand, seed []byte) []byte {
+	d := append([]byte(nil), seed...)
+	for range rng.IntN(5) {
+		if len(d) == 0 {
+			break
+		}
+		i := rng.IntN(len(d))
+		switch rng.IntN(4) {
+		case 0:
+			d[i] = byte(rng.IntN(256))
+		case 1:
+			d = d[:i]
+		case 2:
+			d = append(d[:i], append([]byte{byte(rng.IntN(256))}, d[i:]...)...)
+		case 3:
+			d = append(d[:i], append(append([]byte(nil), d[i:min(len(d), i+rng.IntN(16))]...), d[i:]...)...)
+		}
+	}
+	return d
 }
 
 func repeat(b byte, n int) []byte {
@@ -188,21 +196,6 @@ func TestCheckFraming(t *testing.T) {
 		seeds = append(seeds, b)
 	}
 	for range 200000 {
-		d := append([]byte(nil), seeds[rng.IntN(len(seeds))]...)
-		for range rng.IntN(5) {
-			if len(d) == 0 {
-				break
-			}
-			i := rng.IntN(len(d))
-			switch rng.IntN(3) {
-			case 0:
-				d[i] = byte(rng.IntN(256))
-			case 1:
-				d = d[:i]
-			case 2:
-				d = append(d[:i], append([]byte{byte(rng.IntN(256))}, d[i:]...)...)
-			}
-		}
-		same(d)
+		same(mutate(rng, seeds[rng.IntN(len(seeds))]))
 	}
 }
