@@ -10,7 +10,7 @@ func TestCallTable(t *testing.T) {
 	var (
 		tab    callTable
 		nextID uint32 = 1<<32 - 40 // wraps around zero on the way
-		live   = map[uint32]*call{}
+		live          = map[uint32]*call{}
 	)
 	add := func() *call {
 		tab.reserve()
