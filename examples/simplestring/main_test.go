@@ -5,32 +5,14 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/netmessage-go/netmessage/examples/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // contains reports, as test errors, each of want that out lacks.
 func contains(t *testing.T, out string, want ...string) {
@@ -123,7 +105,7 @@ func TestClientSeesServerShutdown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sctx, stopServer := context.WithCancel(ctx)
-	var srvOut, cliOut syncBuffer
+	var srvOut, cliOut exampletest.Buffer
 	served := make(chan error, 1)
 	go func() { served <- serve(sctx, ln, &srvOut) }()
 

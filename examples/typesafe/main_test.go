@@ -6,10 +6,10 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/netmessage-go/netmessage/examples/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
@@ -67,14 +67,14 @@ func TestServerAndClientProcesses(t *testing.T) {
 	defer cancel()
 
 	srvIn, srvInW := io.Pipe()
-	var srvOut syncBuffer
+	var srvOut exampletest.Buffer
 	srvDone := make(chan error, 1)
 	set := settings{ser: ser, token: "shared"}
 	go func() { srvDone <- runServer(ctx, addr, set, srvIn, &srvOut) }()
 	waitFor(t, &srvOut, "listening on")
 
 	cliIn, cliInW := io.Pipe()
-	var cliOut syncBuffer
+	var cliOut exampletest.Buffer
 	cliDone := make(chan error, 1)
 	go func() { cliDone <- runClient(ctx, addr, set, cliIn, &cliOut) }()
 	waitFor(t, &cliOut, "connected to")
@@ -91,7 +91,7 @@ func TestServerAndClientProcesses(t *testing.T) {
 	// A client with another token is refused by the server, and refuses
 	// the server's requests.
 	intruderIn, intruderInW := io.Pipe()
-	var intruderOut syncBuffer
+	var intruderOut exampletest.Buffer
 	intruderDone := make(chan error, 1)
 	go func() {
 		intruderDone <- runClient(ctx, addr, settings{ser: ser, token: "guess"}, intruderIn, &intruderOut)
@@ -121,24 +121,7 @@ func TestServerAndClientProcesses(t *testing.T) {
 	cliInW.Close()
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func waitFor(t *testing.T, b *syncBuffer, want string) {
+func waitFor(t *testing.T, b *exampletest.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(b.String(), want) {
@@ -177,7 +160,7 @@ func TestDemoLogs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	var log syncBuffer
+	var log exampletest.Buffer
 	logger, err := newLogger("debug", &log)
 	if err != nil {
 		t.Fatal(err)
