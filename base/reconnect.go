@@ -83,34 +83,19 @@ func (b *Backoff) delay(n int) time.Duration {
 	return time.Duration(d)
 }
 
-// WithReconnect makes the client reconnect by itself, paced by b, when its
-// connection closes for any reason but a call on this end: a lost
-// connection, a network or protocol error, or the server closing or
-// shutting down (its graceful disconnect included). Client.Close,
-// Client.Disconnect, and Close or Disconnect on the client's Session never
-// lead to reconnecting; Client.Close and Client.Disconnect also stop it
-// while it is under way (the lost Session's methods do not: that
-// connection has already closed). A Connect that fails does not start it.
-//
-// Reconnecting begins once the lost connection's disconnected and error
-// hooks have run and its request handlers have returned. Each attempt dials
-// the address of the last successful Connect and completes the TLS
-// handshake, if any, within the handshake timeout (see
-// WithHandshakeTimeout). A new connection runs the connected hook and then
-// the reconnected hook. Handlers and hooks stay as they are: they belong to
-// the Client.
-//
-// While the client reconnects, Connect fails with ErrAlreadyConnected and
-// SendMessage and Request fail at once with an error matching
-// ErrNotConnected and the lost connection's *CloseError; nothing is queued
-// for later. Requests waiting for a response when the connection was lost
-// fail at once with its *CloseError.
-//
-// The reconnect loop runs in one goroutine the Client owns: Close and
-// Disconnect end it and return once it has ended, except while an
-// OnReconnecting or OnReconnectFailed hook runs, which may be their caller:
-// then they do not wait, and the goroutine ends when the hook returns,
-// without another attempt.
+// WithReconnect makes the client reconnect by itself, paced by b, to the
+// address of its last successful Connect after any close it did not ask
+// for: a lost connection, a network or protocol error, or the server
+// closing or shutting down. Close and Disconnect, on the Client or its
+// Session, never lead to reconnecting, and on the Client they stop a loop
+// under way and return once its goroutine has ended (except from a
+// reconnect hook, which they do not wait for). While it reconnects,
+// Connect fails with ErrAlreadyConnected, and sends and requests fail at
+// once (nothing is queued) with an error matching ErrNotConnected; requests
+// pending when the connection was lost fail with its *CloseError. Each new
+// connection runs the connected hook, then the reconnected hook. The order
+// of hooks, the handshake and the backoff's defaults are in
+// docs/configuration.md ("Reconnecting clients").
 func WithReconnect(b Backoff) ClientOption {
 	b = b.withDefaults()
 	return clientOption(func(c *clientConfig) {
