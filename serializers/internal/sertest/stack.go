@@ -3,6 +3,7 @@ package sertest
 import (
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"testing"
 )
 
@@ -13,14 +14,20 @@ func StackOf(t *testing.T, unmarshal func([]byte, any) error, data []byte, newV 
 	t.Helper()
 	const n = 64
 	var before, after runtime.MemStats
+	// The collector stays off while the stacks are measured: it may shrink
+	// other goroutines' stacks meanwhile, and the goroutines are waited for
+	// before StackOf returns, so that freeing theirs does not fall into a
+	// later measurement.
 	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	runtime.ReadMemStats(&before)
 	ready, release := make(chan error), make(chan struct{})
+	var wg sync.WaitGroup
 	for range n {
-		go func() {
+		wg.Go(func() {
 			ready <- unmarshal(data, newV())
 			<-release
-		}()
+		})
 	}
 	var err error
 	for range n {
@@ -30,10 +37,13 @@ func StackOf(t *testing.T, unmarshal func([]byte, any) error, data []byte, newV 
 	}
 	runtime.ReadMemStats(&after)
 	close(release)
+	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return (after.StackInuse - before.StackInuse) / n
+	// Stacks freed by goroutines outside the measurement can still lower
+	// the total: that is no stack used here.
+	return uint64(max(int64(after.StackInuse)-int64(before.StackInuse), 0)) / n
 }
 
 // Allocs returns the bytes f allocates (MemStats.TotalAlloc), measured
