@@ -88,16 +88,9 @@ func checkFraming(data []byte) error {
 		start := pos
 		c := data[pos]
 		pos++
-		var skip, children int64
-		switch {
-		case c <= 0x7f, c >= 0xe0: // fixint
-		case c >= 0xa0 && c <= 0xbf: // fixstr
-			skip = int64(c & 0x1f)
-		default:
-			var err error
-			if skip, children, err = header(data, &pos, c); err != nil {
-				return badValue(start, err)
-			}
+		skip, children, err := quickHeader(data, &pos, c)
+		if err != nil {
+			return badValue(start, err)
 		}
 		remaining := int64(len(data) - pos)
 		if skip > remaining {
@@ -148,16 +141,9 @@ func (s *scanner) value(p *plan, depth int) error {
 	start := s.pos
 	c := data[start]
 	s.pos++
-	var skip, children int64
-	switch {
-	case c <= 0x7f, c >= 0xe0: // fixint: the most common, nothing to read
-	case c >= 0xa0 && c <= 0xbf: // fixstr
-		skip = int64(c & 0x1f)
-	default:
-		var err error
-		if skip, children, err = header(data, &s.pos, c); err != nil {
-			return badValue(start, err)
-		}
+	skip, children, err := quickHeader(data, &s.pos, c)
+	if err != nil {
+		return badValue(start, err)
 	}
 	remaining := int64(len(data) - s.pos)
 	if skip > remaining {
@@ -372,6 +358,18 @@ func valueCost(p *plan, c byte, skip, n int64, generated bool) int64 {
 }
 
 func isString(c byte) bool { return kindOf(c) == wString }
+
+// quickHeader is header with the two most common formats, fixint and
+// fixstr, decided where it is inlined.
+func quickHeader(data []byte, pos *int, c byte) (skip, children int64, err error) {
+	switch {
+	case c <= 0x7f, c >= 0xe0:
+		return 0, 0, nil
+	case c >= 0xa0 && c <= 0xbf:
+		return int64(c & 0x1f), 0, nil
+	}
+	return header(data, pos, c)
+}
 
 // header decodes the format byte c (and any length field after it,
 // advancing *pos) into the number of payload bytes to skip and the number
