@@ -107,8 +107,22 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 		return check.Wrap(name, "unmarshal", rv.Type(), tg.err)
 	}
 	g := tg.gen
-	if err := checkInput(data, tg.plan, g.unmarshal); err != nil {
-		return check.Wrap(name, "unmarshal", rv.Type(), err)
+	// The fast path checks the framing as it reads, and gives up on input
+	// it does not decode whole; the estimate of input over the size that
+	// framing bounds (see framingSuffices) comes first.
+	checked := tg.fast == nil || !framingSuffices(tg.plan, len(data))
+	if checked {
+		if err := checkInput(data, tg.plan, g.unmarshal); err != nil {
+			return check.Wrap(name, "unmarshal", rv.Type(), err)
+		}
+	}
+	if tg.fast != nil && decodeFast(tg.fast, data, rv.UnsafePointer()) {
+		return nil
+	}
+	if !checked {
+		if err := checkInput(data, tg.plan, g.unmarshal); err != nil {
+			return check.Wrap(name, "unmarshal", rv.Type(), err)
+		}
 	}
 	if g.unmarshal {
 		err = unmarshalMsg(data, v.(MsgUnmarshaler))
@@ -123,11 +137,12 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 
 // target is what Unmarshal needs to know of a pointer type it decodes
 // into, found with one lookup: the policy's verdict on the type, and its
-// element's generated methods and pre-check plan.
+// element's generated methods, pre-check plan and fast-path codec.
 type target struct {
 	err  error
 	gen  *genType
 	plan *plan
+	fast *fastCodec // nil: decoded the general way
 }
 
 var targets sync.Map // reflect.Type -> *target
@@ -140,6 +155,9 @@ func targetFor(t reflect.Type) *target {
 	tg := &target{err: policy.Type(t)}
 	if tg.err == nil {
 		tg.gen, tg.plan = genFor(t.Elem()), planFor(t.Elem())
+		if !tg.gen.unmarshal {
+			tg.fast = fastFor(t.Elem())
+		}
 	}
 	actual, _ := targets.LoadOrStore(t, tg)
 	return actual.(*target)

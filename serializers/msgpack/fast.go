@@ -1,0 +1,585 @@
+package msgpack
+
+import (
+	"encoding/binary"
+	"math"
+	"reflect"
+	"strings"
+	"unsafe"
+)
+
+// The fast path decodes values of plain types without the library: structs
+// whose exported fields are booleans, numbers, strings, byte slices,
+// string slices, and structs and slices of these, with no embedded fields,
+// no tag options, no methods of their own that change their encoding. For
+// those it does what vmihailenco/msgpack v5.4.1 does (the same values for
+// the same input, including decoding into a non-zero value), reading the
+// input in place through a compiled description of the type instead of
+// through reflection and a byte reader.
+//
+// It only ever decodes what it is sure of: a wire form it does not mirror
+// (an unknown field, a map key that is not a string, a number where a
+// string was due, input it cannot read to its exact end) makes it give up,
+// and the value is then decoded the general way, the checks and the
+// library deciding as they do for any other type.
+
+// fkind is a fastCodec's kind: how values are read and stored.
+type fkind uint8
+
+const (
+	fBool fkind = iota
+	fInt        // signed integer of fastCodec.size bytes
+	fUint       // unsigned integer of fastCodec.size bytes
+	fFloat32
+	fFloat64
+	fString
+	fBytes   // []byte (any named slice of bytes)
+	fStrings // []string exactly, which the library decodes apart
+	fSlice   // a slice of another fast type
+	fStruct
+)
+
+// fastCodec describes one Go type for the fast path.
+type fastCodec struct {
+	kind   fkind
+	size   uintptr      // integers: their width; slices: the element size
+	typ    reflect.Type // slices and structs: the type itself
+	elem   *fastCodec   // fSlice
+	fields []fastField  // fStruct: in declaration order, the array form's order
+	// refs is set when values hold strings or byte slices, which decoding
+	// points into one copy of small inputs (see maxShared).
+	refs bool
+}
+
+// fastField is a struct field the library decodes: its name on the wire,
+// its offset in the struct and its type.
+type fastField struct {
+	name string
+	off  uintptr
+	c    *fastCodec
+}
+
+// fastFor returns the fast path's codec for t, or nil if values of t go
+// the general way.
+func fastFor(t reflect.Type) *fastCodec {
+	if t.Kind() != reflect.Struct {
+		return nil // the library treats top-level pointers to scalars apart
+	}
+	b := fastBuilder{seen: make(map[reflect.Type]*fastCodec)}
+	c := b.build(t)
+	if c == nil || b.failed {
+		return nil
+	}
+	return c
+}
+
+type fastBuilder struct {
+	seen   map[reflect.Type]*fastCodec
+	failed bool
+}
+
+func (b *fastBuilder) build(t reflect.Type) *fastCodec {
+	if c, ok := b.seen[t]; ok {
+		return c // a type that contains itself through a slice
+	}
+	if t == timeType || policy.Opaque(t) {
+		b.failed = true
+		return nil
+	}
+	c := &fastCodec{typ: t, size: t.Size()}
+	b.seen[t] = c
+	switch t.Kind() {
+	case reflect.Bool:
+		c.kind = fBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		c.kind = fInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		c.kind = fUint
+	case reflect.Float32:
+		c.kind = fFloat32
+	case reflect.Float64:
+		c.kind = fFloat64
+	case reflect.String:
+		c.kind, c.refs = fString, true
+	case reflect.Slice:
+		switch e := t.Elem(); {
+		case e.Kind() == reflect.Uint8:
+			c.kind, c.refs = fBytes, true
+		case e == reflect.TypeFor[string]():
+			c.kind, c.refs = fStrings, true
+		default:
+			c.kind, c.size = fSlice, e.Size()
+			if c.elem = b.build(e); c.elem == nil {
+				return nil
+			}
+			c.refs = true // conservatively: the element may be still in the making
+		}
+	case reflect.Struct:
+		c.kind = fStruct
+		if !b.addFields(c, t) {
+			b.failed = true
+			return nil
+		}
+	default:
+		b.failed = true
+		return nil
+	}
+	return c
+}
+
+// addFields resolves t's fields as the library does for a struct without
+// embedded fields and tag options, and reports whether t is such a struct.
+func (b *fastBuilder) addFields(c *fastCodec, t reflect.Type) bool {
+	names := make(map[string]bool)
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous || f.Name == "_msgpack" {
+			return false // inlining, or options for the whole struct
+		}
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Tag.Get("msgpack")
+		switch {
+		case name == "-":
+			continue
+		case strings.Contains(name, ","):
+			return false
+		case name == "":
+			name = f.Name
+		}
+		if names[name] {
+			return false
+		}
+		names[name] = true
+		fc := b.build(f.Type)
+		if fc == nil {
+			return false
+		}
+		c.refs = c.refs || fc.refs
+		c.fields = append(c.fields, fastField{name: name, off: f.Offset, c: fc})
+	}
+	return true
+}
+
+// maxShared is the largest input whose decoded strings and byte slices
+// share one copy of it (one allocation instead of one each). Keeping one
+// of them keeps that copy: at most maxShared bytes.
+const maxShared = 512
+
+// maxFastDepth bounds the containers the fast path enters; deeper input
+// goes the general way (which refuses nesting over maxDepth).
+const maxFastDepth = 32
+
+// fastDecoder reads one input.
+type fastDecoder struct {
+	b     []byte
+	pos   int
+	arena []byte // a copy of b that strings and byte slices point into, or nil
+	depth int
+}
+
+// decodeFast decodes data into the value of c's type at p and reports
+// whether it did; when it did not, the value may hold part of the input
+// (fields the general way decodes again).
+func decodeFast(c *fastCodec, data []byte, p unsafe.Pointer) bool {
+	d := fastDecoder{b: data}
+	if c.refs && len(data) <= maxShared {
+		d.arena = append([]byte(nil), data...)
+	}
+	return len(data) > 0 && data[0] != nilCode && d.value(c, p) && d.pos == len(data)
+}
+
+const nilCode = 0xc0
+
+// value decodes one value of c's type into p.
+func (d *fastDecoder) value(c *fastCodec, p unsafe.Pointer) bool {
+	if d.pos >= len(d.b) {
+		return false
+	}
+	switch c.kind {
+	case fBool:
+		switch d.b[d.pos] {
+		case nilCode, 0xc2:
+			*(*bool)(p) = false
+		case 0xc3:
+			*(*bool)(p) = true
+		default:
+			return false
+		}
+		d.pos++
+		return true
+	case fInt, fUint:
+		n, ok := d.integer()
+		if !ok {
+			return false
+		}
+		switch c.size { // stored truncated, as reflect's SetInt and SetUint do
+		case 1:
+			*(*uint8)(p) = uint8(n)
+		case 2:
+			*(*uint16)(p) = uint16(n)
+		case 4:
+			*(*uint32)(p) = uint32(n)
+		default:
+			*(*uint64)(p) = n
+		}
+		return true
+	case fFloat32:
+		if d.b[d.pos] == 0xca {
+			if d.pos+5 > len(d.b) {
+				return false
+			}
+			*(*float32)(p) = math.Float32frombits(binary.BigEndian.Uint32(d.b[d.pos+1:]))
+			d.pos += 5
+			return true
+		}
+		n, ok := d.integer()
+		if ok {
+			*(*float32)(p) = float32(int64(n))
+		}
+		return ok
+	case fFloat64:
+		switch d.b[d.pos] {
+		case 0xca:
+			if d.pos+5 > len(d.b) {
+				return false
+			}
+			*(*float64)(p) = float64(math.Float32frombits(binary.BigEndian.Uint32(d.b[d.pos+1:])))
+			d.pos += 5
+			return true
+		case 0xcb:
+			if d.pos+9 > len(d.b) {
+				return false
+			}
+			*(*float64)(p) = math.Float64frombits(binary.BigEndian.Uint64(d.b[d.pos+1:]))
+			d.pos += 9
+			return true
+		}
+		n, ok := d.integer()
+		if ok {
+			*(*float64)(p) = float64(int64(n))
+		}
+		return ok
+	case fString:
+		return d.str((*string)(p))
+	case fBytes:
+		return d.bytes((*[]byte)(p))
+	case fStrings:
+		return d.strings((*[]string)(p))
+	case fSlice:
+		return d.slice(c, p)
+	}
+	return d.structure(c, p)
+}
+
+// integer reads an integer as the library's int and uint do (the same
+// bits either way): nil is 0, and every integer format is taken, converted
+// as Go converts.
+func (d *fastDecoder) integer() (uint64, bool) {
+	b, i := d.b, d.pos
+	c := b[i]
+	if c <= 0x7f || c >= 0xe0 { // positive and negative fixint
+		d.pos++
+		return uint64(int64(int8(c))), true
+	}
+	var width int
+	switch c {
+	case nilCode:
+		d.pos++
+		return 0, true
+	case 0xcc, 0xd0:
+		width = 1
+	case 0xcd, 0xd1:
+		width = 2
+	case 0xce, 0xd2:
+		width = 4
+	case 0xcf, 0xd3:
+		width = 8
+	default:
+		return 0, false
+	}
+	if i+1+width > len(b) {
+		return 0, false
+	}
+	d.pos = i + 1 + width
+	v := b[i+1:]
+	switch c {
+	case 0xcc:
+		return uint64(v[0]), true
+	case 0xd0:
+		return uint64(int64(int8(v[0]))), true
+	case 0xcd:
+		return uint64(binary.BigEndian.Uint16(v)), true
+	case 0xd1:
+		return uint64(int64(int16(binary.BigEndian.Uint16(v)))), true
+	case 0xce:
+		return uint64(binary.BigEndian.Uint32(v)), true
+	case 0xd2:
+		return uint64(int64(int32(binary.BigEndian.Uint32(v)))), true
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// rawLen reads the header of a string or binary value (the library takes
+// either for a string or a []byte) and returns the length of its data, or
+// -1 for nil.
+func (d *fastDecoder) rawLen() (int, bool) {
+	b, i := d.b, d.pos
+	if i >= len(b) {
+		return 0, false
+	}
+	c := b[i]
+	var n, head int
+	switch {
+	case c >= 0xa0 && c <= 0xbf:
+		n, head = int(c&0x1f), 1
+	case c == nilCode:
+		d.pos++
+		return -1, true
+	case c == 0xd9 || c == 0xc4:
+		if i+2 > len(b) {
+			return 0, false
+		}
+		n, head = int(b[i+1]), 2
+	case c == 0xda || c == 0xc5:
+		if i+3 > len(b) {
+			return 0, false
+		}
+		n, head = int(binary.BigEndian.Uint16(b[i+1:])), 3
+	case c == 0xdb || c == 0xc6:
+		if i+5 > len(b) {
+			return 0, false
+		}
+		n, head = int(binary.BigEndian.Uint32(b[i+1:])), 5
+	default:
+		return 0, false
+	}
+	if n > len(b)-i-head {
+		return 0, false
+	}
+	d.pos = i + head
+	return n, true
+}
+
+func (d *fastDecoder) str(p *string) bool {
+	n, ok := d.rawLen()
+	if !ok {
+		return false
+	}
+	switch {
+	case n <= 0:
+		*p = ""
+	case d.arena != nil:
+		*p = unsafe.String(&d.arena[d.pos], n)
+	default:
+		*p = string(d.b[d.pos : d.pos+n])
+	}
+	d.pos += max(n, 0)
+	return true
+}
+
+func (d *fastDecoder) bytes(p *[]byte) bool {
+	n, ok := d.rawLen()
+	if !ok {
+		return false
+	}
+	switch {
+	case n < 0:
+		*p = nil
+		return true
+	case d.arena != nil:
+		*p = d.arena[d.pos : d.pos+n : d.pos+n]
+	default:
+		*p = append(make([]byte, 0, n), d.b[d.pos:d.pos+n]...)
+	}
+	d.pos += n
+	return true
+}
+
+// arrayLen reads an array header: its length, or -1 for nil. A length
+// longer than the rest of the input (each element takes a byte at least)
+// is not read, so nothing is made for elements that are not there.
+func (d *fastDecoder) arrayLen() (int, bool) {
+	b, i := d.b, d.pos
+	if i >= len(b) {
+		return 0, false
+	}
+	c := b[i]
+	var n, head int
+	switch {
+	case c >= 0x90 && c <= 0x9f:
+		n, head = int(c&0x0f), 1
+	case c == nilCode:
+		d.pos++
+		return -1, true
+	case c == 0xdc:
+		if i+3 > len(b) {
+			return 0, false
+		}
+		n, head = int(binary.BigEndian.Uint16(b[i+1:])), 3
+	case c == 0xdd:
+		if i+5 > len(b) {
+			return 0, false
+		}
+		n, head = int(binary.BigEndian.Uint32(b[i+1:])), 5
+	default:
+		return 0, false
+	}
+	if n > len(b)-i-head {
+		return 0, false
+	}
+	d.pos = i + head
+	return n, true
+}
+
+// strings decodes a []string as the library does: nil leaves the slice as
+// it was, a slice with room enough is reused, and an empty one is not nil.
+func (d *fastDecoder) strings(p *[]string) bool {
+	n, ok := d.arrayLen()
+	if !ok || n < 0 {
+		return ok
+	}
+	s := *p
+	if s != nil && cap(s) >= n {
+		s = s[:n]
+	} else {
+		s = make([]string, n)
+	}
+	*p = s
+	for i := range s {
+		if !d.str(&s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// slice decodes a slice of another fast type as the library does: nil
+// makes it nil, a slice with room enough is reused, and the elements it
+// had are decoded into, not replaced.
+func (d *fastDecoder) slice(c *fastCodec, p unsafe.Pointer) bool {
+	n, ok := d.arrayLen()
+	if !ok {
+		return false
+	}
+	v := reflect.NewAt(c.typ, p).Elem()
+	switch {
+	case n < 0:
+		v.SetZero()
+		return true
+	case n == 0 && v.IsNil():
+		v.Set(reflect.MakeSlice(c.typ, 0, 0))
+		return true
+	case v.Cap() >= n:
+		v.SetLen(n)
+	default:
+		s := reflect.MakeSlice(c.typ, n, n)
+		reflect.Copy(s, v.Slice(0, v.Cap()))
+		v.Set(s)
+	}
+	if n == 0 {
+		return true
+	}
+	if d.depth++; d.depth > maxFastDepth {
+		return false
+	}
+	base := v.UnsafePointer()
+	for i := range n {
+		if !d.value(c.elem, unsafe.Add(base, uintptr(i)*c.size)) {
+			return false
+		}
+	}
+	d.depth--
+	return true
+}
+
+// structure decodes a struct from its map form (fields by name; a field
+// not in the input keeps its value), its array form (every field in
+// order), or nil (the zero value), as the library does.
+func (d *fastDecoder) structure(c *fastCodec, p unsafe.Pointer) bool {
+	b, i := d.b, d.pos
+	ch := b[i]
+	var n, head int
+	array := false
+	switch {
+	case ch >= 0x80 && ch <= 0x8f:
+		n, head = int(ch&0x0f), 1
+	case ch >= 0x90 && ch <= 0x9f:
+		n, head, array = int(ch&0x0f), 1, true
+	case ch == nilCode:
+		d.pos++
+		reflect.NewAt(c.typ, p).Elem().SetZero()
+		return true
+	case ch == 0xde || ch == 0xdc:
+		if i+3 > len(b) {
+			return false
+		}
+		n, head, array = int(binary.BigEndian.Uint16(b[i+1:])), 3, ch == 0xdc
+	case ch == 0xdf || ch == 0xdd:
+		if i+5 > len(b) {
+			return false
+		}
+		n, head, array = int(binary.BigEndian.Uint32(b[i+1:])), 5, ch == 0xdd
+	default:
+		return false
+	}
+	if n > len(b)-i-head {
+		return false
+	}
+	d.pos = i + head
+	if array && n == 0 {
+		reflect.NewAt(c.typ, p).Elem().SetZero()
+		return true
+	}
+	if d.depth++; d.depth > maxFastDepth {
+		return false
+	}
+	if array {
+		if n != len(c.fields) {
+			return false // the library's error, from the general way
+		}
+		for _, f := range c.fields {
+			if !d.value(f.c, unsafe.Add(p, f.off)) {
+				return false
+			}
+		}
+		d.depth--
+		return true
+	}
+	for k := range n {
+		key, ok := d.key()
+		if !ok {
+			return false
+		}
+		// Encoders write the fields in order: try the k-th first.
+		var f *fastField
+		if k < len(c.fields) && c.fields[k].name == key {
+			f = &c.fields[k]
+		} else {
+			for j := range c.fields {
+				if c.fields[j].name == key {
+					f = &c.fields[j]
+					break
+				}
+			}
+		}
+		if f == nil || !d.value(f.c, unsafe.Add(p, f.off)) {
+			return false // an unknown field is skipped the general way
+		}
+	}
+	d.depth--
+	return true
+}
+
+// key reads a map key written as a string. The result aliases the input
+// and must not be kept.
+func (d *fastDecoder) key() (string, bool) {
+	n, ok := d.rawLen()
+	if !ok || n < 0 {
+		return "", false // nil keys, odd but taken by the library: the general way
+	}
+	k := unsafe.String(unsafe.SliceData(d.b[d.pos:]), n)
+	d.pos += n
+	return k, true
+}

@@ -1,0 +1,206 @@
+package msgpack
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	vmsgpack "github.com/vmihailenco/msgpack/v5"
+)
+
+type fastLevel int8
+
+type fastInner struct {
+	Name  string
+	Level fastLevel
+	Raw   []byte
+}
+
+type fastAll struct {
+	ID      uint64
+	Method  string
+	Seq     uint32
+	OK      bool
+	Score   float64
+	Ratio   float32
+	Tags    []string
+	Data    []byte
+	I8      int8
+	I16     int16
+	I32     int32
+	Int     int
+	U8      uint8
+	U16     uint16
+	Uint    uint
+	Renamed string `msgpack:"r"`
+	Skipped string `msgpack:"-"`
+	hidden  int
+	Inner   fastInner
+	Items   []fastInner
+	Nums    []int16
+	Grid    [][]uint8x
+}
+
+// uint8x is a named byte: a slice of it is bytes to the library, as any
+// slice of a byte kind.
+type uint8x uint8
+
+type fastNode struct {
+	Value int
+	Kids  []fastNode
+}
+
+// Types the fast path leaves to the library.
+type (
+	fastEmbedded struct {
+		fastInner
+		X int
+	}
+	fastOmit struct {
+		A string `msgpack:"a,omitempty"`
+	}
+	fastPtr struct{ P *int }
+	fastMap struct{ M map[string]int }
+	fastTime struct{ T time.Time }
+	fastArr struct{ A [3]int }
+	fastAny struct{ V any }
+)
+
+func TestFastForEligibility(t *testing.T) {
+	for _, v := range []any{fastAll{}, fastNode{}, fastInner{}} {
+		if fastFor(reflect.TypeOf(v)) == nil {
+			t.Errorf("%T: no fast codec, want one", v)
+		}
+	}
+	for _, v := range []any{fastEmbedded{}, fastOmit{}, fastPtr{}, fastMap{}, fastTime{}, fastArr{}, fastAny{}, 3, "s", []int{}} {
+		if fastFor(reflect.TypeOf(v)) != nil {
+			t.Errorf("%T: a fast codec, want the general way", v)
+		}
+	}
+}
+
+func sampleAll(rng *rand.Rand) fastAll {
+	s := func() string { return string(make([]byte, rng.IntN(40))) + "é" }
+	v := fastAll{
+		ID: rng.Uint64(), Method: s(), Seq: rng.Uint32(), OK: rng.IntN(2) == 1,
+		Score: rng.Float64(), Ratio: float32(rng.Float64()),
+		I8: int8(rng.Int()), I16: int16(rng.Int()), I32: int32(rng.Int()), Int: rng.Int() - rng.Int(),
+		U8: uint8(rng.Int()), U16: uint16(rng.Int()), Uint: uint(rng.Uint64()),
+		Renamed: s(), Skipped: s(), hidden: 7,
+		Inner: fastInner{Name: s(), Level: fastLevel(rng.IntN(256) - 128)},
+	}
+	if rng.IntN(3) > 0 {
+		v.Tags = []string{s(), s(), ""}
+	}
+	if rng.IntN(3) > 0 {
+		v.Data = make([]byte, rng.IntN(300))
+	}
+	for range rng.IntN(4) {
+		v.Items = append(v.Items, fastInner{Name: s(), Raw: []byte(s())})
+	}
+	if rng.IntN(2) == 0 {
+		v.Nums = []int16{1, -1, 300, -300}
+		v.Grid = [][]uint8x{{1, 2}, nil, {}}
+	}
+	return v
+}
+
+// TestFastMatchesLibrary: on inputs encoded every way the serializer and
+// the library encode, and on mutations of them, decodeFast either gives up
+// or gives the value the general way gives (the checks, then the library),
+// decoding into zero and into non-zero values; it decodes every unmutated
+// input itself.
+func TestFastMatchesLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	encoders := []Serializer{New(), New(StructsAsArrays()), New(CompactIntegers()), New(StructsAsArrays(), CompactIntegers())}
+	var fast, general, both int
+	for i := range 600 {
+		v := sampleAll(rng)
+		seed, err := encoders[i%len(encoders)].Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefill := sampleAll(rng)
+		for m := range 16 {
+			in := seed
+			if m > 0 {
+				in = mutate(rng, seed)
+			}
+			for _, start := range []*fastAll{{}, &prefill} {
+				ok, gotErr := compareFast(t, in, *start)
+				if m == 0 && !ok {
+					t.Fatalf("the fast path gave up on an unmutated input: % x", in)
+				}
+				switch {
+				case ok:
+					fast++
+				case gotErr:
+					general++
+				default:
+					both++
+				}
+			}
+		}
+	}
+	var node fastNode
+	for range 5 {
+		node = fastNode{Value: rng.Int(), Kids: []fastNode{node, {Value: -1}}}
+	}
+	seed, err := New().Marshal(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range 2000 {
+		in := seed
+		if m > 0 {
+			in = mutate(rng, seed)
+		}
+		if ok, _ := compareFast(t, in, fastNode{}); m == 0 && !ok {
+			t.Fatal("the fast path gave up on an unmutated tree")
+		}
+	}
+	t.Logf("decoded by the fast path: %d; given up, the general way failing: %d, succeeding: %d", fast, general, both)
+	if fast < 4000 || general == 0 || both == 0 {
+		t.Errorf("too few cases of a kind: %d %d %d", fast, general, both)
+	}
+}
+
+// compareFast decodes in into a copy of start both ways and fails t if the
+// fast path decoded it to something else than the general way. It reports
+// whether the fast path decoded it, and whether the general way failed.
+func compareFast[T any](t *testing.T, in []byte, start T) (fastOK, generalFailed bool) {
+	t.Helper()
+	want := clone(t, start)
+	gerr := checkInput(in, planFor(reflect.TypeFor[T]()), false)
+	if gerr == nil {
+		gerr = decode(in, &want)
+	}
+	got := clone(t, start)
+	ok := decodeFast(fastFor(reflect.TypeFor[T]()), in, reflect.ValueOf(&got).UnsafePointer())
+	if ok && gerr != nil {
+		t.Fatalf("input % x: the fast path decoded %+v, the general way failed: %v", in, got, gerr)
+	}
+	if ok && !reflect.DeepEqual(got, want) {
+		t.Fatalf("input % x:\nfast    %+v\ngeneral %+v", in, got, want)
+	}
+	return ok, gerr != nil
+}
+
+// clone returns a deep copy of v (through the library, which keeps nil and
+// empty apart), with the fields it does not carry copied by hand.
+func clone[T any](t *testing.T, v T) T {
+	b, err := vmsgpack.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out T
+	if err := vmsgpack.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := any(&out).(*fastAll); ok {
+		src := any(v).(fastAll)
+		a.Skipped, a.hidden = src.Skipped, src.hidden
+	}
+	return out
+}
