@@ -377,19 +377,14 @@ func WithMaxSessions(n int) ServerOption {
 }
 
 // WithMaxInflightBytes bounds the bytes all the server's sessions together
-// hold for received input: packets received and not yet handled, counted
-// as for WithMaxQueuedBytes (with their decode cost, see WithDecodeCost),
-// and the read buffers of packets larger than 64 KiB still arriving. The
-// default is the larger of 8 times WithMaxQueuedBytes and twice the count
-// of one largest packet (64 MiB with the base defaults). When it is
-// reached, sessions that need more pause reading until others give back;
-// waits are served in order. Two exceptions keep quiet peers going: the
-// first 256 KiB each session holds are outside the bound (it counts what a
-// session holds past them), and a packet larger than the whole bound is
-// let in alone. A session that waits for room for a partly received packet
-// longer than its receive timeout is closed with ReasonConnectionLost and
-// an error matching ErrInflightLimit. n < 0 means no bound; 0 keeps the
-// default.
+// hold for received input (packets not yet handled, counted as for
+// WithMaxQueuedBytes, and the buffers of large packets still arriving);
+// past it, sessions that need more pause reading, in the order they came.
+// n < 0 means no bound; 0 keeps the default, the larger of 8 times
+// WithMaxQueuedBytes and twice the count of one largest packet (64 MiB with
+// the base defaults). A session that waits past its receive timeout for
+// room for a partly received packet closes with ReasonConnectionLost and an
+// error matching ErrInflightLimit. What it leaves out: docs/configuration.md.
 func WithMaxInflightBytes(n int) ServerOption {
 	return serverOption(func(c *serverConfig) {
 		switch {
