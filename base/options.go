@@ -304,17 +304,15 @@ func OnMessage(f func(ctx context.Context, s *Session, payload []byte)) Option {
 }
 
 // OnRequest sets the handler of requests received: an adapter to a
-// Handler's ServeRequest (see WithHandler, which cannot be given with
-// it). Each runs in its own goroutine (at most WithMaxConcurrentRequests
-// at once); what it returns is sent as the response. ctx ends when the connection closes, and, for a
-// request with call information, when the caller's deadline passes or the
-// caller cancels; it carries the request's metadata (IncomingMetadata). payload is
-// valid only during the call. If the handler panics (or calls
-// runtime.Goexit), no response is sent, an error event says why, and the
-// caller's request ends with its timeout (netmessage answers a panic with a
-// remote error instead); for a response that cannot be sent, see
-// OnUnsendableResponse. A handler must not wait for Disconnect on its own
-// session, which waits for running handlers; call it from a new goroutine.
+// Handler's ServeRequest (see WithHandler, which cannot be given with it).
+// Each runs in its own goroutine (at most WithMaxConcurrentRequests at
+// once); what it returns is sent as the response (see OnUnsendableResponse
+// for one that cannot be). ctx ends when the connection closes and, for a
+// request with call information, when the caller's deadline passes or it
+// cancels; it carries the request's metadata (IncomingMetadata). payload
+// is valid only during the call. A handler must not wait for Disconnect on
+// its own session, which waits for it. A panic sends no response: see
+// docs/configuration.md.
 func OnRequest(f func(ctx context.Context, s *Session, payload []byte) (response []byte)) Option {
 	return option(func(c *config) { c.hooks.request = f })
 }
