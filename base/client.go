@@ -57,14 +57,11 @@ func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 // Connect dials addr over TCP (or with the WithDialer function), completes
 // the TLS handshake when WithTLS is set, and opens the connection; the
 // connected hook runs next. It fails with ErrAlreadyConnected while a
-// connection is open or being made, and while the client is reconnecting
-// (see WithReconnect; Disconnect or Close stops that). A failed Connect
-// does not start reconnecting. Close or Disconnect called while Connect
-// dials stops it: Connect then fails with ErrConnectStopped and no
-// connection opens (a dialer that ignores its context keeps Connect, and
-// so a new Connect, waiting until it returns). A client built with an
-// option that cannot apply fails every Connect with its error, matching
-// ErrInvalidOption.
+// connection is open or being made, or the client reconnects (see
+// WithReconnect), and with an error matching ErrConnectStopped when Close
+// or Disconnect stops it before the connection opens; a failed Connect
+// does not start reconnecting. A client built with an option that cannot
+// apply fails every Connect with its error, matching ErrInvalidOption.
 func (c *Client) Connect(ctx context.Context, addr string) error {
 	if err := c.cfg.err; err != nil {
 		return err

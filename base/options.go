@@ -304,17 +304,15 @@ func OnMessage(f func(ctx context.Context, s *Session, payload []byte)) Option {
 }
 
 // OnRequest sets the handler of requests received: an adapter to a
-// Handler's ServeRequest (see WithHandler, which cannot be given with
-// it). Each runs in its own goroutine (at most WithMaxConcurrentRequests
-// at once); what it returns is sent as the response. ctx ends when the connection closes, and, for a
-// request with call information, when the caller's deadline passes or the
-// caller cancels; it carries the request's metadata (IncomingMetadata). payload is
-// valid only during the call. If the handler panics (or calls
-// runtime.Goexit), no response is sent, an error event says why, and the
-// caller's request ends with its timeout (netmessage answers a panic with a
-// remote error instead); for a response that cannot be sent, see
-// OnUnsendableResponse. A handler must not wait for Disconnect on its own
-// session, which waits for running handlers; call it from a new goroutine.
+// Handler's ServeRequest (see WithHandler, which cannot be given with it).
+// Each runs in its own goroutine (at most WithMaxConcurrentRequests at
+// once); what it returns is sent as the response (see OnUnsendableResponse
+// for one that cannot be). ctx ends when the connection closes and, for a
+// request with call information, when the caller's deadline passes or it
+// cancels; it carries the request's metadata (IncomingMetadata). payload
+// is valid only during the call. A handler must not wait for Disconnect on
+// its own session, which waits for it. A panic sends no response: see
+// docs/configuration.md.
 func OnRequest(f func(ctx context.Context, s *Session, payload []byte) (response []byte)) Option {
 	return option(func(c *config) { c.hooks.request = f })
 }
@@ -377,19 +375,14 @@ func WithMaxSessions(n int) ServerOption {
 }
 
 // WithMaxInflightBytes bounds the bytes all the server's sessions together
-// hold for received input: packets received and not yet handled, counted
-// as for WithMaxQueuedBytes (with their decode cost, see WithDecodeCost),
-// and the read buffers of packets larger than 64 KiB still arriving. The
-// default is the larger of 8 times WithMaxQueuedBytes and twice the count
-// of one largest packet (64 MiB with the base defaults). When it is
-// reached, sessions that need more pause reading until others give back;
-// waits are served in order. Two exceptions keep quiet peers going: the
-// first 256 KiB each session holds are outside the bound (it counts what a
-// session holds past them), and a packet larger than the whole bound is
-// let in alone. A session that waits for room for a partly received packet
-// longer than its receive timeout is closed with ReasonConnectionLost and
-// an error matching ErrInflightLimit. n < 0 means no bound; 0 keeps the
-// default.
+// hold for received input (packets not yet handled, counted as for
+// WithMaxQueuedBytes, and the buffers of large packets still arriving);
+// past it, sessions that need more pause reading, in the order they came.
+// n < 0 means no bound; 0 keeps the default, the larger of 8 times
+// WithMaxQueuedBytes and twice the count of one largest packet (64 MiB with
+// the base defaults). A session that waits past its receive timeout for
+// room for a partly received packet closes with ReasonConnectionLost and an
+// error matching ErrInflightLimit. What it leaves out: docs/configuration.md.
 func WithMaxInflightBytes(n int) ServerOption {
 	return serverOption(func(c *serverConfig) {
 		switch {

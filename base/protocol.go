@@ -38,16 +38,13 @@ func (k Kind) String() string {
 }
 
 // Packet is one unit on the wire: a one-way message, a request with its id,
-// or the response to the request with that id.
+// or the response to the request with that id. What a call carries beside
+// its payload (metadata, deadline, cancel) is in CallInfo, which only a
+// CallInfoProtocol carries.
 //
 // A decoded Packet's Payload is memory owned by the connection or by its
 // Protocol (the read buffer, or a buffer the Protocol reuses): it is valid
 // only until the next call to Decode.
-//
-// What a call carries beside its payload (metadata, deadline, whether it
-// may be cancelled) is not in Packet but in CallInfo, which only a
-// CallInfoProtocol carries: so a Packet stays small enough for the
-// compiler to keep in registers on the way to and from a Protocol.
 type Packet struct {
 	Kind    Kind
 	ID      uint32
@@ -103,18 +100,15 @@ type Protocol interface {
 	// alone; on error the caller discards whatever was appended.
 	Append(dst []byte, p Packet) ([]byte, error)
 
-	// Decode decodes the first packet in buf and returns it with the number of
-	// bytes it used. When buf holds no whole packet yet, Decode returns n == 0
-	// and a nil error: the caller keeps the bytes and calls again with the
-	// same unconsumed bytes followed by more (so a Protocol may remember how
-	// far it has scanned).
-	// Bytes that carry no packet (a heartbeat, the preface) are consumed with
-	// Kind == KindNone. A payload longer than limit bytes, or malformed input,
-	// is an error; the connection then closes with ReasonProtocolError. An
-	// error returned with n > 0 instead says that those n bytes were one bad
-	// packet and the stream is still in step: the session drops them,
-	// raises the error as an error event (in order with the packets around
-	// it) and goes on decoding.
+	// Decode decodes the first packet in buf and returns it with the number
+	// of bytes it used: n == 0 and a nil error when buf holds no whole packet
+	// yet (the caller calls again with the same bytes followed by more), and
+	// Kind == KindNone for bytes that carry no packet (a heartbeat, the
+	// preface). A payload longer than limit bytes, or malformed input, is an
+	// error that closes the connection with ReasonProtocolError; returned
+	// with n > 0, it says those n bytes were one bad packet, which the
+	// session drops, raising the error as an event, before decoding on. See
+	// docs/custom-protocol.md.
 	Decode(buf []byte, limit int) (p Packet, n int, err error)
 }
 

@@ -87,15 +87,12 @@ func (b *Backoff) delay(n int) time.Duration {
 // address of its last successful Connect after any close it did not ask
 // for: a lost connection, a network or protocol error, or the server
 // closing or shutting down. Close and Disconnect, on the Client or its
-// Session, never lead to reconnecting, and on the Client they stop a loop
-// under way and return once its goroutine has ended (except from a
-// reconnect hook, which they do not wait for). While it reconnects,
-// Connect fails with ErrAlreadyConnected, and sends and requests fail at
-// once (nothing is queued) with an error matching ErrNotConnected; requests
-// pending when the connection was lost fail with its *CloseError. Each new
-// connection runs the connected hook, then the reconnected hook. The order
-// of hooks, the handshake and the backoff's defaults are in
-// docs/configuration.md ("Reconnecting clients").
+// Session, never lead to reconnecting; on the Client they stop a loop under
+// way and return once its goroutine has ended, unless an OnReconnecting or
+// OnReconnectFailed hook runs (it may be their caller). While it
+// reconnects, Connect fails with ErrAlreadyConnected, and sends and
+// requests fail at once with an error matching ErrNotConnected. Hooks,
+// backoff and errors: docs/configuration.md ("Reconnecting clients").
 func WithReconnect(b Backoff) ClientOption {
 	b = b.withDefaults()
 	return clientOption(func(c *clientConfig) {

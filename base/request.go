@@ -134,19 +134,14 @@ func (l *timeoutList) clear() {
 	l.armed = false
 }
 
-// Request sends a request and waits for its response. It fails with
-// ErrRequestTimeout (a net.Error with Timeout() true) after the response
-// timeout (late by at most a sixteenth of it), with ctx's error when ctx
-// ends first, and at once with the *CloseError when the connection closes.
-// An answer that arrives after this end gave up (its deadline or response
-// timeout passed, where the peer was told it) loses to that error.
-// The returned payload belongs to the caller.
-//
-// Over a CallInfoProtocol (the native protocol), the request carries ctx's
-// outgoing metadata (AppendMetadata) and, when ctx has a deadline, the time
-// until this end gives up, so the handler's context ends then too; when ctx
-// can end, giving up (ctx ending, or the response timeout) sends a cancel
-// that ends the handler's context at once.
+// Request sends a request and waits for its response, which belongs to the
+// caller. It fails with ErrRequestTimeout (a net.Error with Timeout() true)
+// after the response timeout, with ctx's error when ctx ends first, and at
+// once with an error matching ErrClosed (the *CloseError) when the
+// connection closes. Over a CallInfoProtocol (the native protocol), the
+// request carries ctx's outgoing metadata (AppendMetadata) and deadline,
+// and giving up cancels it at the peer when ctx can end: see docs/calls.md
+// ("Metadata, deadlines and cancel").
 func (s *Session) Request(ctx context.Context, payload []byte) ([]byte, error) {
 	return s.request(ctx, nil, false, payload)
 }

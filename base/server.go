@@ -283,18 +283,13 @@ func (srv *Server) Close() error {
 }
 
 // Shutdown stops accepting and disconnects every session gracefully (see
-// Session.Disconnect): requests being handled are answered, however long
-// their handlers take (only ctx bounds that wait), queued packets are
-// written, and both ends report ReasonGraceful; a peer that does not finish
-// the handshake within the disconnect timeout is closed with
-// ReasonDisconnectTimeout. Shutdown returns nil when every session has
-// closed and its hooks have run, or ctx's error when ctx ends first, after
-// closing the rest with ReasonServerShutdown. ctx also bounds the wait for
-// connections still being vetted (see WithVerifier). A connection still in
-// the listen backlog, not yet accepted, is reset when the listener closes:
-// its client sees ReasonNetworkError, not a graceful close. Shutdown waits
+// Session.Disconnect): requests being handled are answered, queued packets
+// are written, and both ends report ReasonGraceful. It returns nil when
+// every session has closed and its hooks have run, or ctx's error when ctx
+// ends first, after closing the rest with ReasonServerShutdown. It waits
 // for the sessions' hooks, so a hook must not call it but start it in a
-// new goroutine.
+// new goroutine. Timeouts, verifiers and the listen backlog: see
+// docs/reliability.md ("Graceful disconnect and shutdown").
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.stopAccepting()
 	if err := srv.waitSetup(ctx); err != nil {

@@ -15,25 +15,15 @@ import (
 // certificate the other end rejected, or an end that does not speak TLS.
 var ErrHandshake = errors.New("netmessage: TLS handshake failed")
 
-// WithTLS makes the connections TLS connections configured by cfg.
-//
-// On a server, each accepted connection is wrapped with tls.Server and its
-// handshake completed (bounded by the handshake timeout) before the
-// verifier runs and the session opens; cfg needs Certificates (or
-// GetCertificate), and ClientAuth with ClientCAs for mutual TLS. A
-// connection whose handshake fails is closed, no session opens, and an error
-// event matching ErrHandshake is raised with a nil Session.
-//
-// On a client, the dialed connection is wrapped with tls.Client and Connect
-// completes the handshake within its context (and the handshake timeout)
-// before the session opens, returning an error matching ErrHandshake when it
-// fails. When cfg.ServerName is empty, the host of the address given to
-// Connect is used, so certificates are verified against it (an IP address
-// is matched against the certificate's IP addresses).
-//
-// A nil cfg means plain TCP (the default). Connections that are already
-// *tls.Conn (from a tls.NewListener listener or a tls.Dialer) are not
-// wrapped again, but their handshake is completed the same way.
+// WithTLS makes the connections TLS connections configured by cfg; nil,
+// the default, means plain TCP. A server wraps each accepted connection
+// with tls.Server, a client each dialed one with tls.Client (verifying the
+// host it dialed when cfg.ServerName is empty), and the handshake
+// completes, within the handshake timeout (and Connect's context), before
+// the session opens. A failed handshake fails Connect with an error
+// matching ErrHandshake; a server closes that connection and raises an
+// error event matching ErrHandshake with a nil Session. What cfg needs,
+// mutual TLS and connections that are already *tls.Conn: docs/tls.md.
 func WithTLS(cfg *tls.Config) Option {
 	return option(func(c *config) { c.tls = cfg })
 }

@@ -20,14 +20,12 @@ import (
 // connection. It is safe for concurrent use.
 //
 // A Node owns three goroutines: the dispatcher, the only one that takes
-// packets from NATS and queues them on this server's sessions (without
-// waiting, so a slow session does not stall it: a session whose write
-// buffer is full gets a bounded backlog, drained by a goroutine of its
-// own while it exists); the presence loop,
-// which sends heartbeats and keeps the table of the other servers' keys;
-// and the event loop, which runs the OnError hook. Requests from other
-// servers run in goroutines of their own, at most
-// WithMaxConcurrentRequests at a time.
+// packets from NATS and queues them on this server's sessions without
+// waiting; the presence loop, which sends heartbeats and keeps the table of
+// the other servers' keys; and the event loop, which runs the OnError hook.
+// Requests from other servers (at most WithMaxConcurrentRequests at a time)
+// and each slow session's backlog (see docs/cluster.md, "Guarantees") run
+// in goroutines of their own.
 type Node struct {
 	srv    *base.Server
 	nc     *nats.Conn

@@ -106,20 +106,16 @@ func (m *Mux) intercept(ctx context.Context, kind base.Kind, s *base.Session, v 
 	return err
 }
 
-// Request sends req to p and returns its typed response. The response type
-// comes from req's type (see Returns), so no type argument or assertion is
-// needed:
+// Request sends req to p and returns its typed response, whose type comes
+// from req's (see Returns), so no type argument or assertion is needed:
 //
 //	resp, err := netmessage.Request(ctx, client, WeatherRequest{City: "Bonn"})
 //
-// It fails with the peer's *RemoteError, with base.ErrRequestTimeout after
-// the response timeout, with ctx's error, or with the connection's
-// *base.CloseError when it closes first (base.ErrClosed when a graceful
-// disconnect had already begun: nothing was sent); on a client without an
-// open connection, at once with an error matching base.ErrNotConnected. A
-// response type without a usable id fails it with ErrTypeID before
-// anything is sent. The outbound interceptors (WithOutbound) wrap the
-// call.
+// The outbound interceptors (WithOutbound) wrap the call. It fails with the
+// peer's *RemoteError, base.ErrRequestTimeout after the response timeout,
+// ctx's error, an error matching base.ErrClosed when the connection closes
+// first, or, on a client without an open connection, at once with an error
+// matching base.ErrNotConnected; all of them: docs/typed-api.md ("Errors").
 func Request[Req RequestType[Resp], Resp any, P Peer](ctx context.Context, p P, req Req) (Resp, error) {
 	var resp Resp
 	t, err := resolve(p)

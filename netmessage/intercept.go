@@ -32,22 +32,12 @@ type Invoker func(ctx context.Context, v any) (any, error)
 // (WithOutbound). It may inspect or change ctx and v before calling next,
 // return without calling it (to reject the call), call it more than once
 // (to retry an outbound call), and inspect the result and error after it.
-// For a message, the result is nil.
-//
-// Inbound, v is the decoded value; for a packet whose type has no handler,
-// v is nil and next raises the unhandled event and returns the
-// *RemoteError with CodeUnhandled that the caller gets. A handler's panic
-// reaches the interceptor as a *RemoteError with CodePanic (and an error
-// event with the *base.PanicError, as without interceptors). The error the
-// interceptors return goes to a request's caller as a *RemoteError (with
-// the code of a *RemoteError in its chain, see Errorf, or CodeHandler);
-// for a message it raises an error event, unless it is or wraps the error
-// next returned for a panic or a missing handler, whose events have been
-// raised already.
-//
-// A packet that cannot be decoded is answered (or reported) before the
-// interceptors run, with CodeBadRequest. Inbound interceptors of messages
-// run on the dispatcher, one message at a time, like message handlers.
+// For a message, the result is nil. Inbound, an error it returns goes to
+// a request's caller as a *RemoteError (see Errorf), and for a message is
+// an error event, raised once; message interceptors run on the dispatcher,
+// one message at a time. What v and next are for a type without a handler,
+// a handler's panic or a payload that cannot be decoded: docs/calls.md
+// ("Inbound").
 type Interceptor func(ctx context.Context, call Call, v any, next Invoker) (any, error)
 
 // WithInbound adds interceptors around the handling of every received

@@ -10,17 +10,11 @@ import (
 )
 
 // WithLogger logs each call at debug level, received and sent, with its
-// kind, type id, peer, duration and outcome ("ok" or the failure's
-// ErrorCode name, or "error" for a local failure), as structured
-// attributes. The ends that NewServer and NewClient build also log their
-// sessions and error events to l (see base.WithLogger), including the
-// typed layer's errors, such as a payload that cannot be decoded. Without
-// it nothing is logged.
-//
-// The calls are logged by an interceptor placed outside those of
-// WithInbound and WithOutbound, so it times them too and logs the outcome
-// the caller sees. When l does not log debug records, it adds only the
-// interceptors' cost to each call.
+// kind, type id, peer, duration and outcome, as structured attributes. The
+// ends that NewServer and NewClient build also log their sessions and
+// error events to l (see base.WithLogger), the typed layer's errors
+// included. Without it nothing is logged. The records, their attributes
+// and where the logging interceptor sits: docs/calls.md ("Logging").
 func WithLogger(l *slog.Logger) Option {
 	return option(func(c *config) {
 		if l == nil {

@@ -16,14 +16,11 @@ import (
 // Mux is the typed layer: a base.Handler that decodes each packet a
 // session receives and calls the handler registered for its type (see
 // HandleMessage and HandleRequest), through the inbound interceptors. It
-// holds what both ends of a connection need to send and receive typed
-// values: the serializer, the type ids, the interceptors and the protocol.
-// A Mux serves any number of sessions, of servers and clients alike; it is
-// safe for concurrent use.
-//
-// NewServer and NewClient build the transport around a Mux; the calls
-// Request, Send and Broadcast find it again through the session's
-// base.Session.Handler.
+// holds what both ends of a connection need: the serializer, the type ids,
+// the interceptors and the protocol. A Mux serves any number of sessions,
+// of servers and clients alike, and is safe for concurrent use. NewServer
+// and NewClient build the transport around it; Request, Send and Broadcast
+// find it again through base.Session.Handler.
 type Mux struct {
 	ser         Serializer
 	proto       func() base.Protocol

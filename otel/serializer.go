@@ -15,17 +15,13 @@ var (
 	unmarshalSet = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(systemAttr, OperationKey.String("unmarshal")))}
 )
 
-// Serializer returns s measuring what it encodes and decodes in
-// netmessage.serializer.body.size: the bodies of the requests, responses
-// and messages a Mux sends and receives (a Broadcast's body once), without
-// their type id, status byte, metadata and the protocol's framing. Give it
-// to the Mux with netmessage.WithSerializer. The serializer returned has
-// the optional methods s has (netmessage.DecodeBounder,
-// netmessage.MarshalAppender), so the Mux's limits and buffers work as
-// with s.
-//
-// The interceptors of MuxOption see values, not bytes; sizes come from
-// the serializer, and are not tied to a type id.
+// Serializer returns s measuring, in netmessage.serializer.body.size, the
+// bodies of the requests, responses and messages a Mux sends and receives
+// (a Broadcast's once); give it to the Mux with netmessage.WithSerializer.
+// The serializer returned has the optional methods s has
+// (netmessage.DecodeBounder, netmessage.MarshalAppender), so the Mux's
+// limits and buffers work as with s. What a body leaves out:
+// docs/observability.md ("Metrics").
 func (t *Telemetry) Serializer(s netmessage.Serializer) netmessage.Serializer {
 	m := &sized{s: s, hist: t.bodySize}
 	_, bound := s.(netmessage.DecodeBounder)

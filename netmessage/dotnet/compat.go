@@ -10,11 +10,9 @@ import (
 
 // Compat returns the option that makes a netmessage Mux, and the servers
 // and clients NewServer and NewClient build on it, speak to .NET
-// NetMessage endpoints: the compat protocol (New), the .NET XML
-// serializer (dotnetxml) and, as the original does, a response to an
-// unknown request id taken as an error event rather than a reason to close
-// (base.WithSkipUnknownResponses); then opts (which may override the
-// protocol or serializer), typically Namespace for the packet types:
+// NetMessage endpoints: the compat protocol (New), the .NET XML serializer
+// (dotnetxml) and base.WithSkipUnknownResponses, as the original does;
+// then opts (which may override the protocol or serializer):
 //
 //	mux, err := netmessage.NewMux(dotnet.Compat(
 //		dotnet.Namespace("Interop", WeatherRequest{}, WeatherResponse{}, ChatMessage{}),

@@ -20,17 +20,14 @@ const (
 	maxKeptOut = 64 << 10
 )
 
-// Decode decodes the first packet in buf. A lone terminator is a
-// heartbeat (KindNone). Packets are translated into the typed layer's
-// layout; the returned Payload is the Protocol's own buffer, valid until
-// the next call. It searches only bytes it has not searched before, so a
-// large packet arriving in many reads costs linear time, and fails with
-// base.ErrPacketTooLarge as soon as the bytes without a terminator must
-// decode to more than limit bytes.
-//
+// Decode decodes the first packet in buf, translated into the typed
+// layer's layout; a lone terminator is a heartbeat (KindNone). The returned
+// Payload is the Protocol's own buffer, valid until the next call. A
+// packet that must decode to more than limit bytes fails with
+// base.ErrPacketTooLarge as soon as its bytes show it, terminator or not.
 // A malformed packet fails with ErrMalformed, and n then counts its bytes
-// with their terminator: the stream is still in step, so the session
-// skips them, raises the error as an event and goes on.
+// with their terminator, so the session skips them and goes on; see
+// docs/dotnet-interop.md ("Malformed packets").
 func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	if p.scanned > len(buf) {
 		p.scanned = 0 // not the buffer of the last call: search it all

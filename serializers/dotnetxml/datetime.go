@@ -15,19 +15,12 @@ const (
 )
 
 // Unspecified is the Location of a time.Time that Unmarshal reads from a
-// DateTime written without a zone: .NET's Unspecified kind (such as
-// default(DateTime)), and its Local kind as Mono writes it. It is a fixed
-// zone at offset 0 named "Unspecified", so the time holds exactly the wall
-// clock that was written, whatever the process's time zone (a wall clock
-// in a daylight-saving gap is not moved, one in the autumn overlap is not
-// ambiguous), and Marshal writes that wall clock back unchanged. Such a
-// time has no instant of its own: its UTC instant is the wall clock read
-// as UTC. To place the wall clock in a zone, build it there:
-//
-//	local := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.Local)
-//
-// Use it to send an Unspecified DateTime too, though any Location other
-// than UTC writes the wall clock.
+// DateTime written without a zone (.NET's Unspecified kind, and its Local
+// kind as Mono writes it): a fixed zone at offset 0 named "Unspecified",
+// which holds the wall clock as written, whatever the process's time zone.
+// Marshal writes such a time's wall clock back unchanged, so use it to send
+// an Unspecified DateTime too. Why, and how to place the wall clock in a
+// zone: docs/dotnet-interop.md ("Type mapping").
 var Unspecified = time.FixedZone("Unspecified", 0)
 
 // unspecified is the Location Unmarshal gives zoneless times, kept apart
