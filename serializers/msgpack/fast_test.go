@@ -60,11 +60,11 @@ type (
 	fastOmit struct {
 		A string `msgpack:"a,omitempty"`
 	}
-	fastPtr struct{ P *int }
-	fastMap struct{ M map[string]int }
+	fastPtr  struct{ P *int }
+	fastMap  struct{ M map[string]int }
 	fastTime struct{ T time.Time }
-	fastArr struct{ A [3]int }
-	fastAny struct{ V any }
+	fastArr  struct{ A [3]int }
+	fastAny  struct{ V any }
 )
 
 func TestFastForEligibility(t *testing.T) {
