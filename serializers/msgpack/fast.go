@@ -5,17 +5,20 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
-// The fast path decodes values of plain types without the library: structs
+// The fast path encodes and decodes values of plain types without the
+// library: structs
 // whose exported fields are booleans, numbers, strings, byte slices,
 // string slices, and structs and slices of these, with no embedded fields,
 // no tag options, no methods of their own that change their encoding. For
 // those it does what vmihailenco/msgpack v5.4.1 does (the same values for
 // the same input, including decoding into a non-zero value), reading the
 // input in place through a compiled description of the type instead of
-// through reflection and a byte reader.
+// through reflection and a byte reader, and writing the bytes the library
+// writes (with the serializer's options) straight into the buffer.
 //
 // It only ever decodes what it is sure of: a wire form it does not mirror
 // (an unknown field, a map key that is not a string, a number where a
@@ -41,8 +44,11 @@ const (
 
 // fastCodec describes one Go type for the fast path.
 type fastCodec struct {
-	kind   fkind
-	size   uintptr      // integers: their width; slices: the element size
+	kind fkind
+	size uintptr // integers: their width; slices: the element size
+	// wide is set for int and uint, which the library always encodes in
+	// the fewest bytes (the sized kinds only with CompactIntegers).
+	wide   bool
 	typ    reflect.Type // slices and structs: the type itself
 	elem   *fastCodec   // fSlice
 	fields []fastField  // fStruct: in declaration order, the array form's order
@@ -92,9 +98,9 @@ func (b *fastBuilder) build(t reflect.Type) *fastCodec {
 	case reflect.Bool:
 		c.kind = fBool
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		c.kind = fInt
+		c.kind, c.wide = fInt, t.Kind() == reflect.Int
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		c.kind = fUint
+		c.kind, c.wide = fUint, t.Kind() == reflect.Uint
 	case reflect.Float32:
 		c.kind = fFloat32
 	case reflect.Float64:
@@ -582,4 +588,216 @@ func (d *fastDecoder) key() (string, bool) {
 	k := unsafe.String(unsafe.SliceData(d.b[d.pos:]), n)
 	d.pos += n
 	return k, true
+}
+
+// fastEncoders caches, by the type of the value given to Marshal (a struct
+// or a pointer to one), the fast path's codec or a nil one.
+var fastEncoders sync.Map // reflect.Type -> *fastCodec
+
+// fastEncoderFor returns the codec that encodes values of type t, or nil
+// if they go the general way: t is not a plain struct or a pointer to one,
+// or it has generated methods.
+func fastEncoderFor(t reflect.Type) *fastCodec {
+	if c, ok := fastEncoders.Load(t); ok {
+		return c.(*fastCodec)
+	}
+	var c *fastCodec
+	st := t
+	if st.Kind() == reflect.Pointer {
+		st = st.Elem()
+	}
+	if policy.Type(t) == nil && genFor(t).marshal == reflective && genFor(st).marshal == reflective {
+		c = fastFor(st)
+	}
+	actual, _ := fastEncoders.LoadOrStore(t, c)
+	return actual.(*fastCodec)
+}
+
+// valueData returns the data word of v: for a pointer, the pointer; for a
+// fast struct, the address of the struct, which an interface holds by
+// reference as such a struct is not pointer-shaped (its fields are none,
+// or not pointers).
+func valueData(v any) unsafe.Pointer {
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
+}
+
+// fastEncoder appends encodings with the serializer's options.
+type fastEncoder struct {
+	arrays, compact bool
+}
+
+func (e fastEncoder) value(b []byte, c *fastCodec, p unsafe.Pointer) []byte {
+	switch c.kind {
+	case fBool:
+		if *(*bool)(p) {
+			return append(b, 0xc3)
+		}
+		return append(b, 0xc2)
+	case fInt:
+		var n int64
+		switch c.size {
+		case 1:
+			n = int64(*(*int8)(p))
+		case 2:
+			n = int64(*(*int16)(p))
+		case 4:
+			n = int64(*(*int32)(p))
+		default:
+			n = *(*int64)(p)
+		}
+		if c.wide || e.compact {
+			return appendInt(b, n)
+		}
+		switch c.size {
+		case 1:
+			return append(b, 0xd0, byte(n))
+		case 2:
+			return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(n))
+		case 4:
+			return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(n))
+		}
+		return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(n))
+	case fUint:
+		var n uint64
+		switch c.size {
+		case 1:
+			n = uint64(*(*uint8)(p))
+		case 2:
+			n = uint64(*(*uint16)(p))
+		case 4:
+			n = uint64(*(*uint32)(p))
+		default:
+			n = *(*uint64)(p)
+		}
+		if c.wide || e.compact {
+			return appendUint(b, n)
+		}
+		switch c.size {
+		case 1:
+			return append(b, 0xcc, byte(n))
+		case 2:
+			return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(n))
+		case 4:
+			return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(n))
+		}
+		return binary.BigEndian.AppendUint64(append(b, 0xcf), n)
+	case fFloat32:
+		return binary.BigEndian.AppendUint32(append(b, 0xca), math.Float32bits(*(*float32)(p)))
+	case fFloat64:
+		return binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(*(*float64)(p)))
+	case fString:
+		return appendString(b, *(*string)(p))
+	case fBytes:
+		v := *(*[]byte)(p)
+		if v == nil {
+			return append(b, nilCode)
+		}
+		switch n := len(v); {
+		case n < 256:
+			b = append(b, 0xc4, byte(n))
+		case n <= math.MaxUint16:
+			b = binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
+		default:
+			b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
+		}
+		return append(b, v...)
+	case fStrings:
+		v := *(*[]string)(p)
+		if v == nil {
+			return append(b, nilCode)
+		}
+		b = appendArrayLen(b, len(v))
+		for _, s := range v {
+			b = appendString(b, s)
+		}
+		return b
+	case fSlice:
+		v := reflect.NewAt(c.typ, p).Elem()
+		if v.IsNil() {
+			return append(b, nilCode)
+		}
+		n := v.Len()
+		b = appendArrayLen(b, n)
+		base := v.UnsafePointer()
+		for i := range n {
+			b = e.value(b, c.elem, unsafe.Add(base, uintptr(i)*c.size))
+		}
+		return b
+	}
+	if e.arrays {
+		b = appendArrayLen(b, len(c.fields))
+		for _, f := range c.fields {
+			b = e.value(b, f.c, unsafe.Add(p, f.off))
+		}
+		return b
+	}
+	switch n := len(c.fields); {
+	case n < 16:
+		b = append(b, 0x80|byte(n))
+	case n <= math.MaxUint16:
+		b = binary.BigEndian.AppendUint16(append(b, 0xde), uint16(n))
+	default:
+		b = binary.BigEndian.AppendUint32(append(b, 0xdf), uint32(n))
+	}
+	for _, f := range c.fields {
+		b = appendString(b, f.name)
+		b = e.value(b, f.c, unsafe.Add(p, f.off))
+	}
+	return b
+}
+
+// appendInt and appendUint write a number in the fewest bytes, as the
+// library's EncodeInt and EncodeUint do.
+func appendInt(b []byte, n int64) []byte {
+	switch {
+	case n >= 0:
+		return appendUint(b, uint64(n))
+	case n >= -32:
+		return append(b, byte(n))
+	case n >= math.MinInt8:
+		return append(b, 0xd0, byte(n))
+	case n >= math.MinInt16:
+		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(n))
+	case n >= math.MinInt32:
+		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(n))
+}
+
+func appendUint(b []byte, n uint64) []byte {
+	switch {
+	case n <= math.MaxInt8:
+		return append(b, byte(n))
+	case n <= math.MaxUint8:
+		return append(b, 0xcc, byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(n))
+	case n <= math.MaxUint32:
+		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xcf), n)
+}
+
+func appendString(b []byte, s string) []byte {
+	switch n := len(s); {
+	case n < 32:
+		b = append(b, 0xa0|byte(n))
+	case n < 256:
+		b = append(b, 0xd9, byte(n))
+	case n <= math.MaxUint16:
+		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(n))
+	default:
+		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
+	}
+	return append(b, s...)
+}
+
+func appendArrayLen(b []byte, n int) []byte {
+	switch {
+	case n < 16:
+		return append(b, 0x90|byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
 }

@@ -1,6 +1,7 @@
 package msgpack
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -203,4 +204,51 @@ func clone[T any](t *testing.T, v T) T {
 		a.Skipped, a.hidden = src.Skipped, src.hidden
 	}
 	return out
+}
+
+// TestFastEncodesAsLibrary: the fast path writes the bytes the library
+// writes, with each of the serializer's options, for values and pointers.
+func TestFastEncodesAsLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var node fastNode
+	for range 4 {
+		node = fastNode{Value: rng.Int() - rng.Int(), Kids: []fastNode{node, {Value: -1}, {}}}
+	}
+	values := []any{node, &node, fastInner{}, &fastInner{Raw: []byte{}}}
+	for range 300 {
+		v := sampleAll(rng)
+		v.Int, v.Uint, v.I8, v.U16 = rng.IntN(300)-150, uint(rng.IntN(70000)), int8(rng.IntN(64)-32), uint16(rng.IntN(300))
+		if rng.IntN(4) == 0 {
+			v.Data = make([]byte, 70000) // bin32, and a str16 or str32 below
+			v.Method = string(v.Data[:rng.IntN(2)*69000+300])
+			v.Items = make([]fastInner, 17) // array16
+		}
+		values = append(values, v, &v)
+	}
+	for _, opts := range [][]Option{nil, {StructsAsArrays()}, {CompactIntegers()}, {StructsAsArrays(), CompactIntegers()}} {
+		s := New(opts...)
+		for _, v := range values {
+			if fastEncoderFor(reflect.TypeOf(v)) == nil {
+				t.Fatalf("%T: no fast encoder", v)
+			}
+			got, err := s.MarshalAppend([]byte{1, 2}, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			enc := vmsgpack.NewEncoder(&want)
+			enc.UseArrayEncodedStructs(s.arrays)
+			enc.UseCompactInts(s.compact)
+			if err := enc.Encode(v); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got[2:], want.Bytes()) || got[0] != 1 || got[1] != 2 {
+				t.Fatalf("%T with %+v:\nfast    % x\nlibrary % x", v, s, got[2:], want.Bytes())
+			}
+		}
+	}
+	var nilPtr *fastInner
+	if got, err := New().Marshal(nilPtr); err != nil || !bytes.Equal(got, []byte{nilCode}) {
+		t.Errorf("nil pointer: % x, %v; want c0", got, err)
+	}
 }

@@ -62,6 +62,15 @@ func (s Serializer) Marshal(v any) ([]byte, error) { return s.MarshalAppend(nil,
 // extended buffer. On error it returns dst unchanged, with the error
 // Marshal would return.
 func (s Serializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
+	if v != nil {
+		// A plain struct, or a non-nil pointer to one (which an interface
+		// holds as it is): encoded by the fast path.
+		if c := fastEncoderFor(reflect.TypeOf(v)); c != nil {
+			if p := valueData(v); p != nil {
+				return fastEncoder{arrays: s.arrays, compact: s.compact}.value(dst, c, p), nil
+			}
+		}
+	}
 	rv := reflect.ValueOf(v)
 	if err := policy.Check(rv); err != nil {
 		return dst, check.Wrap(name, "marshal", rv.Type(), err)
