@@ -52,6 +52,9 @@ type fastCodec struct {
 	typ    reflect.Type // slices and structs: the type itself
 	elem   *fastCodec   // fSlice
 	fields []fastField  // fStruct: in declaration order, the array form's order
+	// whole are a struct's embedded structs, whose fields are among
+	// fields, by their own names: a map key that decodes one whole.
+	whole []fastField
 	// refs is set when values hold strings or byte slices, which decoding
 	// points into one copy of small inputs (see maxShared).
 	refs bool
@@ -133,37 +136,61 @@ func (b *fastBuilder) build(t reflect.Type) *fastCodec {
 	return c
 }
 
-// addFields resolves t's fields as the library does for a struct without
-// embedded fields and tag options, and reports whether t is such a struct.
+// addFields resolves t's fields as the library does (getFields), and
+// reports whether t is a struct the fast path mirrors: no tag options, and
+// embedded fields only of struct types whose fields it inlines (none of
+// their names taken before), which stay reachable under their own name
+// for decoding.
 func (b *fastBuilder) addFields(c *fastCodec, t reflect.Type) bool {
 	names := make(map[string]bool)
+	take := func(name string) bool {
+		if names[name] {
+			return false // the library keeps the last, and warns
+		}
+		names[name] = true
+		return true
+	}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Anonymous || f.Name == "_msgpack" {
-			return false // inlining, or options for the whole struct
-		}
-		if !f.IsExported() {
-			continue
-		}
 		name := f.Tag.Get("msgpack")
 		switch {
 		case name == "-":
 			continue
-		case strings.Contains(name, ","):
-			return false
+		case strings.Contains(name, ",") || f.Name == "_msgpack":
+			return false // options, for the field or the whole struct
+		case !f.IsExported() && !f.Anonymous:
+			continue
 		case name == "":
 			name = f.Name
 		}
-		if names[name] {
-			return false
-		}
-		names[name] = true
 		fc := b.build(f.Type)
 		if fc == nil {
 			return false
 		}
 		c.refs = c.refs || fc.refs
-		c.fields = append(c.fields, fastField{name: name, off: f.Offset, c: fc})
+		if !f.Anonymous {
+			if !take(name) {
+				return false
+			}
+			c.fields = append(c.fields, fastField{name: name, off: f.Offset, c: fc})
+			continue
+		}
+		if fc.kind != fStruct {
+			return false
+		}
+		for _, in := range fc.fields {
+			if names[in.name] {
+				return false // not inlined: a nested struct, left to the library
+			}
+		}
+		for _, in := range fc.fields {
+			take(in.name)
+			c.fields = append(c.fields, fastField{name: in.name, off: f.Offset + in.off, c: in.c})
+		}
+		if !take(name) {
+			return false
+		}
+		c.whole = append(c.whole, fastField{name: name, off: f.Offset, c: fc})
 	}
 	return true
 }
@@ -563,12 +590,7 @@ func (d *fastDecoder) structure(c *fastCodec, p unsafe.Pointer) bool {
 		if k < len(c.fields) && c.fields[k].name == key {
 			f = &c.fields[k]
 		} else {
-			for j := range c.fields {
-				if c.fields[j].name == key {
-					f = &c.fields[j]
-					break
-				}
-			}
+			f = c.field(key)
 		}
 		if f == nil || !d.value(f.c, unsafe.Add(p, f.off)) {
 			return false // an unknown field is skipped the general way
@@ -576,6 +598,21 @@ func (d *fastDecoder) structure(c *fastCodec, p unsafe.Pointer) bool {
 	}
 	d.depth--
 	return true
+}
+
+// field returns the field a map key names, or nil.
+func (c *fastCodec) field(key string) *fastField {
+	for i := range c.fields {
+		if c.fields[i].name == key {
+			return &c.fields[i]
+		}
+	}
+	for i := range c.whole {
+		if c.whole[i].name == key {
+			return &c.whole[i]
+		}
+	}
+	return nil
 }
 
 // key reads a map key written as a string. The result aliases the input

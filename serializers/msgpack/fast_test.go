@@ -52,10 +52,25 @@ type fastNode struct {
 	Kids  []fastNode
 }
 
+// fastMarker has no fields, as netmessage.Returns.
+type fastMarker[T any] struct{}
+
+// fastRequest embeds as a typed request does: its fields are fastAll's,
+// inlined, and Extra.
+type fastRequest struct {
+	fastMarker[int]
+	fastAll
+	Extra int
+}
+
 // Types the fast path leaves to the library.
 type (
-	fastEmbedded struct {
+	fastShadowed struct {
+		Name string
 		fastInner
+	}
+	fastEmbeddedPtr struct {
+		*fastInner
 		X int
 	}
 	fastOmit struct {
@@ -69,12 +84,12 @@ type (
 )
 
 func TestFastForEligibility(t *testing.T) {
-	for _, v := range []any{fastAll{}, fastNode{}, fastInner{}} {
+	for _, v := range []any{fastAll{}, fastNode{}, fastInner{}, fastRequest{}} {
 		if fastFor(reflect.TypeOf(v)) == nil {
 			t.Errorf("%T: no fast codec, want one", v)
 		}
 	}
-	for _, v := range []any{fastEmbedded{}, fastOmit{}, fastPtr{}, fastMap{}, fastTime{}, fastArr{}, fastAny{}, 3, "s", []int{}} {
+	for _, v := range []any{fastShadowed{}, fastEmbeddedPtr{}, fastOmit{}, fastPtr{}, fastMap{}, fastTime{}, fastArr{}, fastAny{}, 3, "s", []int{}} {
 		if fastFor(reflect.TypeOf(v)) != nil {
 			t.Errorf("%T: a fast codec, want the general way", v)
 		}
@@ -144,6 +159,32 @@ func TestFastMatchesLibrary(t *testing.T) {
 			}
 		}
 	}
+	// Embedded structs: inlined fields, and the whole embedded struct
+	// under its own name.
+	for i := range 300 {
+		v := fastRequest{fastAll: sampleAll(rng), Extra: rng.Int()}
+		seed, err := encoders[i%len(encoders)].Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			inner, err := New().Marshal(sampleAll(rng))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seed = append(append([]byte{0x82, 0xa7}, "fastAll"...), inner...)
+			seed = append(append(append(seed, 0xaa), "fastMarker"...), 0x80)
+		}
+		for m := range 16 {
+			in := seed
+			if m > 0 {
+				in = mutate(rng, seed)
+			}
+			if ok, _ := compareFast(t, in, fastRequest{}); m == 0 && !ok {
+				t.Fatalf("the fast path gave up on an unmutated request: % x", in)
+			}
+		}
+	}
 	var node fastNode
 	for range 5 {
 		node = fastNode{Value: rng.Int(), Kids: []fastNode{node, {Value: -1}}}
@@ -199,8 +240,12 @@ func clone[T any](t *testing.T, v T) T {
 	if err := vmsgpack.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if a, ok := any(&out).(*fastAll); ok {
+	switch a := any(&out).(type) {
+	case *fastAll:
 		src := any(v).(fastAll)
+		a.Skipped, a.hidden = src.Skipped, src.hidden
+	case *fastRequest:
+		src := any(v).(fastRequest)
 		a.Skipped, a.hidden = src.Skipped, src.hidden
 	}
 	return out
@@ -223,7 +268,7 @@ func TestFastEncodesAsLibrary(t *testing.T) {
 			v.Method = string(v.Data[:rng.IntN(2)*69000+300])
 			v.Items = make([]fastInner, 17) // array16
 		}
-		values = append(values, v, &v)
+		values = append(values, v, &v, fastRequest{fastAll: v, Extra: rng.Int()})
 	}
 	for _, opts := range [][]Option{nil, {StructsAsArrays()}, {CompactIntegers()}, {StructsAsArrays(), CompactIntegers()}} {
 		s := New(opts...)
