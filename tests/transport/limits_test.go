@@ -3,9 +3,8 @@ package transport
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
-	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,71 +13,127 @@ import (
 	"github.com/netmessage-go/netmessage/tests/internal/testutil"
 )
 
-// TestSilentPeerIsLost has a raw peer send the preface and then nothing:
-// the server sends it heartbeats, and closes the session with
-// ReasonConnectionLost once its receive timeout passes without a byte.
+// Heartbeat settings of the tests in a bubble: a receive timeout whose
+// sixteenth is a round 50 ms, and a heartbeat every eighth of it.
+const (
+	beatInterval   = 100 * time.Millisecond
+	receiveTimeout = 800 * time.Millisecond
+	// readDeadline is how long after the last byte received a silent
+	// connection closes: the receive timeout and a sixteenth more (see
+	// base.WithHeartbeat).
+	readDeadline = receiveTimeout + receiveTimeout/16
+)
+
+// arrival is what one read of a raw peer returned, and when.
+type arrival struct {
+	data []byte
+	at   time.Duration // since the test's start
+	err  error
+}
+
+func (a arrival) String() string {
+	if a.err != nil {
+		return fmt.Sprintf("%v at %v", a.err, a.at)
+	}
+	return fmt.Sprintf("% x at %v", a.data, a.at)
+}
+
+// TestSilentPeerIsLost has a raw peer send the preface half a receive
+// timeout after it connects, and then nothing, reading all the while. The
+// server sends its preface and a heartbeat (00) at every tick of its
+// interval, and closes the session with ReasonConnectionLost exactly at
+// its read deadline: the receive timeout and a sixteenth after the
+// preface, the last byte it received. It runs on virtual time
+// (testutil.Bubble) over an in-memory pipe.
 func TestSilentPeerIsLost(t *testing.T) {
-	testutil.Attempts(t, testSilentPeerIsLost)
+	testutil.Bubble(t, func(t *testing.T) {
+		const prefaceAt = receiveTimeout / 2 // the deadline set at the start must move
+		ln := testutil.NewPipes()
+		s := startServer(t, ln, base.WithHeartbeat(beatInterval, receiveTimeout))
+		start := time.Now()
+		conn, err := ln.Dial(testutil.Ctx(t), "", "")
+		testutil.Must(t, err)
+		defer conn.Close()
+		sess := testutil.Recv(t, s.opened, "session opened")
+		reads := make(chan []arrival, 1)
+		go func() { // a pipe has no buffer: the peer must read for the server to write
+			var got []arrival
+			buf := make([]byte, 64)
+			for {
+				n, err := conn.Read(buf)
+				got = append(got, arrival{bytes.Clone(buf[:n]), time.Since(start), err})
+				if err != nil {
+					reads <- got
+					return
+				}
+			}
+		}()
+		time.Sleep(prefaceAt)
+		_, err = conn.Write(preface)
+		testutil.Must(t, err)
+
+		closeAt := prefaceAt + readDeadline
+		ev := testutil.Recv(t, s.closed, "silent session closed")
+		if d := time.Since(start); d != closeAt {
+			t.Errorf("the silent session closed %v after the start, want exactly %v (the preface at %v, then the receive timeout and a sixteenth)",
+				d, closeAt, prefaceAt)
+		}
+		if ev.s != sess || ev.reason != base.ReasonConnectionLost {
+			t.Errorf("session %d closed with %v, want connection lost", ev.s.ID(), ev.reason)
+		}
+		if err := sess.Err(); !errors.Is(err, base.ReasonConnectionLost) || !errors.Is(err, base.ErrClosed) {
+			t.Errorf("Err() = %v, want connection lost", err)
+		}
+
+		// The preface at once, then one heartbeat at each tick before the
+		// close (nothing else is written), then the end of the stream.
+		want := []arrival{{data: preface}}
+		for at := beatInterval; at < closeAt; at += beatInterval {
+			want = append(want, arrival{data: []byte{0}, at: at})
+		}
+		want = append(want, arrival{data: []byte{}, at: closeAt, err: io.EOF})
+		got := testutil.Recv(t, reads, "the silent peer's reads to end")
+		if len(got) != len(want) {
+			t.Fatalf("the silent peer read %v, want %v", got, want)
+		}
+		for i, w := range want {
+			if g := got[i]; !bytes.Equal(g.data, w.data) || g.at != w.at || g.err != w.err {
+				t.Errorf("read %d: %v, want %v", i, g, w)
+			}
+		}
+	})
 }
 
-func testSilentPeerIsLost(t *testing.T, w *testutil.StallWatch) {
-	const interval, timeout = 50 * time.Millisecond, 600 * time.Millisecond
-	const slack = 3 * time.Second
-	s := startServer(t, testutil.Listen(t), base.WithHeartbeat(interval, timeout))
-	conn, err := net.DialTimeout("tcp", s.addr, testutil.WaitTime)
-	testutil.Must(t, err)
-	defer conn.Close()
-	sess := testutil.Recv(t, s.opened, "session opened")
-	start := time.Now() // before the server can read the preface and restart its timeout
-	_, err = conn.Write(preface)
-	testutil.Must(t, err)
-
-	ev := testutil.Recv(t, s.closed, "silent session closed")
-	if d := time.Since(start); d < timeout {
-		t.Fatalf("the receive timeout took %v, want at least %v", d, timeout)
-	} else if d > timeout+slack {
-		w.Fatalf(t, slack, "the receive timeout took %v, want at most %v", d, timeout+slack)
-	}
-	if ev.s != sess || ev.reason != base.ReasonConnectionLost {
-		t.Errorf("session %d closed with %v, want connection lost", ev.s.ID(), ev.reason)
-	}
-	if err := sess.Err(); !errors.Is(err, base.ReasonConnectionLost) || !errors.Is(err, base.ErrClosed) {
-		t.Errorf("Err() = %v, want connection lost", err)
-	}
-
-	testutil.Must(t, conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
-	got, _ := io.ReadAll(conn)
-	beats := bytes.TrimPrefix(got, preface)
-	if len(beats) == len(got) || strings.Trim(string(beats), "\x00") != "" {
-		t.Errorf("silent peer read % x, want the preface and heartbeats (00)", got)
-	}
-	if len(beats) == 0 {
-		// Twelve intervals passed: only a process that hardly ran sends none.
-		w.Fatalf(t, timeout, "silent peer read % x, want heartbeats (00) after the preface", got)
-	}
-}
-
-// TestHeartbeatsKeepIdleConnectionAlive leaves a connection idle for twice
-// the receive timeout: heartbeats keep it open.
+// TestHeartbeatsKeepIdleConnectionAlive leaves a connection idle for three
+// receive timeouts: the heartbeats of both ends keep it open, and a request
+// then goes each way, answered at once. It runs on virtual time
+// (testutil.Bubble) over an in-memory pipe.
 func TestHeartbeatsKeepIdleConnectionAlive(t *testing.T) {
-	testutil.Attempts(t, func(t *testing.T, w *testutil.StallWatch) {
-		const interval, timeout = 50 * time.Millisecond, 500 * time.Millisecond
-		hb := base.WithHeartbeat(interval, timeout)
-		s := startServer(t, testutil.Listen(t), hb)
-		c := s.connect(t, hb)
-		time.Sleep(2 * timeout) // proving that nothing closes
-		// A heartbeat may come up to 1.5 intervals apart: the rest of the
-		// timeout is the stall the test absorbs.
-		budget := timeout - 3*interval/2
+	testutil.Bubble(t, func(t *testing.T) {
+		const idle = 3 * receiveTimeout
+		hb := base.WithHeartbeat(beatInterval, receiveTimeout)
+		ln := testutil.NewPipes()
+		s := startServer(t, ln, hb)
+		c := s.connect(t, hb, base.WithDialer(ln.Dial))
+		start := time.Now()
+		time.Sleep(idle)
+		// Time moves on only once every goroutine of the bubble waits, so a
+		// close before idle would have been reported by now.
 		select {
 		case ev := <-s.closed:
-			w.Fatalf(t, budget, "idle session closed: %v", ev.reason)
+			t.Fatalf("idle session closed: %v", ev.reason)
 		case r := <-c.closed:
-			w.Fatalf(t, budget, "idle client closed: %v", r)
+			t.Fatalf("idle client closed: %v", r)
 		default:
 		}
 		if err := request(testutil.Ctx(t), c.c, "echo:", "still here"); err != nil {
-			w.Fatalf(t, budget, "request after idling: %v", err)
+			t.Fatalf("request to the server after idling: %v", err)
+		}
+		if err := request(testutil.Ctx(t), c.peer, "pong:", "still there"); err != nil {
+			t.Fatalf("request to the client after idling: %v", err)
+		}
+		if d := time.Since(start); d != idle {
+			t.Errorf("idling and the two requests took %v, want exactly %v (the requests wait on no timer)", d, idle)
 		}
 	})
 }

@@ -2,10 +2,12 @@
 // servers and clients talking over real TCP on 127.0.0.1, every test run
 // once for each profile as subtests: the native protocol with each
 // serializer (XML, JSON, msgpack), and the .NET compat protocol with the
-// .NET XML serializer.
+// .NET XML serializer. The heartbeat test that keeps a connection idle
+// runs on virtual time (testutil.Bubble) over in-memory pipes.
 package tests
 
 import (
+	"context"
 	"errors"
 	"net"
 	"reflect"
@@ -161,7 +163,7 @@ func (ev *events) options() []any {
 	}
 }
 
-// server is a typed server serving a loopback listener.
+// server is a typed server serving a listener.
 type server struct {
 	mux    *netmessage.Mux
 	srv    *base.Server
@@ -169,17 +171,28 @@ type server struct {
 	ev     *events
 	opened chan *base.Session
 	served chan error // receives Serve's result
+	// dial is how clients reach the server: nil for TCP to addr.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	sessions testutil.Sessions // every session opened, waited for at cleanup
 }
 
-// startServer starts a typed server with the wire option wire (see
-// profile) and opts (netmessage or base options). setup registers
-// handlers on its Mux before it serves. The server is closed when the
-// test ends, and every session it opened must have finished by then.
+// startServer starts a typed server on a loopback listener with the wire
+// option wire (see profile) and opts (netmessage or base options). setup
+// registers handlers on its Mux before it serves. The server is closed
+// when the test ends, and every session it opened must have finished by
+// then.
 func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Mux), opts ...any) *server {
 	t.Helper()
-	s := &server{ev: newEvents(), opened: make(chan *base.Session, 64)}
+	return startServerOn(t, testutil.Listen(t), nil, wire, setup, opts...)
+}
+
+// startServerOn is startServer on ln; its clients connect with dial, or
+// over TCP to ln's address when dial is nil.
+func startServerOn(t *testing.T, ln net.Listener, dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	wire netmessage.Option, setup func(*netmessage.Mux), opts ...any) *server {
+	t.Helper()
+	s := &server{ev: newEvents(), opened: make(chan *base.Session, 64), addr: ln.Addr().String(), dial: dial}
 	all := append([]any{
 		wire,
 		base.OnSessionOpened(func(sess *base.Session) {
@@ -194,7 +207,7 @@ func startServer(t *testing.T, wire netmessage.Option, setup func(*netmessage.Mu
 	if setup != nil {
 		setup(s.mux)
 	}
-	s.addr, s.served = testutil.ServeLoopback(t, s.srv, &s.sessions)
+	s.served = testutil.Serve(t, s.srv, ln, &s.sessions)
 	return s
 }
 
@@ -221,6 +234,9 @@ func (s *server) connect(t *testing.T, wire netmessage.Option, setup func(*netme
 			c.ev.closed <- closeEvent{cs, reason}
 		}),
 	}, c.ev.options()...)
+	if s.dial != nil {
+		all = append(all, base.WithDialer(s.dial))
+	}
 	c.mux, c.c = testutil.TypedClient(t, append(all, opts...)...)
 	if setup != nil {
 		setup(c.mux)
@@ -249,6 +265,15 @@ func toAny(opts []netmessage.Option) []any {
 func newPair(t *testing.T, sc profile, setupServer func(*netmessage.Mux), setupClient func(*netmessage.Mux), opts ...netmessage.Option) (*server, *client) {
 	t.Helper()
 	s := startServer(t, sc.wire(), setupServer, toAny(opts)...)
+	return s, s.connect(t, sc.wire(), setupClient, toAny(opts)...)
+}
+
+// newPipePair is newPair over in-memory pipes (testutil.Pipes), for a
+// synctest bubble (testutil.Bubble).
+func newPipePair(t *testing.T, sc profile, setupServer func(*netmessage.Mux), setupClient func(*netmessage.Mux), opts ...netmessage.Option) (*server, *client) {
+	t.Helper()
+	ln := testutil.NewPipes()
+	s := startServerOn(t, ln, ln.Dial, sc.wire(), setupServer, toAny(opts)...)
 	return s, s.connect(t, sc.wire(), setupClient, toAny(opts)...)
 }
 

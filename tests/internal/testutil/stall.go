@@ -1,7 +1,6 @@
 package testutil
 
 import (
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,36 +51,3 @@ func (w *StallWatch) Worst() time.Duration { return time.Duration(w.worst.Load()
 
 // Reset forgets the stalls seen so far.
 func (w *StallWatch) Reset() { w.worst.Store(0) }
-
-// Fatalf fails the test, unless the process stalled long enough to explain
-// the failure: then the attempt is inconclusive and skipped (see
-// Attempts). budget is the delay the test can absorb; one stall of over
-// half of it counts, as a process that runs in short bursts delays a
-// goroutine over several scheduling rounds.
-func (w *StallWatch) Fatalf(t testing.TB, budget time.Duration, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if s := w.Worst(); s > budget/2 {
-		t.Skipf("inconclusive: the process stalled for %v, over half the %v this test allows: %s", s, budget, msg)
-	}
-	t.Fatalf("%s (worst stall %v, under half the %v allowed)", msg, w.Worst(), budget)
-}
-
-// Attempts runs body as up to three subtests, going on only while an
-// attempt was inconclusive (skipped by StallWatch.Fatalf); a real failure
-// fails at once. If no attempt was conclusive, the test skips.
-func Attempts(t *testing.T, body func(t *testing.T, w *StallWatch)) {
-	t.Helper()
-	for i := range 3 {
-		passed := false
-		t.Run(fmt.Sprintf("attempt %d", i+1), func(t *testing.T) {
-			w := WatchStalls(t)
-			body(t, w)
-			passed = true
-		})
-		if passed || t.Failed() {
-			return
-		}
-	}
-	t.Skip("inconclusive: the machine was too busy on every attempt")
-}
