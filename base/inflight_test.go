@@ -84,7 +84,7 @@ func request(t *testing.T, c *base.Client, n, size int) func() {
 }
 
 func TestDecodeCostCountsAgainstSessionLimit(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		p := newMemPair(t, []base.ServerOption{
 			base.OnRequest(g.handler),
@@ -99,7 +99,7 @@ func TestDecodeCostCountsAgainstSessionLimit(t *testing.T) {
 }
 
 func TestInflightBudgetAcrossSessions(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		srv := base.NewServer(native.New,
 			base.OnRequest(g.handler),

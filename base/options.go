@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -82,6 +83,9 @@ type config struct {
 	// refuses to run with it.
 	errs []error
 	err  error
+	// calls is the pool of outgoing calls, shared by the end's sessions
+	// (see newCallPool).
+	calls *sync.Pool
 }
 
 func defaultConfig() config {
@@ -99,6 +103,7 @@ func defaultConfig() config {
 		maxWriteBuffer:    DefaultMaxWriteBuffer,
 		handshakeTimeout:  DefaultHandshakeTimeout,
 		maxMetadata:       DefaultMaxMetadataBytes,
+		calls:             newCallPool(),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -216,7 +217,7 @@ func TestMisbehavingProtocol(t *testing.T) {
 // error events without bound. In a bubble, the peer's write that waits for
 // the stopped reader ends at its deadline at once.
 func TestUnhandledRequestsBoundedByQueuedBytes(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		first := make(chan error, 1)
 		release := make(chan struct{})
 		srv := base.NewServer(native.New, base.WithMaxQueuedBytes(4<<10),

@@ -61,7 +61,7 @@ func TestReconnectStoppedByCloseAndDisconnect(t *testing.T) {
 			}
 		}
 		t.Run(how+" while waiting", func(t *testing.T) {
-			bubble(t, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
 				c, rr, _ := lostMemClient(t, slow)
 				a := receive(t, rr.attempts, "reconnecting")
 				if a.delay < 40*time.Minute {
@@ -79,7 +79,7 @@ func TestReconnectStoppedByCloseAndDisconnect(t *testing.T) {
 			})
 		})
 		t.Run(how+" while dialing", func(t *testing.T) {
-			bubble(t, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
 				// The first Connect dials the listener; reconnect attempts
 				// hang until their context ends.
 				ln := newMemListener()

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -372,7 +373,7 @@ func TestNoReconnectAfterLocalClose(t *testing.T) {
 	}
 	for name, cut := range cases {
 		t.Run(name, func(t *testing.T) {
-			bubble(t, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
 				srvRec := newRecorder()
 				ln := newMemListener()
 				serveMem(t, base.NewServer(native.New, srvRec.server(base.OnRequest(echo))...), ln)

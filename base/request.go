@@ -39,7 +39,14 @@ type result struct {
 	err     error
 }
 
-var callPool = sync.Pool{New: func() any { return &call{done: make(chan result, 1)} }}
+// newCallPool returns the pool of the calls of one Server's or Client's
+// sessions. Calls are pooled by end rather than in one pool for the
+// process because a call holds a channel, and a channel made in a
+// testing/synctest bubble must not be used outside it (nor one made
+// outside waited on inside): an end made in a bubble keeps its calls there.
+func newCallPool() *sync.Pool {
+	return &sync.Pool{New: func() any { return &call{done: make(chan result, 1)} }}
+}
 
 // timeoutList holds the requests that wait with the session's response
 // timeout, in the order sent. Every such request has the same timeout, so
@@ -179,14 +186,14 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	if err := s.setMeta(ctx, &info); err != nil {
 		return dst, err
 	}
-	c := callPool.Get().(*call)
+	c := s.cfg.calls.Get().(*call)
 	c.dst, c.appendTo = dst, appendTo
 	s.pmu.Lock()
 	if s.pclosed != nil {
 		err := s.pclosed
 		s.pmu.Unlock()
 		c.dst = nil
-		callPool.Put(c)
+		s.cfg.calls.Put(c)
 		return dst, err
 	}
 	s.pending.reserve()
@@ -221,7 +228,7 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 		}
 	}
 	c.dst = nil
-	callPool.Put(c)
+	s.cfg.calls.Put(c)
 	if r.err == errCtxEnded {
 		return dst, s.gaveUp(ctx, id, info.Cancelable)
 	}
@@ -281,7 +288,7 @@ func (s *Session) forget(id uint32, c *call, abandon bool) {
 		s.pmu.Unlock()
 		<-c.done
 		c.dst = nil
-		callPool.Put(c)
+		s.cfg.calls.Put(c)
 		return
 	}
 	s.unpendLocked(c)
@@ -290,7 +297,7 @@ func (s *Session) forget(id uint32, c *call, abandon bool) {
 	}
 	s.pmu.Unlock()
 	c.dst = nil
-	callPool.Put(c)
+	s.cfg.calls.Put(c)
 }
 
 // unpendLocked takes c out of the pending requests, the timeouts list and

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -21,15 +20,6 @@ import (
 // ends talk over memConn, an in-memory connection made in the bubble.
 // Everything a bubble test starts must have ended when it returns: the
 // helpers below close what they open in cleanups, which run in the bubble.
-
-// bubble runs f in a synctest bubble, with a pool of outgoing calls of
-// its own (see base.FreshCallPool).
-func bubble(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	base.FreshCallPool()
-	defer base.FreshCallPool()
-	synctest.Test(t, f)
-}
 
 // memBufferSize is how many bytes one direction of a memConn holds unread
 // before writes wait, like a socket's buffers.

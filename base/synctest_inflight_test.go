@@ -18,7 +18,7 @@ import (
 // while the session holding the budget, kept alive by a byte now and
 // then, stays open.
 func TestInflightWaitEndsAtReceiveTimeout(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const rt = 1600 * time.Millisecond
 		rec := newRecorder()
 		srv := base.NewServer(native.New, rec.server(

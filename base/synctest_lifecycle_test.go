@@ -20,7 +20,7 @@ const vDisconnect = 1500 * time.Millisecond
 // first, with ReasonDisconnectTimeout.
 func TestDisconnectTimeout(t *testing.T) {
 	t.Run("raw peer never closes", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			ln := newMemListener()
 			peers := make(chan *rawPeer, 1)
 			go func() { peers <- acceptMem(t, ln) }()
@@ -42,7 +42,7 @@ func TestDisconnectTimeout(t *testing.T) {
 	})
 
 	t.Run("ctx ends first", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			ln := newMemListener()
 			peers := make(chan *rawPeer, 1)
 			go func() { peers <- acceptMem(t, ln) }()
@@ -63,7 +63,7 @@ func TestDisconnectTimeout(t *testing.T) {
 	})
 
 	t.Run("peer handler ignores ctx", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			started := make(chan struct{}, 1)
 			release := make(chan struct{})
 			p := newMemPair(t,
@@ -101,7 +101,7 @@ func TestDisconnectTimeout(t *testing.T) {
 // peer never finishes the handshake exactly at the disconnect timeout,
 // with ReasonDisconnectTimeout, and then returns nil.
 func TestShutdownPeerNeverFinishes(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		rec := newRecorder()
 		srv := base.NewServer(native.New, rec.server(base.WithDisconnectTimeout(vDisconnect))...)
 		ln := newMemListener()
@@ -131,7 +131,7 @@ func TestShutdownPeerNeverFinishes(t *testing.T) {
 // Shutdown until Shutdown's ctx ends, exactly; the session is then closed
 // with ReasonServerShutdown and the client's pending request fails.
 func TestShutdownContextEnds(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		started := make(chan struct{}, 1)
 		release := make(chan struct{})
 		p := newMemPair(t, []base.ServerOption{
@@ -175,7 +175,7 @@ func TestShutdownContextEnds(t *testing.T) {
 // (a call to another service, say): Shutdown returns the context's error
 // exactly when it ends.
 func TestShutdownContextBoundsBlockedVerifier(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		vetting := make(chan struct{}, 1)
 		release := make(chan struct{})
 		srv := base.NewServer(native.New, base.WithVerifier(func(net.Conn) error {
@@ -210,7 +210,7 @@ func TestShutdownContextBoundsBlockedVerifier(t *testing.T) {
 // to its end (100 ms here) and its response is written before the peer
 // half-closes; the call returns exactly then.
 func TestDisconnectAnswersInFlightRequest(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const work = 100 * time.Millisecond
 		p := newMemPair(t, []base.ServerOption{base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
 			time.Sleep(work) // virtual: the handler's own work
@@ -254,7 +254,7 @@ func TestDisconnectAnswersInFlightRequest(t *testing.T) {
 // 100 ms); then it closes the connection with ReasonDisconnectTimeout, as
 // the first would have.
 func TestSecondDisconnectBoundedByItsContext(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		p := newMemPair(t, []base.ServerOption{
 			base.WithDisconnectTimeout(time.Minute),

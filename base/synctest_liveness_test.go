@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -59,21 +60,21 @@ func TestReceiveTimeoutExact(t *testing.T) {
 	}
 
 	t.Run("server, silent base client", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			start := time.Now()
 			p := newMemPair(t, []base.ServerOption{short}, []base.ClientOption{silent})
 			check(t, start, p.srvRec, p.cliRec, p.srvSess)
 		})
 	})
 	t.Run("client, silent base server", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			start := time.Now()
 			p := newMemPair(t, []base.ServerOption{silent}, []base.ClientOption{short})
 			check(t, start, p.cliRec, p.srvRec, p.cliSess)
 		})
 	})
 	t.Run("server, raw client sends preface then nothing", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			rec := newRecorder()
 			ln := newMemListener()
 			serveMem(t, base.NewServer(native.New, rec.server(short)...), ln)
@@ -90,7 +91,7 @@ func TestReceiveTimeoutExact(t *testing.T) {
 		})
 	})
 	t.Run("client, raw server sends preface then nothing", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			ln := newMemListener()
 			rec := newRecorder()
 			start := time.Now()
@@ -117,7 +118,7 @@ func TestSilenceCountsFromLastByte(t *testing.T) {
 		{vTimeout / 2, vTimeout/2 + vLost}, // the deadline moves
 	} {
 		t.Run(tc.at.String(), func(t *testing.T) {
-			bubble(t, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
 				rec := newRecorder()
 				ln := newMemListener()
 				serveMem(t, base.NewServer(native.New, rec.server(base.WithHeartbeat(0, vTimeout))...), ln)
@@ -145,7 +146,7 @@ func TestSilenceCountsFromLastByte(t *testing.T) {
 // heartbeats (2 s) and receive timeouts (5 s), an idle connection stays
 // open for an hour, and then answers a request.
 func TestHeartbeatsKeepIdleConnectionOpenForAnHour(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		p := newMemPair(t, []base.ServerOption{base.OnRequest(echo)}, nil)
 		time.Sleep(time.Hour)
 		noClose(t, map[string]*recorder{"client": p.cliRec, "server": p.srvRec})
@@ -158,7 +159,7 @@ func TestHeartbeatsKeepIdleConnectionOpenForAnHour(t *testing.T) {
 // TestNoHeartbeatNoTimeoutStaysOpen: without heartbeats and receive
 // timeouts, nothing is sent and nothing times out.
 func TestNoHeartbeatNoTimeoutStaysOpen(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		silent := base.WithHeartbeat(0, 0)
 		p := newMemPair(t, []base.ServerOption{silent, base.OnRequest(echo)}, []base.ClientOption{silent})
 		time.Sleep(time.Hour)
@@ -174,7 +175,7 @@ func TestNoHeartbeatNoTimeoutStaysOpen(t *testing.T) {
 // something else written); a tick within half an interval of another
 // write sends none.
 func TestHeartbeatRate(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const interval = time.Second
 		ln := newMemListener()
 		peers := make(chan *rawPeer, 1)
@@ -229,7 +230,7 @@ func TestHeartbeatRate(t *testing.T) {
 // receive timeouts neither delays another request (answered at once) nor
 // starves the heartbeats (no end closes); it is answered when it returns.
 func TestSlowHandlerDoesNotBlockHeartbeats(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const slow = 5 * vTimeout // within the 10 s response timeout
 		hb := base.WithHeartbeat(vInterval, vTimeout)
 		handler := base.OnRequest(func(_ context.Context, _ *base.Session, q []byte) []byte {
@@ -271,7 +272,7 @@ func TestSlowHandlerDoesNotBlockHeartbeats(t *testing.T) {
 // five receive timeouts holds up the messages after it, but neither
 // requests (answered at once) nor heartbeats (no end closes).
 func TestSlowMessageHookDoesNotBlockHeartbeats(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const slow = 5 * vTimeout // within the 10 s response timeout
 		hb := base.WithHeartbeat(vInterval, vTimeout)
 		type arrival struct {
@@ -316,7 +317,7 @@ func TestSlowMessageHookDoesNotBlockHeartbeats(t *testing.T) {
 // (and its sixteenth of slack, the write deadline) closes the connection
 // with ReasonNetworkError, which fails the waiting send.
 func TestWriteTimeoutWhenPeerStopsReading(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const wt = 1600 * time.Millisecond
 		ln := newMemListener()
 		peers := make(chan *rawPeer, 1)
@@ -351,7 +352,7 @@ func TestWriteTimeoutWhenPeerStopsReading(t *testing.T) {
 // receive timeouts for a lost connection, and when the hook resumes every
 // message queued arrives, in order.
 func TestBackpressureLosesNothing(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		hb := base.WithHeartbeat(vInterval, vTimeout)
 		release := make(chan struct{})
 		got := make(chan int, 1<<14)

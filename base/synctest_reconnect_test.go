@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -56,7 +57,7 @@ func silentMemServer(t *testing.T) (*memListener, <-chan time.Time) {
 // delay, instead of starting again at attempt 1. The client dials again
 // exactly that delay after the loss.
 func TestBackoffGrowsAgainstSilentServer(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		ln, accepted := silentMemServer(t)
 		rr := newRedialRec(newRecorder())
 		const initial = 100 * time.Millisecond
@@ -130,7 +131,7 @@ func reportedDelays(t *testing.T, rr *redialRec, lost time.Time, n int) []time.D
 // jitter otherwise, and the defaults for a zero Backoff.
 func TestReconnectBackoff(t *testing.T) {
 	t.Run("exact", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			b := base.Backoff{Initial: 50 * time.Millisecond, Max: 300 * time.Millisecond, Multiplier: 3, Jitter: -1, MaxAttempts: 5}
 			_, rr, lost := lostMemClient(t, b)
 			got := reportedDelays(t, rr, lost, 5)
@@ -149,7 +150,7 @@ func TestReconnectBackoff(t *testing.T) {
 		})
 	})
 	t.Run("jitter", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			b := base.Backoff{Initial: 40 * time.Millisecond, Max: 320 * time.Millisecond, Jitter: 0.5, MaxAttempts: 8}
 			_, rr, lost := lostMemClient(t, b)
 			got := reportedDelays(t, rr, lost, 8)
@@ -166,7 +167,7 @@ func TestReconnectBackoff(t *testing.T) {
 		})
 	})
 	t.Run("defaults", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			c, rr, lost := lostMemClient(t, base.Backoff{})
 			got := reportedDelays(t, rr, lost, 2)
 			within(t, "first default delay (100 ms ± 20 %)", got[0], 80*time.Millisecond, 120*time.Millisecond)

@@ -46,7 +46,7 @@ func timedRequest(p *pair, ctx context.Context) <-chan timedResult {
 // k+34, between the timeout and two steps after it (the documented bound:
 // a sixteenth).
 func TestResponseTimeoutExact(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		p := newMemPair(t,
 			[]base.ServerOption{base.OnRequest(blockUntilDone)},
 			[]base.ClientOption{base.WithResponseTimeout(vResponse)})
@@ -106,7 +106,7 @@ func TestResponseTimeoutExact(t *testing.T) {
 // TestRequestContextDeadlineFirst: a ctx that ends before the response
 // timeout ends the request exactly then, with ctx's error.
 func TestRequestContextDeadlineFirst(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		p := newMemPair(t,
 			[]base.ServerOption{base.OnRequest(blockUntilDone)},
 			[]base.ClientOption{base.WithResponseTimeout(time.Minute)})
@@ -139,7 +139,7 @@ func TestRequestContextDeadlineFirst(t *testing.T) {
 // carries whole microseconds, and the caller's 300 ms has none less), and
 // both ends give up exactly then.
 func TestDeadlineReachesHandlerExact(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		h := newProbe()
 		p := newMemPair(t, []base.ServerOption{base.OnRequest(h.handle), base.WithHandlerTimeout(time.Hour)}, nil)
 		const d = 300 * time.Millisecond
@@ -171,7 +171,7 @@ func TestDeadlineReachesHandlerExact(t *testing.T) {
 // the handler's context at the very instant (the connection takes no
 // time), and the late answer is dropped quietly on both ends.
 func TestCancelReachesHandlerExact(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		h := newProbe()
 		p := newMemPair(t, []base.ServerOption{base.OnRequest(h.handle)}, nil)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -198,4 +198,34 @@ func TestCancelReachesHandlerExact(t *testing.T) {
 		none(t, p.srvRec.errs, "server error")
 		none(t, p.cliRec.errs, "client error")
 	})
+}
+
+// TestCallsStayInTheirBubble: the ends made in a bubble pool their
+// requests' calls apart from the ends made outside, so requests on both
+// sides of a bubble, before, during and after it, never take a call whose
+// channel belongs to the other side (the runtime would stop the process
+// with a fatal error, or the bubble would never let time move on).
+func TestCallsStayInTheirBubble(t *testing.T) {
+	outside := newPair(t, []base.ServerOption{base.OnRequest(echo)}, nil)
+	requests := func(t *testing.T, p *pair) {
+		done := make(chan error, 8)
+		for range cap(done) {
+			go func() {
+				_, err := p.client.Request(context.Background(), []byte("q"))
+				done <- err
+			}()
+		}
+		for range cap(done) {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	requests(t, outside)
+	for range 3 {
+		synctest.Test(t, func(t *testing.T) {
+			requests(t, newMemPair(t, []base.ServerOption{base.OnRequest(echo)}, nil))
+		})
+		requests(t, outside)
+	}
 }

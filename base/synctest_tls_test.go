@@ -21,7 +21,7 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 	// ignores; the client takes the TLS server name from it.
 	const tlsAddr = "127.0.0.1:1"
 	t.Run("server", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			rec := newRecorder()
 			ln := newMemListener()
 			serveMem(t, base.NewServer(native.New, rec.server(base.WithTLS(p.serverConfig(false)), base.WithHandshakeTimeout(timeout))...), ln)
@@ -39,7 +39,7 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 		})
 	})
 	t.Run("client", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			ln, _ := silentMemServer(t)
 			c := base.NewClient(native.New, base.WithTLS(p.clientConfig(false)), base.WithHandshakeTimeout(timeout), base.WithDialer(ln.dial))
 			start := time.Now()
@@ -51,7 +51,7 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 		})
 	})
 	t.Run("client context", func(t *testing.T) {
-		bubble(t, func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
 			ln, _ := silentMemServer(t)
 			c := base.NewClient(native.New, base.WithTLS(p.clientConfig(false)), base.WithDialer(ln.dial))
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -71,7 +71,7 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 // error event for them, and closes their connections.
 func TestTLSServerCloseDuringHandshake(t *testing.T) {
 	p := newPKI(t)
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		srvRec := newRecorder()
 		srv := base.NewServer(native.New, srvRec.server(base.WithTLS(p.serverConfig(false)))...)
 		ln := newMemListener()

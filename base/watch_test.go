@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -14,7 +15,7 @@ import (
 // one of them returns its error at once (no virtual time passes), every
 // handler's context is cancelled, and the session serves on.
 func TestSharedContextCancel(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const callers = 16
 		h := &handlerProbe{started: make(chan context.Context, callers), ended: make(chan time.Time, callers), release: make(chan struct{})}
 		p := newMemPair(t, []base.ServerOption{base.OnRequest(h.handle)}, nil)
@@ -73,7 +74,7 @@ func TestSharedContextCancel(t *testing.T) {
 // TestSharedContextDeadline: callers sharing a context with a deadline get
 // context.DeadlineExceeded exactly when it passes.
 func TestSharedContextDeadline(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const callers, d = 8, 300 * time.Millisecond
 		p := newMemPair(t, []base.ServerOption{base.OnRequest(blockUntilDone), base.WithHandlerTimeout(time.Hour)}, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), d)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -44,9 +45,9 @@ func (a arrival) String() string {
 // interval, and closes the session with ReasonConnectionLost exactly at
 // its read deadline: the receive timeout and a sixteenth after the
 // preface, the last byte it received. It runs on virtual time
-// (testutil.Bubble) over an in-memory pipe.
+// (testing/synctest) over an in-memory pipe.
 func TestSilentPeerIsLost(t *testing.T) {
-	testutil.Bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const prefaceAt = receiveTimeout / 2 // the deadline set at the start must move
 		ln := testutil.NewPipes()
 		s := startServer(t, ln, base.WithHeartbeat(beatInterval, receiveTimeout))
@@ -107,9 +108,9 @@ func TestSilentPeerIsLost(t *testing.T) {
 // TestHeartbeatsKeepIdleConnectionAlive leaves a connection idle for three
 // receive timeouts: the heartbeats of both ends keep it open, and a request
 // then goes each way, answered at once. It runs on virtual time
-// (testutil.Bubble) over an in-memory pipe.
+// (testing/synctest) over an in-memory pipe.
 func TestHeartbeatsKeepIdleConnectionAlive(t *testing.T) {
-	testutil.Bubble(t, func(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
 		const idle = 3 * receiveTimeout
 		hb := base.WithHeartbeat(beatInterval, receiveTimeout)
 		ln := testutil.NewPipes()

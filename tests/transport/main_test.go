@@ -1,7 +1,7 @@
 // Package transport is the base-level integration suite of NetMessage for
 // Go: base servers and clients speaking the native protocol over real
 // loopback sockets, many at once, with misbehaving raw peers among them.
-// The heartbeat tests run on virtual time (testutil.Bubble) over
+// The heartbeat tests run on virtual time (testing/synctest) over
 // in-memory pipes.
 package transport
 

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -20,11 +21,12 @@ const (
 // TestHeartbeatsKeepIdleConnection leaves a connection idle for three
 // receive timeouts: the heartbeats of both ends keep it open, and requests
 // work both ways afterwards, answered at once. It runs on virtual time
-// (testutil.Bubble) over an in-memory pipe, so the idle time is exact and
-// a busy machine cannot stretch it; the profiles run one after another.
+// (testing/synctest) over an in-memory pipe, so the idle time is exact and
+// a busy machine cannot stretch it. The profiles run in parallel.
 func TestHeartbeatsKeepIdleConnection(t *testing.T) {
 	eachProfile(t, func(t *testing.T, sc profile) {
-		testutil.Bubble(t, func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
 			s, c := newPipePair(t, sc,
 				func(srv *netmessage.Mux) { testutil.Must(t, handlePing(srv)) },
 				func(cl *netmessage.Mux) { testutil.Must(t, handlePing(cl)) },

@@ -3,7 +3,7 @@
 // once for each profile as subtests: the native protocol with each
 // serializer (XML, JSON, msgpack), and the .NET compat protocol with the
 // .NET XML serializer. The heartbeat test that keeps a connection idle
-// runs on virtual time (testutil.Bubble) over in-memory pipes.
+// runs on virtual time (testing/synctest) over in-memory pipes.
 package tests
 
 import (
@@ -269,7 +269,7 @@ func newPair(t *testing.T, sc profile, setupServer func(*netmessage.Mux), setupC
 }
 
 // newPipePair is newPair over in-memory pipes (testutil.Pipes), for a
-// synctest bubble (testutil.Bubble).
+// synctest bubble.
 func newPipePair(t *testing.T, sc profile, setupServer func(*netmessage.Mux), setupClient func(*netmessage.Mux), opts ...netmessage.Option) (*server, *client) {
 	t.Helper()
 	ln := testutil.NewPipes()

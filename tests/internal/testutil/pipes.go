@@ -3,37 +3,8 @@ package testutil
 import (
 	"context"
 	"net"
-	"runtime"
 	"sync"
-	"testing"
-	"testing/synctest"
 )
-
-// Bubble runs f in a synctest bubble: time is virtual and moves only when
-// every goroutine of the bubble is blocked, so a timeout can be asserted
-// exactly. A socket blocks outside the bubble: the ends talk over Pipes.
-// Everything f starts must have ended when it returns; the helpers of the
-// suites close what they open in cleanups, which run in the bubble.
-//
-// base keeps the call of a finished request in a sync.Pool, and a call
-// holds a channel: one made in a bubble must not be used outside it, and
-// a caller waiting on one made outside cannot let virtual time move on.
-// Bubble therefore empties the pools before and after f (two garbage
-// collections drop all that a sync.Pool holds), and a test that uses it
-// must not run in parallel with tests that send requests.
-func Bubble(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	emptyPools()
-	defer emptyPools()
-	synctest.Test(t, f)
-}
-
-// emptyPools drops what every sync.Pool holds: a collection moves a pool's
-// items to its victim cache, and the next drops them.
-func emptyPools() {
-	runtime.GC()
-	runtime.GC()
-}
 
 // Pipes is a net.Listener whose connections are in-memory pipes
 // (net.Pipe), made by its Dial: a client takes Dial as its dialer (see
