@@ -103,7 +103,10 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 		}
 		return req, nil
 	}
-	var size sizeHint
+	var (
+		size  sizeHint
+		boxes valuePool[Resp]
+	)
 	encode := func(resp any) ([]byte, error) {
 		out, err := encodeOK(m.ser, respID, resp, size.get())
 		if err != nil {
@@ -133,7 +136,12 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 			if err != nil {
 				return failure(err)
 			}
-			out, err = encode(resp)
+			// The serializer gets a pointer to a pooled copy, which it
+			// encodes as the value: resp is not boxed for it.
+			box := boxes.get()
+			*box = resp
+			out, err = encode(box)
+			boxes.put(box)
 			if err != nil {
 				s.ReportError(err)
 				return encodeFailure(statusError, err.Error())
@@ -180,18 +188,28 @@ func mismatch(id string, got, want any) error {
 // time. Nothing outside unmarshal refers to a pooled value.
 type valuePool[T any] struct{ p sync.Pool }
 
-// unmarshal decodes data into a value of type T, as Unmarshal into a new
-// zero T would.
-func (vp *valuePool[T]) unmarshal(ser Serializer, data []byte) (T, error) {
-	v, _ := vp.p.Get().(*T)
-	if v == nil {
-		v = new(T)
+// get returns a pooled zero T.
+func (vp *valuePool[T]) get() *T {
+	if v, _ := vp.p.Get().(*T); v != nil {
+		return v
 	}
-	err := ser.Unmarshal(data, v)
-	out := *v
+	return new(T)
+}
+
+// put zeroes v, so that the pool keeps nothing alive, and pools it.
+func (vp *valuePool[T]) put(v *T) {
 	var zero T
 	*v = zero
 	vp.p.Put(v)
+}
+
+// unmarshal decodes data into a value of type T, as Unmarshal into a new
+// zero T would.
+func (vp *valuePool[T]) unmarshal(ser Serializer, data []byte) (T, error) {
+	v := vp.get()
+	err := ser.Unmarshal(data, v)
+	out := *v
+	vp.put(v)
 	return out, err
 }
 
