@@ -297,3 +297,68 @@ func TestFastEncodesAsLibrary(t *testing.T) {
 		t.Errorf("nil pointer: % x, %v; want c0", got, err)
 	}
 }
+
+// fastPacket is the benchmark suite's small packet (tests/bench), as a
+// typed request embeds it.
+type fastPacket struct {
+	fastMarker[int]
+	ID     uint64
+	Method string
+	Seq    uint32
+	OK     bool
+	Score  float64
+	Tags   []string
+	Data   []byte
+}
+
+// BenchmarkPlain compares, for a plain small packet, the fast path with
+// the general way: the library's encoding, and the checks and the
+// library's decoding.
+func BenchmarkPlain(b *testing.B) {
+	v := fastPacket{ID: 0x1234567, Method: "Catalogue.Lookup", Seq: 42, OK: true, Score: 0.75, Tags: []string{"alpha", "beta", "gamma"}}
+	s := New()
+	data, err := s.Marshal(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 256)
+	b.Run("marshal/fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _ = s.MarshalAppend(buf[:0], &v)
+		}
+	})
+	b.Run("marshal/library", func(b *testing.B) {
+		b.ReportAllocs()
+		w := &sliceWriter{}
+		enc := vmsgpack.NewEncoder(w)
+		for b.Loop() {
+			w.b = buf[:0]
+			if err := enc.Encode(&v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unmarshal/fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var out fastPacket
+			if err := s.Unmarshal(data, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unmarshal/general", func(b *testing.B) {
+		b.ReportAllocs()
+		p := planFor(reflect.TypeFor[fastPacket]())
+		for b.Loop() {
+			var out fastPacket
+			if err := checkInput(data, p, false); err != nil {
+				b.Fatal(err)
+			}
+			if err := decode(data, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
