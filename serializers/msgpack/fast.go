@@ -247,16 +247,7 @@ func (d *fastDecoder) value(c *fastCodec, p unsafe.Pointer) bool {
 		if !ok {
 			return false
 		}
-		switch c.size { // stored truncated, as reflect's SetInt and SetUint do
-		case 1:
-			*(*uint8)(p) = uint8(n)
-		case 2:
-			*(*uint16)(p) = uint16(n)
-		case 4:
-			*(*uint32)(p) = uint32(n)
-		default:
-			*(*uint64)(p) = n
-		}
+		store(p, c.size, n) // truncated, as reflect's SetInt and SetUint do
 		return true
 	case fFloat32:
 		if d.b[d.pos] == 0xca {
@@ -670,54 +661,20 @@ func (e fastEncoder) value(b []byte, c *fastCodec, p unsafe.Pointer) []byte {
 			return append(b, 0xc3)
 		}
 		return append(b, 0xc2)
-	case fInt:
-		var n int64
-		switch c.size {
-		case 1:
-			n = int64(*(*int8)(p))
-		case 2:
-			n = int64(*(*int16)(p))
-		case 4:
-			n = int64(*(*int32)(p))
-		default:
-			n = *(*int64)(p)
+	case fInt, fUint:
+		bits := load(p, c.size)
+		if c.kind == fUint {
+			if c.wide || e.compact {
+				return appendUint(b, bits)
+			}
+			return appendSized(b, 0xcc, c.size, bits)
 		}
+		shift := 64 - 8*c.size // sign-extended
+		n := int64(bits<<shift) >> shift
 		if c.wide || e.compact {
 			return appendInt(b, n)
 		}
-		switch c.size {
-		case 1:
-			return append(b, 0xd0, byte(n))
-		case 2:
-			return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(n))
-		case 4:
-			return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(n))
-		}
-		return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(n))
-	case fUint:
-		var n uint64
-		switch c.size {
-		case 1:
-			n = uint64(*(*uint8)(p))
-		case 2:
-			n = uint64(*(*uint16)(p))
-		case 4:
-			n = uint64(*(*uint32)(p))
-		default:
-			n = *(*uint64)(p)
-		}
-		if c.wide || e.compact {
-			return appendUint(b, n)
-		}
-		switch c.size {
-		case 1:
-			return append(b, 0xcc, byte(n))
-		case 2:
-			return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(n))
-		case 4:
-			return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(n))
-		}
-		return binary.BigEndian.AppendUint64(append(b, 0xcf), n)
+		return appendSized(b, 0xd0, c.size, uint64(n))
 	case fFloat32:
 		return binary.BigEndian.AppendUint32(append(b, 0xca), math.Float32bits(*(*float32)(p)))
 	case fFloat64:
@@ -781,6 +738,48 @@ func (e fastEncoder) value(b []byte, c *fastCodec, p unsafe.Pointer) []byte {
 		b = e.value(b, f.c, unsafe.Add(p, f.off))
 	}
 	return b
+}
+
+// load reads the integer of size bytes at p, zero-extended.
+func load(p unsafe.Pointer, size uintptr) uint64 {
+	switch size {
+	case 1:
+		return uint64(*(*uint8)(p))
+	case 2:
+		return uint64(*(*uint16)(p))
+	case 4:
+		return uint64(*(*uint32)(p))
+	}
+	return *(*uint64)(p)
+}
+
+// store writes the low size bytes of n at p.
+func store(p unsafe.Pointer, size uintptr, n uint64) {
+	switch size {
+	case 1:
+		*(*uint8)(p) = uint8(n)
+	case 2:
+		*(*uint16)(p) = uint16(n)
+	case 4:
+		*(*uint32)(p) = uint32(n)
+	default:
+		*(*uint64)(p) = n
+	}
+}
+
+// appendSized writes n in the format of a Go integer of size bytes, the
+// library's without CompactIntegers: code (uint8 0xcc or int8 0xd0) for one
+// byte, the next codes for two, four and eight.
+func appendSized(b []byte, code byte, size uintptr, n uint64) []byte {
+	switch size {
+	case 1:
+		return append(b, code, byte(n))
+	case 2:
+		return binary.BigEndian.AppendUint16(append(b, code+1), uint16(n))
+	case 4:
+		return binary.BigEndian.AppendUint32(append(b, code+2), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, code+3), n)
 }
 
 // appendInt and appendUint write a number in the fewest bytes, as the
