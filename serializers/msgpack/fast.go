@@ -251,39 +251,26 @@ func (d *fastDecoder) value(c *fastCodec, p unsafe.Pointer) bool {
 		return true
 	case fFloat32:
 		if d.b[d.pos] == 0xca {
-			if d.pos+5 > len(d.b) {
-				return false
-			}
-			*(*float32)(p) = math.Float32frombits(binary.BigEndian.Uint32(d.b[d.pos+1:]))
-			d.pos += 5
-			return true
+			bits, ok := d.fixed(4)
+			*(*float32)(p) = math.Float32frombits(uint32(bits))
+			return ok
 		}
 		n, ok := d.integer()
-		if ok {
-			*(*float32)(p) = float32(int64(n))
-		}
+		*(*float32)(p) = float32(int64(n))
 		return ok
 	case fFloat64:
 		switch d.b[d.pos] {
 		case 0xca:
-			if d.pos+5 > len(d.b) {
-				return false
-			}
-			*(*float64)(p) = float64(math.Float32frombits(binary.BigEndian.Uint32(d.b[d.pos+1:])))
-			d.pos += 5
-			return true
+			bits, ok := d.fixed(4)
+			*(*float64)(p) = float64(math.Float32frombits(uint32(bits)))
+			return ok
 		case 0xcb:
-			if d.pos+9 > len(d.b) {
-				return false
-			}
-			*(*float64)(p) = math.Float64frombits(binary.BigEndian.Uint64(d.b[d.pos+1:]))
-			d.pos += 9
-			return true
+			bits, ok := d.fixed(8)
+			*(*float64)(p) = math.Float64frombits(bits)
+			return ok
 		}
 		n, ok := d.integer()
-		if ok {
-			*(*float64)(p) = float64(int64(n))
-		}
+		*(*float64)(p) = float64(int64(n))
 		return ok
 	case fString:
 		return d.str((*string)(p))
@@ -297,93 +284,113 @@ func (d *fastDecoder) value(c *fastCodec, p unsafe.Pointer) bool {
 	return d.structure(c, p)
 }
 
+// fixed reads the big-endian number of width bytes after a value's code,
+// and moves past both. On false nothing is read, and the caller gives up
+// (a value stored meanwhile is of no account).
+func (d *fastDecoder) fixed(width int) (uint64, bool) {
+	i := d.pos + 1
+	if i+width > len(d.b) {
+		return 0, false
+	}
+	d.pos = i + width
+	switch width {
+	case 1:
+		return uint64(d.b[i]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(d.b[i:])), true
+	case 4:
+		return uint64(binary.BigEndian.Uint32(d.b[i:])), true
+	}
+	return binary.BigEndian.Uint64(d.b[i:]), true
+}
+
 // integer reads an integer as the library's int and uint do (the same
 // bits either way): nil is 0, and every integer format is taken, converted
 // as Go converts.
 func (d *fastDecoder) integer() (uint64, bool) {
-	b, i := d.b, d.pos
-	c := b[i]
-	if c <= 0x7f || c >= 0xe0 { // positive and negative fixint
+	c := d.b[d.pos]
+	switch {
+	case c <= 0x7f || c >= 0xe0: // positive and negative fixint
 		d.pos++
 		return uint64(int64(int8(c))), true
-	}
-	var width int
-	switch c {
-	case nilCode:
+	case c == nilCode:
 		d.pos++
 		return 0, true
-	case 0xcc, 0xd0:
-		width = 1
-	case 0xcd, 0xd1:
-		width = 2
-	case 0xce, 0xd2:
-		width = 4
-	case 0xcf, 0xd3:
-		width = 8
-	default:
-		return 0, false
+	case c >= 0xcc && c <= 0xcf: // uint 8 to 64
+		return d.fixed(1 << (c - 0xcc))
+	case c >= 0xd0 && c <= 0xd3: // int 8 to 64, sign-extended
+		width := 1 << (c - 0xd0)
+		n, ok := d.fixed(width)
+		shift := 64 - 8*width
+		return uint64(int64(n<<shift) >> shift), ok
 	}
-	if i+1+width > len(b) {
-		return 0, false
-	}
-	d.pos = i + 1 + width
-	v := b[i+1:]
-	switch c {
-	case 0xcc:
-		return uint64(v[0]), true
-	case 0xd0:
-		return uint64(int64(int8(v[0]))), true
-	case 0xcd:
-		return uint64(binary.BigEndian.Uint16(v)), true
-	case 0xd1:
-		return uint64(int64(int16(binary.BigEndian.Uint16(v)))), true
-	case 0xce:
-		return uint64(binary.BigEndian.Uint32(v)), true
-	case 0xd2:
-		return uint64(int64(int32(binary.BigEndian.Uint32(v)))), true
-	}
-	return binary.BigEndian.Uint64(v), true
+	return 0, false
 }
 
 // rawLen reads the header of a string or binary value (the library takes
 // either for a string or a []byte) and returns the length of its data, or
 // -1 for nil.
 func (d *fastDecoder) rawLen() (int, bool) {
-	b, i := d.b, d.pos
-	if i >= len(b) {
+	if d.pos >= len(d.b) {
 		return 0, false
 	}
-	c := b[i]
-	var n, head int
+	c := d.b[d.pos]
+	var n uint64
+	ok := true
 	switch {
 	case c >= 0xa0 && c <= 0xbf:
-		n, head = int(c&0x1f), 1
+		n = uint64(c & 0x1f)
+		d.pos++
 	case c == nilCode:
 		d.pos++
 		return -1, true
-	case c == 0xd9 || c == 0xc4:
-		if i+2 > len(b) {
-			return 0, false
-		}
-		n, head = int(b[i+1]), 2
-	case c == 0xda || c == 0xc5:
-		if i+3 > len(b) {
-			return 0, false
-		}
-		n, head = int(binary.BigEndian.Uint16(b[i+1:])), 3
-	case c == 0xdb || c == 0xc6:
-		if i+5 > len(b) {
-			return 0, false
-		}
-		n, head = int(binary.BigEndian.Uint32(b[i+1:])), 5
+	case c >= 0xd9 && c <= 0xdb: // str 8 to 32
+		n, ok = d.fixed(1 << (c - 0xd9))
+	case c >= 0xc4 && c <= 0xc6: // bin 8 to 32
+		n, ok = d.fixed(1 << (c - 0xc4))
 	default:
 		return 0, false
 	}
-	if n > len(b)-i-head {
+	return d.within(n, ok)
+}
+
+// within checks a length just read: no more than the rest of the input
+// (each byte or element takes a byte at least), so that nothing is made
+// for what is not there.
+func (d *fastDecoder) within(n uint64, ok bool) (int, bool) {
+	if !ok || n > uint64(len(d.b)-d.pos) {
 		return 0, false
 	}
-	d.pos = i + head
-	return n, true
+	return int(n), true
+}
+
+// header reads the header of a map or an array and returns its number of
+// entries or elements, or -1 for nil.
+func (d *fastDecoder) header() (n int, isMap, ok bool) {
+	if d.pos >= len(d.b) {
+		return 0, false, false
+	}
+	c := d.b[d.pos]
+	var u uint64
+	ok = true
+	switch {
+	case c >= 0x80 && c <= 0x9f: // fixmap, fixarray
+		u, isMap = uint64(c&0x0f), c < 0x90
+		d.pos++
+	case c == nilCode:
+		d.pos++
+		return -1, false, true
+	case c == 0xdc || c == 0xde: // array 16, map 16
+		u, ok = d.fixed(2)
+		isMap = c == 0xde
+	case c == 0xdd || c == 0xdf: // array 32, map 32
+		u, ok = d.fixed(4)
+		isMap = c == 0xdf
+	default:
+		return 0, false, false
+	}
+	n, ok = d.within(u, ok)
+	return n, isMap, ok
 }
 
 func (d *fastDecoder) str(p *string) bool {
@@ -421,40 +428,10 @@ func (d *fastDecoder) bytes(p *[]byte) bool {
 	return true
 }
 
-// arrayLen reads an array header: its length, or -1 for nil. A length
-// longer than the rest of the input (each element takes a byte at least)
-// is not read, so nothing is made for elements that are not there.
+// arrayLen reads an array header: its length, or -1 for nil.
 func (d *fastDecoder) arrayLen() (int, bool) {
-	b, i := d.b, d.pos
-	if i >= len(b) {
-		return 0, false
-	}
-	c := b[i]
-	var n, head int
-	switch {
-	case c >= 0x90 && c <= 0x9f:
-		n, head = int(c&0x0f), 1
-	case c == nilCode:
-		d.pos++
-		return -1, true
-	case c == 0xdc:
-		if i+3 > len(b) {
-			return 0, false
-		}
-		n, head = int(binary.BigEndian.Uint16(b[i+1:])), 3
-	case c == 0xdd:
-		if i+5 > len(b) {
-			return 0, false
-		}
-		n, head = int(binary.BigEndian.Uint32(b[i+1:])), 5
-	default:
-		return 0, false
-	}
-	if n > len(b)-i-head {
-		return 0, false
-	}
-	d.pos = i + head
-	return n, true
+	n, isMap, ok := d.header()
+	return n, ok && !isMap
 }
 
 // strings decodes a []string as the library does: nil leaves the slice as
@@ -522,44 +499,18 @@ func (d *fastDecoder) slice(c *fastCodec, p unsafe.Pointer) bool {
 // not in the input keeps its value), its array form (every field in
 // order), or nil (the zero value), as the library does.
 func (d *fastDecoder) structure(c *fastCodec, p unsafe.Pointer) bool {
-	b, i := d.b, d.pos
-	ch := b[i]
-	var n, head int
-	array := false
-	switch {
-	case ch >= 0x80 && ch <= 0x8f:
-		n, head = int(ch&0x0f), 1
-	case ch >= 0x90 && ch <= 0x9f:
-		n, head, array = int(ch&0x0f), 1, true
-	case ch == nilCode:
-		d.pos++
-		reflect.NewAt(c.typ, p).Elem().SetZero()
-		return true
-	case ch == 0xde || ch == 0xdc:
-		if i+3 > len(b) {
-			return false
-		}
-		n, head, array = int(binary.BigEndian.Uint16(b[i+1:])), 3, ch == 0xdc
-	case ch == 0xdf || ch == 0xdd:
-		if i+5 > len(b) {
-			return false
-		}
-		n, head, array = int(binary.BigEndian.Uint32(b[i+1:])), 5, ch == 0xdd
-	default:
+	n, isMap, ok := d.header()
+	if !ok {
 		return false
 	}
-	if n > len(b)-i-head {
-		return false
-	}
-	d.pos = i + head
-	if array && n == 0 {
+	if n < 0 || !isMap && n == 0 { // nil, or an empty array: the zero value
 		reflect.NewAt(c.typ, p).Elem().SetZero()
 		return true
 	}
 	if d.depth++; d.depth > maxFastDepth {
 		return false
 	}
-	if array {
+	if !isMap {
 		if n != len(c.fields) {
 			return false // the library's error, from the general way
 		}
@@ -686,15 +637,7 @@ func (e fastEncoder) value(b []byte, c *fastCodec, p unsafe.Pointer) []byte {
 		if v == nil {
 			return append(b, nilCode)
 		}
-		switch n := len(v); {
-		case n < 256:
-			b = append(b, 0xc4, byte(n))
-		case n <= math.MaxUint16:
-			b = binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
-		default:
-			b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
-		}
-		return append(b, v...)
+		return append(appendLen(b, 0xc4, len(v)), v...)
 	case fStrings:
 		v := *(*[]string)(p)
 		if v == nil {
@@ -815,17 +758,25 @@ func appendUint(b []byte, n uint64) []byte {
 }
 
 func appendString(b []byte, s string) []byte {
-	switch n := len(s); {
-	case n < 32:
+	if n := len(s); n < 32 {
 		b = append(b, 0xa0|byte(n))
-	case n < 256:
-		b = append(b, 0xd9, byte(n))
-	case n <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
+	} else {
+		b = appendLen(b, 0xd9, n)
 	}
 	return append(b, s...)
+}
+
+// appendLen writes the header of a string (code 0xd9) or binary value
+// (0xc4) of n bytes in the fewest bytes: code, or the next codes for
+// lengths over 255 and over 65,535.
+func appendLen(b []byte, code byte, n int) []byte {
+	switch {
+	case n < 256:
+		return append(b, code, byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, code+1), uint16(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, code+2), uint32(n))
 }
 
 func appendArrayLen(b []byte, n int) []byte {
