@@ -362,3 +362,18 @@ func BenchmarkPlain(b *testing.B) {
 		}
 	})
 }
+
+// FuzzFastMatchesLibrary: whatever the input, the fast path gives up or
+// decodes what the general way decodes.
+func FuzzFastMatchesLibrary(f *testing.F) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	encoders := []Serializer{New(), New(StructsAsArrays()), New(CompactIntegers()), New(StructsAsArrays(), CompactIntegers())}
+	for i := range 8 {
+		seed, err := encoders[i%len(encoders)].Marshal(fastRequest{fastAll: sampleAll(rng), Extra: i})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) { compareFast(t, in, fastRequest{}) })
+}
