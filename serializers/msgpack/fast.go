@@ -1,6 +1,7 @@
 package msgpack
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"reflect"
@@ -422,7 +423,7 @@ func (d *fastDecoder) bytes(p *[]byte) bool {
 	case d.arena != nil:
 		*p = d.arena[d.pos : d.pos+n : d.pos+n]
 	default:
-		*p = append(make([]byte, 0, n), d.b[d.pos:d.pos+n]...)
+		*p = bytes.Clone(d.b[d.pos : d.pos+n]) // not cleared first, unlike make
 	}
 	d.pos += n
 	return true
