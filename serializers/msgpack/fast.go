@@ -1,9 +1,12 @@
 package msgpack
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"unsafe"
+
+	vmsgpack "github.com/vmihailenco/msgpack/v5"
 )
 
 // The fast path encodes and decodes values of plain types without the
@@ -76,7 +79,22 @@ func fastFor(t reflect.Type) *fastCodec {
 	if c == nil || b.failed {
 		return nil
 	}
+	for _, tc := range b.seen {
+		if !encodesAsLibrary(tc) {
+			return nil
+		}
+	}
 	return c
+}
+
+// encodesAsLibrary reports whether the fast path encodes the zero value of
+// c's type as the library does. A type given an encoding of its own with
+// the library's Register or RegisterExt (which it keeps to itself) does
+// not, and the types that contain it go the general way.
+func encodesAsLibrary(c *fastCodec) bool {
+	zero := reflect.New(c.typ)
+	want, err := vmsgpack.Marshal(zero.Interface())
+	return err == nil && bytes.Equal(fastEncoder{}.value(nil, c, zero.UnsafePointer()), want)
 }
 
 type fastBuilder struct {

@@ -377,3 +377,34 @@ func FuzzFastMatchesLibrary(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) { compareFast(t, in, fastRequest{}) })
 }
+
+// fastExtPoint is given an extension encoding of its own with the
+// library's RegisterExtEncoder, which the fast path cannot see but must
+// not overrule.
+type fastExtPoint struct{ X, Y int32 }
+
+type fastWithExt struct {
+	Name string
+	At   fastExtPoint
+}
+
+func TestFastLeavesRegisteredTypes(t *testing.T) {
+	vmsgpack.RegisterExtEncoder(17, fastExtPoint{}, func(_ *vmsgpack.Encoder, v reflect.Value) ([]byte, error) {
+		p := v.Interface().(fastExtPoint)
+		return []byte{byte(p.X), byte(p.Y)}, nil
+	})
+	if fastFor(reflect.TypeFor[fastWithExt]()) != nil || fastEncoderFor(reflect.TypeFor[fastWithExt]()) != nil {
+		t.Fatal("a struct with a field of a registered type takes the fast path")
+	}
+	got, err := New().Marshal(fastWithExt{Name: "a", At: fastExtPoint{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := vmsgpack.Marshal(fastWithExt{Name: "a", At: fastExtPoint{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("Marshal: % x, want the library's % x", got, want)
+	}
+}
