@@ -58,7 +58,8 @@
 // Structs made of booleans, numbers, strings, byte slices, string slices,
 // and structs and slices of these (embedded structs included; no tag
 // options, no pointers, maps, interfaces, arrays or time.Time, no methods
-// that change the encoding) are encoded and decoded without the library,
+// or encoders registered with the library that change the encoding) are
+// encoded and decoded without the library,
 // through a description of the type compiled once: the same bytes and
 // the same decoded values as the library's (including into a non-zero
 // value), several times faster. Input such a type does not decode whole
