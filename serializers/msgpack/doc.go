@@ -59,10 +59,9 @@
 // and structs and slices of these (embedded structs included; no tag
 // options, no pointers, maps, interfaces, arrays or time.Time, no methods
 // or encoders registered with the library that change the encoding) are
-// encoded and decoded without the library,
-// through a description of the type compiled once: the same bytes and
-// the same decoded values as the library's (including into a non-zero
-// value), several times faster. Input such a type does not decode whole
+// encoded and decoded without the library, through a description of the
+// type compiled once: the same bytes and the same decoded values as the
+// library's (including into a non-zero value), several times faster. Input such a type does not decode whole
 // (an unknown field, a map key that is not a string, a value of another
 // kind, bad framing) goes the general way: the checks, then the library,
 // with their errors. The strings and byte slices decoded from an input of
