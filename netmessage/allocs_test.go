@@ -47,11 +47,7 @@ func (pinSerializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case pinCall:
 		return binary.BigEndian.AppendUint64(dst, v.N), nil
-	case *pinCall:
-		return binary.BigEndian.AppendUint64(dst, v.N), nil
 	case pinReply:
-		return binary.BigEndian.AppendUint64(dst, v.N), nil
-	case *pinReply:
 		return binary.BigEndian.AppendUint64(dst, v.N), nil
 	case pinNote:
 		return binary.BigEndian.AppendUint64(dst, v.N), nil
@@ -80,13 +76,13 @@ func (pinSerializer) Unmarshal(data []byte, v any) error {
 // The allocations of a warm typed call, both ends together, with a
 // serializer that allocates nothing. The transport allocates nothing per
 // packet (see base's TestAllocsPerPacket), so these are the typed layer's:
-// for a request, the buffer of the encoded response on the handler's end
-// (a small one is made anew: handing buffers back through ReleaseResponse
-// pays off for large ones only; the request and the response reach the
-// serializer as pointers to pooled copies); for a message, the message
-// boxed for the serializer.
+// for a request, the request boxed for the serializer on the caller's end,
+// and on the handler's end the response boxed for it and the buffer of
+// the encoded response (a small one is made anew: handing buffers back
+// through ReleaseResponse pays off for large ones only); for a message,
+// the message boxed for the serializer.
 const (
-	allocsPerRequest = 1
+	allocsPerRequest = 3
 	allocsPerMessage = 1
 )
 

@@ -140,7 +140,7 @@ func Request[Req RequestType[Resp], Resp any, P Peer](ctx context.Context, p P, 
 // callType is what Request needs of a request type Req answered by Resp,
 // found once for each Mux (see callTypeOf): the type ids, and the memory
 // of finished calls for the next ones.
-type callType[Req, Resp any] struct {
+type callType[Resp any] struct {
 	// direct is set when Req is sent as the type it is, whose id reqID
 	// is: a type that is neither a pointer (sent as the type it points
 	// to, and not when nil) nor an interface (sent as its dynamic type),
@@ -148,32 +148,29 @@ type callType[Req, Resp any] struct {
 	direct bool
 	reqID  string
 	respID string
-	states sync.Pool // *callState[Req, Resp], zeroed
+	states sync.Pool // *callState[Resp], zeroed
 }
 
 // callState is the memory of one call: the buffers of the request and
-// response payloads, the request as the serializer gets it (a pointer to
-// in, which a serializer encodes as the value it points to: no copy of the
-// request is boxed for it), and the value the response is decoded into.
-type callState[Req, Resp any] struct {
+// response payloads, and the value the response is decoded into.
+type callState[Resp any] struct {
 	req, resp []byte
-	in        Req
 	value     Resp
 }
 
 // callTypeOf returns Req's callType in m. The response type must have an
 // id before anything is sent (a request the peer ran must not then fail
 // for a local reason), so a Resp without one fails it.
-func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Req, Resp], error) {
+func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Resp], error) {
 	t := reflect.TypeFor[Req]()
 	if ct, ok := m.calls.Load(t); ok {
-		return ct.(*callType[Req, Resp]), nil
+		return ct.(*callType[Resp]), nil
 	}
 	respID, err := m.types.id(reflect.TypeFor[Resp]())
 	if err != nil {
 		return nil, err
 	}
-	ct := &callType[Req, Resp]{respID: respID}
+	ct := &callType[Resp]{respID: respID}
 	if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface {
 		if ct.reqID, err = m.types.id(t); err != nil {
 			return nil, err
@@ -181,25 +178,22 @@ func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Req, Resp], 
 		ct.direct = true
 	}
 	v, _ := m.calls.LoadOrStore(t, ct)
-	return v.(*callType[Req, Resp]), nil
+	return v.(*callType[Resp]), nil
 }
 
 // call sends req on s and returns its response, as roundTrip does, in
 // memory that ct keeps from call to call.
-func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.Session, ct *callType[Req, Resp], req Req) (Resp, error) {
-	st, _ := ct.states.Get().(*callState[Req, Resp])
+func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.Session, ct *callType[Resp], req Req) (Resp, error) {
+	st, _ := ct.states.Get().(*callState[Resp])
 	if st == nil {
-		st = new(callState[Req, Resp])
+		st = new(callState[Resp])
 	}
 	var (
 		payload []byte
 		err     error
 	)
 	if ct.direct {
-		st.in = req
-		payload, err = appendPayload(st.req[:0], m.ser, ct.reqID, &st.in)
-		var zero Req
-		st.in = zero
+		payload, err = appendPayload(st.req[:0], m.ser, ct.reqID, req)
 	} else {
 		payload, err = m.appendValue(st.req[:0], req)
 	}

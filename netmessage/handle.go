@@ -103,10 +103,7 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 		}
 		return req, nil
 	}
-	var (
-		size  sizeHint
-		boxes valuePool[Resp]
-	)
+	var size sizeHint
 	encode := func(resp any) ([]byte, error) {
 		out, err := encodeOK(m.ser, respID, resp, size.get())
 		if err != nil {
@@ -136,12 +133,7 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 			if err != nil {
 				return failure(err)
 			}
-			// The serializer gets a pointer to a pooled copy, which it
-			// encodes as the value: resp is not boxed for it.
-			box := boxes.get()
-			*box = resp
-			out, err = encode(box)
-			boxes.put(box)
+			out, err = encode(resp)
 			if err != nil {
 				s.ReportError(err)
 				return encodeFailure(statusError, err.Error())
@@ -188,28 +180,18 @@ func mismatch(id string, got, want any) error {
 // time. Nothing outside unmarshal refers to a pooled value.
 type valuePool[T any] struct{ p sync.Pool }
 
-// get returns a pooled zero T.
-func (vp *valuePool[T]) get() *T {
-	if v, _ := vp.p.Get().(*T); v != nil {
-		return v
-	}
-	return new(T)
-}
-
-// put zeroes v, so that the pool keeps nothing alive, and pools it.
-func (vp *valuePool[T]) put(v *T) {
-	var zero T
-	*v = zero
-	vp.p.Put(v)
-}
-
 // unmarshal decodes data into a value of type T, as Unmarshal into a new
 // zero T would.
 func (vp *valuePool[T]) unmarshal(ser Serializer, data []byte) (T, error) {
-	v := vp.get()
+	v, _ := vp.p.Get().(*T)
+	if v == nil {
+		v = new(T)
+	}
 	err := ser.Unmarshal(data, v)
 	out := *v
-	vp.put(v)
+	var zero T
+	*v = zero
+	vp.p.Put(v)
 	return out, err
 }
 

@@ -35,15 +35,9 @@ func (copySerializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nmCall:
 		p = &v.Packet
-	case *nmCall:
-		p = &v.Packet
 	case nmReply:
 		p = &v.Packet
-	case *nmReply:
-		p = &v.Packet
 	case nmNote:
-		p = &v.Packet
-	case *nmNote:
 		p = &v.Packet
 	default:
 		return dst, fmt.Errorf("copy serializer: cannot marshal %T", v)
