@@ -2,6 +2,7 @@ package msgpack
 
 import (
 	"bytes"
+	"math"
 	"reflect"
 	"strings"
 	"unsafe"
@@ -80,21 +81,27 @@ func fastFor(t reflect.Type) *fastCodec {
 		return nil
 	}
 	for _, tc := range b.seen {
-		if !encodesAsLibrary(tc) {
+		if !libraryAgrees(tc) {
 			return nil
 		}
 	}
 	return c
 }
 
-// encodesAsLibrary reports whether the fast path encodes the zero value of
-// c's type as the library does. A type given an encoding of its own with
-// the library's Register or RegisterExt (which it keeps to itself) does
-// not, and the types that contain it go the general way.
-func encodesAsLibrary(c *fastCodec) bool {
+// libraryAgrees reports whether the library encodes the zero value of c's
+// type as the fast path does, and decodes that back to the zero value. A
+// type given an encoding or a decoding of its own with the library's
+// Register, RegisterExtEncoder or RegisterExtDecoder (which the library
+// keeps to itself) fails one of the two as a rule, and the types that
+// contain it go the general way.
+func libraryAgrees(c *fastCodec) bool {
 	zero := reflect.New(c.typ)
 	want, err := vmsgpack.Marshal(zero.Interface())
-	return err == nil && bytes.Equal(fastEncoder{}.value(nil, c, zero.UnsafePointer()), want)
+	if err != nil || !bytes.Equal(fastEncoder{}.value(nil, c, zero.UnsafePointer()), want) {
+		return false
+	}
+	back := reflect.New(c.typ)
+	return vmsgpack.Unmarshal(want, back.Interface()) == nil && reflect.DeepEqual(back.Elem().Interface(), zero.Elem().Interface())
 }
 
 type fastBuilder struct {
@@ -205,7 +212,12 @@ func (b *fastBuilder) addFields(c *fastCodec, t reflect.Type) bool {
 		if !take(name) {
 			return false
 		}
-		c.whole = append(c.whole, fastField{name: name, off: f.Offset, c: fc})
+		if f.IsExported() {
+			// Under its own name, an embedded struct decodes whole. The
+			// library cannot set one of an unexported type (it fails on
+			// nil): that key is left to it.
+			c.whole = append(c.whole, fastField{name: name, off: f.Offset, c: fc})
+		}
 	}
 	return true
 }
@@ -221,6 +233,16 @@ func load(p unsafe.Pointer, size uintptr) uint64 {
 		return uint64(*(*uint32)(p))
 	}
 	return *(*uint64)(p)
+}
+
+// quiet32 returns f with a NaN made quiet, as converting it to float64
+// and back does: the library passes float32 values through float64 both
+// ways, so a signalling NaN's bits do not survive it.
+func quiet32(f float32) float32 {
+	if f != f {
+		return math.Float32frombits(math.Float32bits(f) | 1<<22)
+	}
+	return f
 }
 
 // store writes the low size bytes of n at p.

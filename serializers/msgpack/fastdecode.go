@@ -65,7 +65,7 @@ func (d *fastDecoder) value(c *fastCodec, p unsafe.Pointer) bool {
 	case fFloat32:
 		if d.b[d.pos] == 0xca {
 			bits, ok := d.fixed(4)
-			*(*float32)(p) = math.Float32frombits(uint32(bits))
+			*(*float32)(p) = quiet32(math.Float32frombits(uint32(bits)))
 			return ok
 		}
 		n, ok := d.integer()
@@ -228,10 +228,14 @@ func (d *fastDecoder) bytes(p *[]byte) bool {
 	if !ok {
 		return false
 	}
-	switch {
+	switch b := *p; {
 	case n < 0:
 		*p = nil
 		return true
+	case b != nil && cap(b) >= n:
+		// The library reads into the slice's array when it has room.
+		*p = b[:n]
+		copy(b[:n], d.b[d.pos:])
 	case d.arena != nil:
 		*p = d.arena[d.pos : d.pos+n : d.pos+n]
 	default:

@@ -66,7 +66,7 @@ func (e fastEncoder) value(b []byte, c *fastCodec, p unsafe.Pointer) []byte {
 		}
 		return appendSized(b, 0xd0, c.size, uint64(n))
 	case fFloat32:
-		return binary.BigEndian.AppendUint32(append(b, 0xca), math.Float32bits(*(*float32)(p)))
+		return binary.BigEndian.AppendUint32(append(b, 0xca), math.Float32bits(quiet32(*(*float32)(p))))
 	case fFloat64:
 		return binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(*(*float64)(p)))
 	case fString:

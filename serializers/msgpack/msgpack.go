@@ -105,7 +105,8 @@ func (s Serializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
 }
 
 // Unmarshal decodes the single MessagePack value in data into v, which must
-// be a non-nil pointer. Nothing v holds afterwards refers to data.
+// be a non-nil pointer. Nothing v holds afterwards refers to data. On
+// error, v may hold part of what data does.
 func (Serializer) Unmarshal(data []byte, v any) error {
 	rv, err := check.Target(name, v)
 	if err != nil {
