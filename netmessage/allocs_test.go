@@ -77,12 +77,11 @@ func (pinSerializer) Unmarshal(data []byte, v any) error {
 // serializer that allocates nothing. The transport allocates nothing per
 // packet (see base's TestAllocsPerPacket), so these are the typed layer's:
 // for a request, the request boxed for the serializer on the caller's end,
-// and on the handler's end the response boxed for it and the buffer of
-// the encoded response (a small one is made anew: handing buffers back
-// through ReleaseResponse pays off for large ones only); for a message,
+// and on the handler's end the response boxed for it (the buffer of the
+// encoded response comes back through ReleaseResponse); for a message,
 // the message boxed for the serializer.
 const (
-	allocsPerRequest = 3
+	allocsPerRequest = 2
 	allocsPerMessage = 1
 )
 

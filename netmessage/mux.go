@@ -267,11 +267,16 @@ func (m *Mux) ServeUnsendable(_ *base.Session, err error) []byte {
 // later response is encoded into its memory; it implements
 // base.ResponseReleaser.
 func (m *Mux) ReleaseResponse(response []byte) {
-	if c := cap(response); c >= minPooledResponse && c <= maxSizeHint {
-		select {
-		case responseBuffers <- response[:0]:
-		default:
-		}
+	pool := responseBuffers
+	switch c := cap(response); {
+	case c == smallResponse:
+		pool = smallResponses
+	case c < minPooledResponse || c > maxSizeHint:
+		return
+	}
+	select {
+	case pool <- response[:0]:
+	default:
 	}
 }
 
