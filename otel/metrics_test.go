@@ -112,7 +112,11 @@ func TestMetrics(t *testing.T) {
 	}
 	wall := time.Since(begin).Seconds()
 
-	cli := collect(t, e.cliMetrics)
+	// The client counts its session open in its connected hook, which
+	// runs on the session's dispatcher and may not have run yet.
+	cli := eventually(t, e.cliMetrics, func(ms map[string]metricdata.Aggregation) bool {
+		return sum(t, ms, "netmessage.sessions.open", attribute.String("netmessage.end", "client")) == 1
+	})
 	method := func(id string) attribute.KeyValue { return attribute.String("rpc.method", id) }
 	ok := attribute.String("rpc.response.status_code", "OK")
 	denied := attribute.String("rpc.response.status_code", "PERMISSION_DENIED")
