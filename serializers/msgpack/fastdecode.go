@@ -29,11 +29,14 @@ type fastDecoder struct {
 // whether it did; when it did not, the value may hold part of the input
 // (fields the general way decodes again).
 func decodeFast(c *fastCodec, data []byte, p unsafe.Pointer) bool {
+	if len(data) == 0 || data[0] == nilCode {
+		return false // the library decides what nil does to a top-level value
+	}
 	d := fastDecoder{b: data}
 	if c.refs && len(data) <= maxShared {
 		d.arena = append([]byte(nil), data...)
 	}
-	return len(data) > 0 && data[0] != nilCode && d.value(c, p) && d.pos == len(data)
+	return d.value(c, p) && d.pos == len(data)
 }
 
 const nilCode = 0xc0
@@ -148,23 +151,16 @@ func (d *fastDecoder) rawLen() (int, bool) {
 		return 0, false
 	}
 	c := d.b[d.pos]
-	var n uint64
-	ok := true
-	switch {
-	case c >= 0xa0 && c <= 0xbf:
-		n = uint64(c & 0x1f)
-		d.pos++
-	case c == nilCode:
+	if c == nilCode {
 		d.pos++
 		return -1, true
-	case c >= 0xd9 && c <= 0xdb: // str 8 to 32
-		n, ok = d.fixed(1 << (c - 0xd9))
-	case c >= 0xc4 && c <= 0xc6: // bin 8 to 32
-		n, ok = d.fixed(1 << (c - 0xc4))
-	default:
+	}
+	if k := kindOf(c); k != wString && k != wBinary {
 		return 0, false
 	}
-	return d.within(n, ok)
+	d.pos++
+	n, _, err := quickHeader(d.b, &d.pos, c)
+	return d.within(uint64(n), err == nil)
 }
 
 // within checks a length just read: no more than the rest of the input
@@ -184,26 +180,21 @@ func (d *fastDecoder) header() (n int, isMap, ok bool) {
 		return 0, false, false
 	}
 	c := d.b[d.pos]
-	var u uint64
-	ok = true
-	switch {
-	case c >= 0x80 && c <= 0x9f: // fixmap, fixarray
-		u, isMap = uint64(c&0x0f), c < 0x90
-		d.pos++
-	case c == nilCode:
+	if c == nilCode {
 		d.pos++
 		return -1, false, true
-	case c == 0xdc || c == 0xde: // array 16, map 16
-		u, ok = d.fixed(2)
-		isMap = c == 0xde
-	case c == 0xdd || c == 0xdf: // array 32, map 32
-		u, ok = d.fixed(4)
-		isMap = c == 0xdf
-	default:
+	}
+	k := kindOf(c)
+	if k != wMap && k != wArray {
 		return 0, false, false
 	}
-	n, ok = d.within(u, ok)
-	return n, isMap, ok
+	d.pos++
+	_, children, err := quickHeader(d.b, &d.pos, c)
+	if k == wMap {
+		children /= 2 // a key and a value each
+	}
+	n, ok = d.within(uint64(children), err == nil)
+	return n, k == wMap, ok
 }
 
 func (d *fastDecoder) str(p *string) bool {
