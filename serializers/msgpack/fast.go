@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"unsafe"
 
 	vmsgpack "github.com/vmihailenco/msgpack/v5"
@@ -69,12 +70,25 @@ type fastField struct {
 	c    *fastCodec
 }
 
+// fastCodecs caches fastFor's result (a nil one too) by struct type, which
+// Unmarshal's targets and the encoders of the type and its pointer share.
+var fastCodecs sync.Map // reflect.Type -> *fastCodec
+
 // fastFor returns the fast path's codec for t, or nil if values of t go
 // the general way.
 func fastFor(t reflect.Type) *fastCodec {
 	if t.Kind() != reflect.Struct {
 		return nil // the library treats top-level pointers to scalars apart
 	}
+	if c, ok := fastCodecs.Load(t); ok {
+		return c.(*fastCodec)
+	}
+	c, _ := fastCodecs.LoadOrStore(t, buildFast(t))
+	return c.(*fastCodec)
+}
+
+// buildFast builds the codec of the struct type t, or returns nil.
+func buildFast(t reflect.Type) *fastCodec {
 	b := fastBuilder{seen: make(map[reflect.Type]*fastCodec)}
 	c := b.build(t)
 	if c == nil || b.failed {
