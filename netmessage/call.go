@@ -140,7 +140,7 @@ func Request[Req RequestType[Resp], Resp any, P Peer](ctx context.Context, p P, 
 // callType is what Request needs of a request type Req answered by Resp,
 // found once for each Mux (see callTypeOf): the type ids, and the memory
 // of finished calls for the next ones.
-type callType[Resp any] struct {
+type callType[Req, Resp any] struct {
 	// direct is set when Req is sent as the type it is, whose id reqID
 	// is: a type that is neither a pointer (sent as the type it points
 	// to, and not when nil) nor an interface (sent as its dynamic type),
@@ -149,6 +149,7 @@ type callType[Resp any] struct {
 	reqID  string
 	respID string
 	states sync.Pool // *callState[Resp], zeroed
+	boxes  *boxes[Req]
 }
 
 // callState is the memory of one call: the buffers of the request and
@@ -161,16 +162,16 @@ type callState[Resp any] struct {
 // callTypeOf returns Req's callType in m. The response type must have an
 // id before anything is sent (a request the peer ran must not then fail
 // for a local reason), so a Resp without one fails it.
-func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Resp], error) {
+func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Req, Resp], error) {
 	t := reflect.TypeFor[Req]()
 	if ct, ok := m.calls.Load(t); ok {
-		return ct.(*callType[Resp]), nil
+		return ct.(*callType[Req, Resp]), nil
 	}
 	respID, err := m.types.id(reflect.TypeFor[Resp]())
 	if err != nil {
 		return nil, err
 	}
-	ct := &callType[Resp]{respID: respID}
+	ct := &callType[Req, Resp]{respID: respID, boxes: newBoxes[Req]()}
 	if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface {
 		if ct.reqID, err = m.types.id(t); err != nil {
 			return nil, err
@@ -178,12 +179,12 @@ func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Resp], error
 		ct.direct = true
 	}
 	v, _ := m.calls.LoadOrStore(t, ct)
-	return v.(*callType[Resp]), nil
+	return v.(*callType[Req, Resp]), nil
 }
 
 // call sends req on s and returns its response, as roundTrip does, in
 // memory that ct keeps from call to call.
-func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.Session, ct *callType[Resp], req Req) (Resp, error) {
+func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.Session, ct *callType[Req, Resp], req Req) (Resp, error) {
 	st, _ := ct.states.Get().(*callState[Resp])
 	if st == nil {
 		st = new(callState[Resp])
@@ -193,7 +194,10 @@ func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.
 		err     error
 	)
 	if ct.direct {
-		payload, err = appendPayload(st.req[:0], m.ser, ct.reqID, req)
+		v, box := ct.boxes.box(req)
+		if payload, err = appendPayload(st.req[:0], m.ser, ct.reqID, v); err == nil {
+			ct.boxes.release(box)
+		}
 	} else {
 		payload, err = m.appendValue(st.req[:0], req)
 	}

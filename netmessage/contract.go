@@ -23,7 +23,9 @@ type RequestType[Resp any] interface {
 // Serializer turns packet values into bytes and back. The serializers module
 // has XML, JSON and msgpack implementations; both ends must use the same.
 // Unmarshal must not keep data, nor make the value it fills refer to it,
-// after it returns: the typed layer decodes from buffers it reuses.
+// after it returns, and Marshal must not keep v: the typed layer decodes
+// from buffers it reuses, and hands requests and responses to Marshal in
+// memory it reuses once Marshal has succeeded.
 type Serializer interface {
 	Marshal(v any) ([]byte, error)
 	Unmarshal(data []byte, v any) error

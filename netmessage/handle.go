@@ -104,6 +104,7 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 		return req, nil
 	}
 	var size sizeHint
+	boxes := newBoxes[Resp]()
 	encode := func(resp any) ([]byte, error) {
 		out, err := encodeOK(m.ser, respID, resp, size.get())
 		if err != nil {
@@ -133,11 +134,13 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 			if err != nil {
 				return failure(err)
 			}
-			out, err = encode(resp)
+			v, box := boxes.box(resp)
+			out, err = encode(v)
 			if err != nil {
 				s.ReportError(err)
 				return encodeFailure(statusError, err.Error())
 			}
+			boxes.release(box)
 			return out
 		},
 		decode: func(body []byte) (any, error) { return decode(body) },

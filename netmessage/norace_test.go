@@ -1,6 +1,6 @@
 //go:build !race
 
-package netmessage_test
+package netmessage
 
 // raceEnabled reports whether the race detector is on.
 const raceEnabled = false

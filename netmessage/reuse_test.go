@@ -3,6 +3,7 @@ package netmessage_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -101,6 +102,96 @@ func TestResponsesOwnTheirMemory(t *testing.T) {
 		}
 		if want := fill(i); !bytes.Equal(kept[i], want) {
 			t.Errorf("request %d as the handler kept it changed: %s", i, fmt.Sprintf("%.8q", kept[i]))
+		}
+	}
+}
+
+// Kept is a request whose marshaling fails when Bad is set (see
+// keepingSerializer), answered by a KeptReply that does the same.
+type Kept struct {
+	netmessage.Returns[KeptReply]
+	N    int
+	Text string
+	Bad  bool
+}
+
+type KeptReply struct {
+	N    int
+	Text string
+	Bad  bool
+}
+
+// keptError is the error of keepingSerializer: it holds the value it
+// could not marshal.
+type keptError struct{ V any }
+
+func (e *keptError) Error() string { return fmt.Sprintf("refused %+v", e.V) }
+
+// keepingSerializer is msgpack, except that it refuses a Kept or KeptReply
+// with Bad set, with an error that keeps the value.
+type keepingSerializer struct{ netmessage.Serializer }
+
+func (s keepingSerializer) Marshal(v any) ([]byte, error) {
+	if k, ok := v.(Kept); ok && k.Bad {
+		return nil, &keptError{V: v}
+	}
+	if k, ok := v.(KeptReply); ok && k.Bad {
+		return nil, &keptError{V: v}
+	}
+	return s.Serializer.Marshal(v)
+}
+
+// TestMarshalErrorKeepsItsValue: the typed layer hands requests and
+// responses to the serializer in memory it reuses, but not after a failed
+// Marshal, whose error may refer to the value: an error kept by the
+// caller, or raised as an error event, still holds the refused value after
+// later calls.
+func TestMarshalErrorKeepsItsValue(t *testing.T) {
+	m, err := netmessage.NewMux()
+	must(t, err)
+	ser := keepingSerializer{m.Serializer()}
+	e := start(t, func(srv, _ *netmessage.Mux) {
+		must(t, netmessage.HandleRequest(srv, func(_ context.Context, _ *base.Session, req Kept) (KeptReply, error) {
+			return KeptReply{N: req.N, Text: req.Text, Bad: req.N < 0}, nil
+		}))
+	}, netmessage.WithSerializer(ser))
+
+	refused := Kept{N: 1, Text: "refused here", Bad: true}
+	_, callerErr := netmessage.Request(ctx(t), e.client, refused)
+	_, err = netmessage.Request(ctx(t), e.client, Kept{N: -1, Text: "refused there"})
+	var remote *netmessage.RemoteError
+	if !errors.As(err, &remote) {
+		t.Fatalf("request with a response the handler's end cannot marshal: %v", err)
+	}
+	var eventErr error
+	select {
+	case eventErr = <-e.errs:
+	case <-ctx(t).Done():
+		t.Fatal("no error event for the response not sent")
+	}
+	for i := range 50 { // calls that reuse the memory of successful ones
+		text := fmt.Sprintf("later %d", i)
+		resp, err := netmessage.Request(ctx(t), e.client, Kept{N: i, Text: text})
+		must(t, err)
+		if resp.N != i || resp.Text != text {
+			t.Fatalf("response %+v to request %d", resp, i)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		want any
+	}{
+		{"caller's error", callerErr, refused},
+		{"error event", eventErr, KeptReply{N: -1, Text: "refused there", Bad: true}},
+	} {
+		var kept *keptError
+		if !errors.As(c.err, &kept) {
+			t.Errorf("%s: %v, want a *keptError", c.name, c.err)
+			continue
+		}
+		if diff := cmp.Diff(c.want, kept.V); diff != "" {
+			t.Errorf("%s: value changed after later calls (-refused +now):\n%s", c.name, diff)
 		}
 	}
 }
