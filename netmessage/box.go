@@ -2,29 +2,28 @@ package netmessage
 
 import (
 	"reflect"
-	"sync"
 	"unsafe"
 )
 
-// boxes makes the interface values that hand a request or response of type
-// T to the serializer, over memory reused from call to call. Converting a
-// struct of more than a word to an interface copies it to a new heap
-// object; a boxed value here is the same interface value (dynamic type T,
-// the value's copy behind it), but its copy lives in a pooled *T, which
-// release takes back once the serializer has returned. The serializer
-// must not keep the value (see Serializer); a value whose marshaling
-// failed is not taken back, as the error may refer to it.
+// boxer makes the interface values that hand a request or response of
+// type T to the serializer, over memory the caller reuses from call to
+// call. Converting a struct of more than a word to an interface copies it
+// to a new heap object; an interface value from boxer.of is the same
+// value (dynamic type T, a copy of the struct behind it), but the copy is
+// the caller's *T, which it may reuse once the serializer has returned.
+// The serializer must not keep the value (see Serializer); the memory of
+// a value whose marshaling failed is not reused, as the error may refer to
+// it.
 //
 // Types of a word or less are boxed as usual: some are held in the
 // interface itself, and the others cost the runtime little.
-type boxes[T any] struct {
-	typ  unsafe.Pointer // the type word of an interface holding a T; nil: box as usual
-	pool sync.Pool      // of zeroed *T
+type boxer[T any] struct {
+	typ unsafe.Pointer // the type word of an interface holding a T; nil: box as usual
 }
 
-// newBoxes returns the boxes for T.
-func newBoxes[T any]() *boxes[T] {
-	b := new(boxes[T])
+// newBoxer returns the boxer for T.
+func newBoxer[T any]() boxer[T] {
+	var b boxer[T]
 	if t := reflect.TypeFor[T](); t.Kind() == reflect.Struct && t.Size() > unsafe.Sizeof(uintptr(0)) {
 		var zero any = *new(T)
 		b.typ = (*eface)(unsafe.Pointer(&zero)).typ
@@ -37,30 +36,15 @@ type eface struct {
 	typ, data unsafe.Pointer
 }
 
-// box returns v as an interface value, and the memory behind it to give to
-// release (nil when v was boxed as usual).
-func (b *boxes[T]) box(v T) (any, *T) {
+// of returns *p as an interface value: over p itself, which the caller
+// must then leave unchanged while the interface value is in use, or boxed
+// as usual for the types of a word or less.
+func (b boxer[T]) of(p *T) any {
 	if b.typ == nil {
-		return v, nil
+		return *p
 	}
-	p, _ := b.pool.Get().(*T)
-	if p == nil {
-		p = new(T)
-	}
-	*p = v
 	var out any
 	e := (*eface)(unsafe.Pointer(&out))
 	e.typ, e.data = b.typ, unsafe.Pointer(p)
-	return out, p
-}
-
-// release takes back the memory of a boxed value that nothing refers to
-// any more.
-func (b *boxes[T]) release(p *T) {
-	if p == nil {
-		return
-	}
-	var zero T
-	*p = zero
-	b.pool.Put(p)
+	return out
 }

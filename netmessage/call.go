@@ -148,14 +148,16 @@ type callType[Req, Resp any] struct {
 	direct bool
 	reqID  string
 	respID string
-	states sync.Pool // *callState[Resp], zeroed
-	boxes  *boxes[Req]
+	states sync.Pool // *callState[Req, Resp], zeroed
+	box    boxer[Req]
 }
 
 // callState is the memory of one call: the buffers of the request and
-// response payloads, and the value the response is decoded into.
-type callState[Resp any] struct {
+// response payloads, the request handed to the serializer (see boxer) and
+// the value the response is decoded into.
+type callState[Req, Resp any] struct {
 	req, resp []byte
+	request   Req
 	value     Resp
 }
 
@@ -171,7 +173,7 @@ func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Req, Resp], 
 	if err != nil {
 		return nil, err
 	}
-	ct := &callType[Req, Resp]{respID: respID, boxes: newBoxes[Req]()}
+	ct := &callType[Req, Resp]{respID: respID, box: newBoxer[Req]()}
 	if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface {
 		if ct.reqID, err = m.types.id(t); err != nil {
 			return nil, err
@@ -185,19 +187,23 @@ func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Req, Resp], 
 // call sends req on s and returns its response, as roundTrip does, in
 // memory that ct keeps from call to call.
 func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.Session, ct *callType[Req, Resp], req Req) (Resp, error) {
-	st, _ := ct.states.Get().(*callState[Resp])
+	st, _ := ct.states.Get().(*callState[Req, Resp])
 	if st == nil {
-		st = new(callState[Resp])
+		st = new(callState[Req, Resp])
 	}
 	var (
 		payload []byte
 		err     error
 	)
 	if ct.direct {
-		v, box := ct.boxes.box(req)
-		if payload, err = appendPayload(st.req[:0], m.ser, ct.reqID, v); err == nil {
-			ct.boxes.release(box)
+		st.request = req
+		payload, err = appendPayload(st.req[:0], m.ser, ct.reqID, ct.box.of(&st.request))
+		if err != nil {
+			var zero Resp
+			return zero, err // st is not reused: the error may refer to st.request
 		}
+		var zero Req
+		st.request = zero
 	} else {
 		payload, err = m.appendValue(st.req[:0], req)
 	}

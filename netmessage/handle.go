@@ -95,16 +95,18 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 	if err != nil {
 		return err
 	}
+	unmarshalFailed := func(err error) error {
+		return fmt.Errorf("netmessage: %s unmarshal request %s: %w", m.ser.Name(), reqID, err)
+	}
 	var pool valuePool[Req]
 	decode := func(body []byte) (Req, error) {
 		req, err := pool.unmarshal(m.ser, body)
 		if err != nil {
-			return req, fmt.Errorf("netmessage: %s unmarshal request %s: %w", m.ser.Name(), reqID, err)
+			return req, unmarshalFailed(err)
 		}
 		return req, nil
 	}
 	var size sizeHint
-	boxes := newBoxes[Resp]()
 	encode := func(resp any) ([]byte, error) {
 		out, err := encodeOK(m.ser, respID, resp, size.get())
 		if err != nil {
@@ -113,6 +115,10 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 		size.record(len(out))
 		return out, nil
 	}
+	// The path without interceptors decodes the request and encodes the
+	// response in the memory of one pooled served (see boxer).
+	var states sync.Pool
+	box := newBoxer[Resp]()
 	h := &requestHandler{
 		id: reqID,
 		run: func(ctx context.Context, s *base.Session, body []byte) (out []byte) {
@@ -125,22 +131,32 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 					out = failure(panicked(s, v))
 				}
 			}()
-			req, err := decode(body)
+			st, _ := states.Get().(*served[Req, Resp])
+			if st == nil {
+				st = new(served[Req, Resp])
+			}
+			err := m.ser.Unmarshal(body, &st.req)
+			req := st.req
+			st.req = *new(Req)
 			if err != nil {
+				states.Put(st)
+				err = unmarshalFailed(err)
 				s.ReportError(err)
 				return encodeFailure(statusBadRequest, err.Error())
 			}
 			resp, err := f(ctx, s, req)
 			if err != nil {
+				states.Put(st)
 				return failure(err)
 			}
-			v, box := boxes.box(resp)
-			out, err = encode(v)
-			if err != nil {
+			st.resp = resp
+			out, err = encode(box.of(&st.resp))
+			if err != nil { // st is not reused: the error may refer to st.resp
 				s.ReportError(err)
 				return encodeFailure(statusError, err.Error())
 			}
-			boxes.release(box)
+			st.resp = *new(Resp)
+			states.Put(st)
 			return out
 		},
 		decode: func(body []byte) (any, error) { return decode(body) },
@@ -176,6 +192,13 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 // another type than the call's (want is a zero value of it).
 func mismatch(id string, got, want any) error {
 	return fmt.Errorf("netmessage: an interceptor passed a %T for %s, want %T", got, id, want)
+}
+
+// served is the memory of a request handled without interceptors: the
+// value it is decoded into, and the response handed to the serializer.
+type served[Req, Resp any] struct {
+	req  Req
+	resp Resp
 }
 
 // valuePool holds zeroed values of a type for Unmarshal to fill, so that a
