@@ -302,7 +302,7 @@ func TestFastEncodesAsLibrary(t *testing.T) {
 	for _, opts := range [][]Option{nil, {StructsAsArrays()}, {CompactIntegers()}, {StructsAsArrays(), CompactIntegers()}} {
 		s := New(opts...)
 		for _, v := range values {
-			if fastEncoderFor(reflect.TypeOf(v)) == nil {
+			if sourceFor(reflect.TypeOf(v)).fast == nil {
 				t.Fatalf("%T: no fast encoder", v)
 			}
 			got, err := s.MarshalAppend([]byte{1, 2}, v)
@@ -422,7 +422,7 @@ func TestFastLeavesRegisteredTypes(t *testing.T) {
 		p := v.Interface().(fastExtPoint)
 		return []byte{byte(p.X), byte(p.Y)}, nil
 	})
-	if fastFor(reflect.TypeFor[fastWithExt]()) != nil || fastEncoderFor(reflect.TypeFor[fastWithExt]()) != nil {
+	if fastFor(reflect.TypeFor[fastWithExt]()) != nil || sourceFor(reflect.TypeFor[fastWithExt]()).fast != nil {
 		t.Fatal("a struct with a field of a registered type takes the fast path")
 	}
 	got, err := New().Marshal(fastWithExt{Name: "a", At: fastExtPoint{1, 2}})

@@ -8,27 +8,37 @@ import (
 	"unsafe"
 )
 
-// fastEncoders caches, by the type of the value given to Marshal (a struct
-// or a pointer to one), the fast path's codec or a nil one.
-var fastEncoders sync.Map // reflect.Type -> *fastCodec
+// sources caches what MarshalAppend needs to know of the dynamic type of
+// a value it is given, found with one lookup.
+var sources sync.Map // reflect.Type -> *source
 
-// fastEncoderFor returns the codec that encodes values of type t, or nil
-// if they go the general way: t is not a plain struct or a pointer to one,
-// or it has generated methods.
-func fastEncoderFor(t reflect.Type) *fastCodec {
-	if c, ok := fastEncoders.Load(t); ok {
-		return c.(*fastCodec)
+// source is what MarshalAppend knows of a type it encodes.
+type source struct {
+	fast    *fastCodec // the fast path's codec; nil: another way
+	gen     *genType   // the type's generated methods
+	trusted bool       // the policy accepts its values unseen
+	// inPlace is set for a struct that only a pointer to marshals itself
+	// and that an interface holds by reference: its MarshalMsg runs on
+	// that copy, with no copy of its own.
+	inPlace bool
+}
+
+// sourceFor returns the source of t.
+func sourceFor(t reflect.Type) *source {
+	if src, ok := sources.Load(t); ok {
+		return src.(*source)
 	}
-	var c *fastCodec
+	src := &source{gen: genFor(t), trusted: policy.Trusted(t)}
 	st := t
 	if st.Kind() == reflect.Pointer {
 		st = st.Elem()
 	}
-	if policy.Type(t) == nil && genFor(t).marshal == reflective && genFor(st).marshal == reflective {
-		c = fastFor(st)
+	if policy.Type(t) == nil && src.gen.marshal == reflective && genFor(st).marshal == reflective {
+		src.fast = fastFor(st)
 	}
-	actual, _ := fastEncoders.LoadOrStore(t, c)
-	return actual.(*fastCodec)
+	src.inPlace = src.gen.marshal == viaPointer && t.Kind() == reflect.Struct && t.Size() > unsafe.Sizeof(uintptr(0))
+	actual, _ := sources.LoadOrStore(t, src)
+	return actual.(*source)
 }
 
 // valueData returns the data word of v: for a pointer, the pointer; for a

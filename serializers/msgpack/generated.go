@@ -12,7 +12,9 @@ import (
 //
 // Serializer.Marshal and Serializer.MarshalAppend call it, instead of
 // encoding with reflection, for a value whose type or pointer type has it
-// (see the package documentation, Generated code).
+// (see the package documentation, Generated code). It must not modify the
+// receiver: a pointer receiver may be given the copy of the value that
+// the interface passed to Marshal holds.
 type MsgMarshaler interface {
 	MarshalMsg(b []byte) ([]byte, error)
 }
@@ -32,7 +34,7 @@ type MsgUnmarshaler interface {
 const (
 	reflective = iota // by the library, with reflection
 	direct            // the value has MarshalMsg
-	viaPointer        // only a pointer to it has: a pooled copy is marshaled
+	viaPointer        // only a pointer to it has: see source.inPlace, or a pooled copy is marshaled
 )
 
 // genType is what a type offers of generated code: how its values are

@@ -62,27 +62,37 @@ func (s Serializer) Marshal(v any) ([]byte, error) { return s.MarshalAppend(nil,
 // extended buffer. On error it returns dst unchanged, with the error
 // Marshal would return.
 func (s Serializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
-	if v != nil {
+	var src *source
+	if t := reflect.TypeOf(v); t != nil {
+		src = sourceFor(t)
 		// A plain struct, or a non-nil pointer to one (which an interface
 		// holds as it is): encoded by the fast path.
-		if c := fastEncoderFor(reflect.TypeOf(v)); c != nil {
+		if src.fast != nil {
 			if p := valueData(v); p != nil {
-				return fastEncoder{arrays: s.arrays, compact: s.compact}.value(dst, c, p), nil
+				return fastEncoder{arrays: s.arrays, compact: s.compact}.value(dst, src.fast, p), nil
 			}
 		}
 	}
 	rv := reflect.ValueOf(v)
-	if err := policy.Check(rv); err != nil {
-		return dst, check.Wrap(name, "marshal", rv.Type(), err)
-	}
-	if rv.IsValid() && !(rv.Kind() == reflect.Pointer && rv.IsNil()) {
-		if g := genFor(rv.Type()); g.marshal != reflective {
-			out, err := g.marshalMsg(dst, v, rv)
-			if err != nil {
-				return dst, check.Wrap(name, "marshal", rv.Type(), err)
-			}
-			return out, nil
+	if src == nil || !src.trusted {
+		if err := policy.Check(rv); err != nil {
+			return dst, check.Wrap(name, "marshal", rv.Type(), err)
 		}
+	}
+	if src != nil && src.gen.marshal != reflective && !(rv.Kind() == reflect.Pointer && rv.IsNil()) {
+		var (
+			out []byte
+			err error
+		)
+		if src.inPlace {
+			out, err = reflect.NewAt(rv.Type(), valueData(v)).Interface().(MsgMarshaler).MarshalMsg(dst)
+		} else {
+			out, err = src.gen.marshalMsg(dst, v, rv)
+		}
+		if err != nil {
+			return dst, check.Wrap(name, "marshal", rv.Type(), err)
+		}
+		return out, nil
 	}
 	st := encoders.Get().(*encoder)
 	st.w.b = dst

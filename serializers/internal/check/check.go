@@ -92,6 +92,14 @@ func (p *Policy) Type(t reflect.Type) error {
 	return nil
 }
 
+// Trusted reports whether [Policy.Check] accepts every value of type t
+// without looking at it: the type is supported, and its values need no
+// walk.
+func (p *Policy) Trusted(t reflect.Type) bool {
+	vd := p.verdict(t)
+	return vd.err == nil && !vd.walk
+}
+
 // Check returns an error if the format cannot carry v: either its type is
 // unsupported or one of its values is (as judged by Policy.Value), or it
 // contains a reference cycle.
