@@ -340,17 +340,31 @@ type fastPacket struct {
 	Data   []byte
 }
 
-// BenchmarkPlain compares, for a plain small packet, the fast path with
-// the general way: the library's encoding, and the checks and the
-// library's decoding.
+// BenchmarkPlain compares, for a plain packet, small and with 16 KiB of
+// bytes, the fast path with the general way: the library's encoding, and
+// the checks and the library's decoding.
 func BenchmarkPlain(b *testing.B) {
-	v := fastPacket{ID: 0x1234567, Method: "Catalogue.Lookup", Seq: 42, OK: true, Score: 0.75, Tags: []string{"alpha", "beta", "gamma"}}
+	large := make([]byte, 16<<10)
+	for i := range large {
+		large[i] = 'a' + byte(i%26)
+	}
+	for _, size := range []struct {
+		name string
+		data []byte
+	}{{"small", nil}, {"16KiB", large}} {
+		b.Run(size.name, func(b *testing.B) {
+			benchPlain(b, fastPacket{ID: 0x1234567, Method: "Catalogue.Lookup", Seq: 42, OK: true, Score: 0.75, Tags: []string{"alpha", "beta", "gamma"}, Data: size.data})
+		})
+	}
+}
+
+func benchPlain(b *testing.B, v fastPacket) {
 	s := New()
 	data, err := s.Marshal(v)
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := make([]byte, 0, 256)
+	buf := make([]byte, 0, len(data))
 	b.Run("marshal/fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
