@@ -28,7 +28,8 @@ type Mux struct {
 	types       *registry
 	onUnhandled func(*base.Session, base.Kind, string)
 	// inbound and outbound are the interceptor chains, nil without
-	// interceptors: the paths without them do not box values.
+	// interceptors: the paths without them box no value on the heap (see
+	// boxer).
 	inbound  Interceptor
 	outbound Interceptor
 
