@@ -17,10 +17,6 @@ type source struct {
 	fast    *fastCodec // the fast path's codec; nil: another way
 	gen     *genType   // the type's generated methods
 	trusted bool       // the policy accepts its values unseen
-	// inPlace is set for a struct that only a pointer to marshals itself
-	// and that an interface holds by reference: its MarshalMsg runs on
-	// that copy, with no copy of its own.
-	inPlace bool
 }
 
 // sourceFor returns the source of t.
@@ -36,7 +32,6 @@ func sourceFor(t reflect.Type) *source {
 	if policy.Type(t) == nil && src.gen.marshal == reflective && genFor(st).marshal == reflective {
 		src.fast = fastFor(st)
 	}
-	src.inPlace = src.gen.marshal == viaPointer && t.Kind() == reflect.Struct && t.Size() > unsafe.Sizeof(uintptr(0))
 	actual, _ := sources.LoadOrStore(t, src)
 	return actual.(*source)
 }
@@ -117,14 +112,7 @@ func (e fastEncoder) value(b []byte, c *fastCodec, p unsafe.Pointer) []byte {
 		}
 		return b
 	}
-	switch n := len(c.fields); {
-	case n < 16:
-		b = append(b, 0x80|byte(n))
-	case n <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xde), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xdf), uint32(n))
-	}
+	b = appendMapLen(b, len(c.fields))
 	for _, f := range c.fields {
 		b = appendString(b, f.name)
 		b = e.value(b, f.c, unsafe.Add(p, f.off))
@@ -201,12 +189,20 @@ func appendLen(b []byte, code byte, n int) []byte {
 	return binary.BigEndian.AppendUint32(append(b, code+2), uint32(n))
 }
 
-func appendArrayLen(b []byte, n int) []byte {
+// appendArrayLen and appendMapLen write the header of an array of n
+// elements or a map of n entries in the fewest bytes.
+func appendArrayLen(b []byte, n int) []byte { return appendContainerLen(b, 0x90, 0xdc, n) }
+
+func appendMapLen(b []byte, n int) []byte { return appendContainerLen(b, 0x80, 0xde, n) }
+
+// appendContainerLen writes fix|n for n under 16, else code and n in two
+// bytes, or the next code and n in four.
+func appendContainerLen(b []byte, fix, code byte, n int) []byte {
 	switch {
 	case n < 16:
-		return append(b, 0x90|byte(n))
+		return append(b, fix|byte(n))
 	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(n))
+		return binary.BigEndian.AppendUint16(append(b, code), uint16(n))
 	}
-	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
+	return binary.BigEndian.AppendUint32(append(b, code+1), uint32(n))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 )
 
 // MsgMarshaler is implemented by types with generated MessagePack code in
@@ -34,7 +35,7 @@ type MsgUnmarshaler interface {
 const (
 	reflective = iota // by the library, with reflection
 	direct            // the value has MarshalMsg
-	viaPointer        // only a pointer to it has: see source.inPlace, or a pooled copy is marshaled
+	viaPointer        // only a pointer to it has: it is given the value's copy (see genType)
 )
 
 // genType is what a type offers of generated code: how its values are
@@ -42,7 +43,12 @@ const (
 type genType struct {
 	marshal   int
 	unmarshal bool
-	copies    sync.Pool // of *T, for viaPointer
+	// inPlace is set for a viaPointer struct that an interface holds by
+	// reference (one of more than a word): MarshalMsg runs on the copy
+	// the interface holds. Other viaPointer types go through a pooled
+	// copy, in copies.
+	inPlace bool
+	copies  sync.Pool // of *T
 }
 
 var (
@@ -67,6 +73,7 @@ func genFor(t reflect.Type) *genType {
 			g.marshal = direct
 		case pt.Implements(msgMarshaler):
 			g.marshal = viaPointer
+			g.inPlace = t.Kind() == reflect.Struct && t.Size() > unsafe.Sizeof(uintptr(0))
 			g.copies.New = func() any { return reflect.New(t).Interface() }
 		}
 		g.unmarshal = pt.Implements(msgUnmarshaler)
@@ -80,6 +87,9 @@ func genFor(t reflect.Type) *genType {
 func (g *genType) marshalMsg(dst []byte, v any, rv reflect.Value) ([]byte, error) {
 	if g.marshal == direct {
 		return v.(MsgMarshaler).MarshalMsg(dst)
+	}
+	if g.inPlace {
+		return reflect.NewAt(rv.Type(), valueData(v)).Interface().(MsgMarshaler).MarshalMsg(dst)
 	}
 	p := g.copies.Get()
 	elem := reflect.ValueOf(p).Elem()

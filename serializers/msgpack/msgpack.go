@@ -80,15 +80,7 @@ func (s Serializer) MarshalAppend(dst []byte, v any) ([]byte, error) {
 		}
 	}
 	if src != nil && src.gen.marshal != reflective && !(rv.Kind() == reflect.Pointer && rv.IsNil()) {
-		var (
-			out []byte
-			err error
-		)
-		if src.inPlace {
-			out, err = reflect.NewAt(rv.Type(), valueData(v)).Interface().(MsgMarshaler).MarshalMsg(dst)
-		} else {
-			out, err = src.gen.marshalMsg(dst, v, rv)
-		}
+		out, err := src.gen.marshalMsg(dst, v, rv)
 		if err != nil {
 			return dst, check.Wrap(name, "marshal", rv.Type(), err)
 		}
@@ -128,21 +120,18 @@ func (Serializer) Unmarshal(data []byte, v any) error {
 	}
 	g := tg.gen
 	// The fast path checks the framing as it reads, and gives up on input
-	// it does not decode whole; the estimate of input over the size that
-	// framing bounds (see framingSuffices) comes first.
-	checked := tg.fast == nil || !framingSuffices(tg.plan, len(data))
-	if checked {
-		if err := checkInput(data, tg.plan, g.unmarshal); err != nil {
-			return check.Wrap(name, "unmarshal", rv.Type(), err)
-		}
-	}
-	if tg.fast != nil && decodeFast(tg.fast, data, rv.UnsafePointer()) {
+	// it does not decode whole: where framing bounds what it allocates
+	// (see framingSuffices), it goes before the input check; otherwise
+	// after it.
+	fastFirst := tg.fast != nil && framingSuffices(tg.plan, len(data))
+	if fastFirst && decodeFast(tg.fast, data, rv.UnsafePointer()) {
 		return nil
 	}
-	if !checked {
-		if err := checkInput(data, tg.plan, g.unmarshal); err != nil {
-			return check.Wrap(name, "unmarshal", rv.Type(), err)
-		}
+	if err := checkInput(data, tg.plan, g.unmarshal); err != nil {
+		return check.Wrap(name, "unmarshal", rv.Type(), err)
+	}
+	if tg.fast != nil && !fastFirst && decodeFast(tg.fast, data, rv.UnsafePointer()) {
+		return nil
 	}
 	if g.unmarshal {
 		err = unmarshalMsg(data, v.(MsgUnmarshaler))
