@@ -95,17 +95,6 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 	if err != nil {
 		return err
 	}
-	unmarshalFailed := func(err error) error {
-		return fmt.Errorf("netmessage: %s unmarshal request %s: %w", m.ser.Name(), reqID, err)
-	}
-	var pool valuePool[Req]
-	decode := func(body []byte) (Req, error) {
-		req, err := pool.unmarshal(m.ser, body)
-		if err != nil {
-			return req, unmarshalFailed(err)
-		}
-		return req, nil
-	}
 	var size sizeHint
 	encode := func(resp any) ([]byte, error) {
 		out, err := encodeOK(m.ser, respID, resp, size.get())
@@ -115,9 +104,33 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 		size.record(len(out))
 		return out, nil
 	}
-	// The path without interceptors decodes the request and encodes the
-	// response in the memory of one pooled served (see boxer).
+	// Requests are decoded, and on the path without interceptors their
+	// responses encoded, in the memory of a pooled served (see boxer).
 	var states sync.Pool
+	getState := func() *served[Req, Resp] {
+		st, _ := states.Get().(*served[Req, Resp])
+		if st == nil {
+			st = new(served[Req, Resp])
+		}
+		return st
+	}
+	// unmarshal decodes body into st.req and returns it, st.req zeroed.
+	unmarshal := func(st *served[Req, Resp], body []byte) (Req, error) {
+		err := m.ser.Unmarshal(body, &st.req)
+		req := st.req
+		var zero Req
+		st.req = zero
+		if err != nil {
+			return req, fmt.Errorf("netmessage: %s unmarshal request %s: %w", m.ser.Name(), reqID, err)
+		}
+		return req, nil
+	}
+	decode := func(body []byte) (Req, error) {
+		st := getState()
+		req, err := unmarshal(st, body)
+		states.Put(st)
+		return req, err
+	}
 	box := newBoxer[Resp]()
 	h := &requestHandler{
 		id: reqID,
@@ -131,16 +144,10 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 					out = failure(panicked(s, v))
 				}
 			}()
-			st, _ := states.Get().(*served[Req, Resp])
-			if st == nil {
-				st = new(served[Req, Resp])
-			}
-			err := m.ser.Unmarshal(body, &st.req)
-			req := st.req
-			st.req = *new(Req)
+			st := getState()
+			req, err := unmarshal(st, body)
 			if err != nil {
 				states.Put(st)
-				err = unmarshalFailed(err)
 				s.ReportError(err)
 				return encodeFailure(statusBadRequest, err.Error())
 			}
@@ -155,7 +162,8 @@ func HandleRequest[Req RequestType[Resp], Resp any](m *Mux, f func(ctx context.C
 				s.ReportError(err)
 				return encodeFailure(statusError, err.Error())
 			}
-			st.resp = *new(Resp)
+			var zero Resp
+			st.resp = zero
 			states.Put(st)
 			return out
 		},
