@@ -157,6 +157,7 @@ func TestPresenceServerKilled(t *testing.T) {
 	connectClient(t, a, "alice")
 	connectClient(t, c, "carol")
 	waitOnline(t, "carol", []string{"c"}, a, b)
+	waitOnline(t, "alice", []string{"a"}, b, c)
 	want := []cluster.NodeInfo{{Name: "a", Keys: []string{"alice"}}, {Name: "b"}, {Name: "c", Keys: []string{"carol"}}}
 	if diff := cmp.Diff(want, b.node.Nodes()); diff != "" {
 		t.Fatalf("(-want +got)\n%s", diff)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -336,5 +337,44 @@ func TestSlowSessionDoesNotStallOthers(t *testing.T) {
 		}
 	case <-time.After(time.Second):
 		t.Fatal("no event for the slow session")
+	}
+}
+
+// A node first heard of by a change, before its heartbeat, is listed
+// only once its key set names it.
+func TestPeerListedOnceNamed(t *testing.T) {
+	ns := startNATS(t, 0)
+	a := startNode(t, ns.ClientURL(), "a", cluster.WithHeartbeat(2*time.Second))
+	raw := connectNATS(t, ns.ClientURL())
+	asked, err := raw.SubscribeSync("netmessage.default.s.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// A change from node 0102030405060708, seq 1: bound "k".
+	change := append([]byte{0x12, 1, 2, 3, 4, 5, 6, 7, 8}, 1, 1, 1, 'k')
+	if err := raw.Publish("netmessage.default.p", change); err != nil {
+		t.Fatal(err)
+	}
+	req, err := asked.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatalf("no snapshot request after a change from an unknown node: %v", err)
+	}
+	if req.Subject != "netmessage.default.s.0102030405060708" {
+		t.Fatalf("snapshot asked on %s", req.Subject)
+	}
+	if diff := cmp.Diff([]cluster.NodeInfo{{Name: "a"}}, a.node.Nodes()); diff != "" {
+		t.Fatalf("before its name is known (-want +got)\n%s", diff)
+	}
+	// Its key set: seq 1, name "ghost", one key "k".
+	if err := req.Respond(append([]byte{1, 5}, "ghost\x01\x01k"...)); err != nil {
+		t.Fatal(err)
+	}
+	want := []cluster.NodeInfo{{Name: "a"}, {Name: "ghost", Keys: []string{"k"}}}
+	waitFor(t, "ghost listed", func() bool { return cmp.Diff(want, a.node.Nodes()) == "" })
+	if got := a.node.Lookup("k"); fmt.Sprint(got) != "[ghost]" {
+		t.Fatalf("Lookup(k) = %v", got)
 	}
 }

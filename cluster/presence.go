@@ -47,8 +47,9 @@ type NodeInfo struct {
 // Nodes returns the servers of the cluster that this node knows to be
 // alive, itself included, ordered by name. A server leaves the list when
 // it closes its node, or when nothing has been heard from it for two
-// heartbeat intervals (see WithHeartbeat). While NATS is unreachable the
-// list shrinks to this server.
+// heartbeat intervals (see WithHeartbeat). A server joins the list with
+// its name, from its first heartbeat or its key set, whichever comes
+// first. While NATS is unreachable the list shrinks to this server.
 func (n *Node) Nodes() []NodeInfo {
 	var out []NodeInfo
 	n.mu.RLock()
@@ -61,6 +62,9 @@ func (n *Node) Nodes() []NodeInfo {
 	out = append(out, self)
 	n.pmu.Lock()
 	for _, p := range n.peers {
+		if p.name == "" {
+			continue // heard of by a change only: listed from its heartbeat or key set
+		}
 		info := NodeInfo{Name: p.name}
 		for k := range p.keys {
 			info.Keys = append(info.Keys, k)
@@ -191,7 +195,7 @@ func (n *Node) presence(in chan *nats.Msg) {
 			if p := n.peers[s.node]; p != nil {
 				p.syncing = false
 				if s.err != nil {
-					n.report(fmt.Errorf("cluster: presence of %s: %w", p.name, s.err))
+					n.report(fmt.Errorf("cluster: presence of node %016x: %w", s.node, s.err))
 				} else if !p.synced || s.seq >= p.seq {
 					p.name, p.seq, p.keys, p.synced = s.name, s.seq, s.keys, true
 				}
@@ -240,8 +244,9 @@ func (n *Node) presencePacket(d []byte, snaps chan snapshot) error {
 			return r.err
 		}
 		if p == nil {
-			// Known from its next heartbeat, or its snapshot: no name yet.
-			p = &peer{name: hex.EncodeToString(d[1:headerLen]), keys: map[string]struct{}{}}
+			// Named by its next heartbeat or its snapshot; not listed
+			// until then.
+			p = &peer{keys: map[string]struct{}{}}
 			n.peers[id] = p
 		}
 		p.seen = time.Now()
