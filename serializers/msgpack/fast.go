@@ -66,8 +66,14 @@ type fastCodec struct {
 // its offset in the struct and its type.
 type fastField struct {
 	name string
+	key  []byte // name as a map key, encoded as the library encodes it
 	off  uintptr
 	c    *fastCodec
+}
+
+// newField returns the field named name at off.
+func newField(name string, off uintptr, c *fastCodec) fastField {
+	return fastField{name: name, key: appendString(nil, name), off: off, c: c}
 }
 
 // fastCodecs caches fastFor's result (a nil one too) by struct type, which
@@ -208,7 +214,7 @@ func (b *fastBuilder) addFields(c *fastCodec, t reflect.Type) bool {
 			if !take(name) {
 				return false
 			}
-			c.fields = append(c.fields, fastField{name: name, off: f.Offset, c: fc})
+			c.fields = append(c.fields, newField(name, f.Offset, fc))
 			continue
 		}
 		if fc.kind != fStruct {
@@ -221,7 +227,7 @@ func (b *fastBuilder) addFields(c *fastCodec, t reflect.Type) bool {
 		}
 		for _, in := range fc.fields {
 			take(in.name)
-			c.fields = append(c.fields, fastField{name: in.name, off: f.Offset + in.off, c: in.c})
+			c.fields = append(c.fields, newField(in.name, f.Offset+in.off, in.c))
 		}
 		if !take(name) {
 			return false
@@ -230,7 +236,7 @@ func (b *fastBuilder) addFields(c *fastCodec, t reflect.Type) bool {
 			// Under its own name, an embedded struct decodes whole. The
 			// library cannot set one of an unexported type (it fails on
 			// nil): that key is left to it.
-			c.whole = append(c.whole, fastField{name: name, off: f.Offset, c: fc})
+			c.whole = append(c.whole, newField(name, f.Offset, fc))
 		}
 	}
 	return true

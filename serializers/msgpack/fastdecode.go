@@ -151,6 +151,10 @@ func (d *fastDecoder) rawLen() (int, bool) {
 		return 0, false
 	}
 	c := d.b[d.pos]
+	if c&0xe0 == 0xa0 { // fixstr, the usual form of short strings
+		d.pos++
+		return d.within(uint64(c&0x1f), true)
+	}
 	if c == nilCode {
 		d.pos++
 		return -1, true
@@ -180,6 +184,12 @@ func (d *fastDecoder) header() (n int, isMap, ok bool) {
 		return 0, false, false
 	}
 	c := d.b[d.pos]
+	if c&0xe0 == 0x80 { // fixmap or fixarray, the usual form of small ones
+		d.pos++
+		isMap = c < 0x90
+		n, ok = d.within(uint64(c&0x0f), true)
+		return n, isMap, ok
+	}
 	if c == nilCode {
 		d.pos++
 		return -1, false, true
@@ -331,15 +341,17 @@ func (d *fastDecoder) structure(c *fastCodec, p unsafe.Pointer) bool {
 		return true
 	}
 	for k := range n {
-		key, ok := d.key()
-		if !ok {
-			return false
-		}
-		// Encoders write the fields in order: try the k-th first.
+		// Encoders write the fields in order, their names in the fewest
+		// bytes: try the k-th's encoded name first.
 		var f *fastField
-		if k < len(c.fields) && c.fields[k].name == key {
+		if k < len(c.fields) && bytes.HasPrefix(d.b[d.pos:], c.fields[k].key) {
 			f = &c.fields[k]
+			d.pos += len(f.key)
 		} else {
+			key, ok := d.key()
+			if !ok {
+				return false
+			}
 			f = c.field(key)
 		}
 		if f == nil || !d.value(f.c, unsafe.Add(p, f.off)) {

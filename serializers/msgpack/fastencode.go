@@ -114,7 +114,7 @@ func (e fastEncoder) value(b []byte, c *fastCodec, p unsafe.Pointer) []byte {
 	}
 	b = appendMapLen(b, len(c.fields))
 	for _, f := range c.fields {
-		b = appendString(b, f.name)
+		b = append(b, f.key...)
 		b = e.value(b, f.c, unsafe.Add(p, f.off))
 	}
 	return b
