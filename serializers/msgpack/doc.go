@@ -66,7 +66,9 @@
 // kind, bad framing) goes the general way: the checks, then the library,
 // with their errors. The strings and byte slices decoded from an input of
 // up to 512 bytes share one copy of it, one allocation instead of one
-// each: keeping any of them keeps that copy alive.
+// each: keeping any of them keeps that copy alive. In a larger input, those
+// of up to 64 bytes share copies of 256 bytes, and longer ones are copied
+// alone.
 //
 // # Generated code
 //

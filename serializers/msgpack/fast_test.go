@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -489,6 +490,56 @@ func TestFastReusesByteSlices(t *testing.T) {
 	}
 	if string(got.Raw) != "ab" || &got.Raw[0] != &buf[0] {
 		t.Errorf("Raw = %q at %p, want %q in the target's array at %p", got.Raw, &got.Raw[0], "ab", &buf[0])
+	}
+}
+
+// TestFastOwnsItsBytes: the strings and byte slices decoded from a large
+// input are copies (the input may be reused) that do not overlap (appending
+// to one leaves the others), and the short ones share a few allocations.
+func TestFastOwnsItsBytes(t *testing.T) {
+	want := fastAll{
+		Method: "Catalogue.Lookup", Tags: []string{"alpha", "beta", strings.Repeat("g", 100)},
+		Data:  bytes.Repeat([]byte("d"), 2000),
+		Inner: fastInner{Name: "inner", Raw: []byte("raw")},
+		Items: []fastInner{{Name: "a", Raw: []byte("x")}, {Name: "b", Raw: []byte("yz")}},
+	}
+	in, err := New().Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got fastAll
+	if !decodeFast(fastFor(reflect.TypeFor[fastAll]()), in, unsafe.Pointer(&got)) {
+		t.Fatal("the fast path gave up")
+	}
+	for i := range in {
+		in[i] = 0xff
+	}
+	for _, raw := range [][]byte{got.Inner.Raw, got.Items[0].Raw, got.Items[1].Raw} {
+		if cap(raw) != len(raw) {
+			t.Errorf("%q: capacity %d, want its length", raw, cap(raw))
+		}
+		_ = append(raw, '!', '!', '!', '!')
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("after the input was overwritten and the byte slices appended to:\n got %+v\nwant %+v", got, want)
+	}
+
+	// A 16 KiB packet: its bytes, one chunk for its four short strings,
+	// and its []string.
+	large, err := New().Marshal(fastPacket{Method: "Catalogue.Lookup", Tags: []string{"alpha", "beta", "gamma"}, Data: make([]byte, 16<<10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fastFor(reflect.TypeFor[fastPacket]())
+	var p fastPacket
+	allocs := testing.AllocsPerRun(100, func() {
+		p = fastPacket{}
+		if !decodeFast(c, large, unsafe.Pointer(&p)) {
+			t.Fatal("the fast path gave up")
+		}
+	})
+	if allocs != 3 {
+		t.Errorf("%v allocations to decode a 16 KiB packet, want 3", allocs)
 	}
 }
 

@@ -13,6 +13,15 @@ import (
 // of them keeps that copy: at most maxShared bytes.
 const maxShared = 512
 
+// In larger inputs, strings and byte slices of up to maxChunked bytes are
+// copied into chunks of chunkSize bytes that they share; longer ones get
+// memory of their own. Keeping one keeps its chunk: at most chunkSize
+// bytes, no more than maxShared.
+const (
+	chunkSize  = 256
+	maxChunked = 64
+)
+
 // maxFastDepth bounds the containers the fast path enters; deeper input
 // goes the general way (which refuses nesting over maxDepth).
 const maxFastDepth = 32
@@ -22,6 +31,7 @@ type fastDecoder struct {
 	b     []byte
 	pos   int
 	arena []byte // a copy of b that strings and byte slices point into, or nil
+	chunk []byte // without arena: where short strings and byte slices go
 	depth int
 }
 
@@ -212,16 +222,31 @@ func (d *fastDecoder) str(p *string) bool {
 	if !ok {
 		return false
 	}
-	switch {
-	case n <= 0:
+	if n <= 0 {
 		*p = ""
-	case d.arena != nil:
-		*p = unsafe.String(&d.arena[d.pos], n)
-	default:
-		*p = string(d.b[d.pos : d.pos+n])
+	} else {
+		*p = unsafe.String(&d.own(n)[0], n)
 	}
 	d.pos += max(n, 0)
 	return true
+}
+
+// own returns a copy of the n > 0 bytes at d.pos that the decoded value
+// may keep, its capacity n: in the copy of a small input, in a chunk
+// shared with other short ones, or in memory of its own.
+func (d *fastDecoder) own(n int) []byte {
+	switch {
+	case d.arena != nil:
+		return d.arena[d.pos : d.pos+n : d.pos+n]
+	case n > maxChunked:
+		return bytes.Clone(d.b[d.pos : d.pos+n]) // not cleared first, unlike make
+	}
+	k := len(d.chunk)
+	if n > cap(d.chunk)-k {
+		d.chunk, k = make([]byte, 0, chunkSize), 0
+	}
+	d.chunk = append(d.chunk, d.b[d.pos:d.pos+n]...)
+	return d.chunk[k : k+n : k+n]
 }
 
 func (d *fastDecoder) bytes(p *[]byte) bool {
@@ -237,10 +262,10 @@ func (d *fastDecoder) bytes(p *[]byte) bool {
 		// The library reads into the slice's array when it has room.
 		*p = b[:n]
 		copy(b[:n], d.b[d.pos:])
-	case d.arena != nil:
-		*p = d.arena[d.pos : d.pos+n : d.pos+n]
+	case n == 0:
+		*p = []byte{} // empty, not nil, as the library's (no allocation)
 	default:
-		*p = bytes.Clone(d.b[d.pos : d.pos+n]) // not cleared first, unlike make
+		*p = d.own(n)
 	}
 	d.pos += n
 	return true
