@@ -85,13 +85,53 @@ const (
 	allocsPerMessage = 1
 )
 
+// With an inbound and an outbound interceptor that only call next, the
+// values the interceptors see are boxed (an interceptor may keep them),
+// and each end makes the invoker that runs the rest of the call: for a
+// request, the request on each end, the response the caller decodes, the
+// handler's response and the two invokers; for a message, the message on
+// each end, the two invokers and the receiving end's record of an error
+// its handler raised.
+const (
+	allocsPerInterceptedRequest = 6
+	allocsPerInterceptedMessage = 5
+)
+
 // TestAllocsPerCall pins the allocations of a small typed request and
-// message, so that one more per call shows as a failure.
+// message, with and without interceptors, so that one more per call shows
+// as a failure.
 func TestAllocsPerCall(t *testing.T) {
 	if netmessage.RaceEnabled {
 		t.Skip("the race detector makes sync.Pool drop entries at random")
 	}
-	m, err := netmessage.NewMux(netmessage.WithSerializer(pinSerializer{}))
+	noop := func(ctx context.Context, _ netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+		return next(ctx, v)
+	}
+	for _, c := range []struct {
+		name             string
+		opts             []netmessage.Option
+		request, message float64
+	}{
+		{"plain", nil, allocsPerRequest, allocsPerMessage},
+		{"intercepted", []netmessage.Option{netmessage.WithInbound(noop), netmessage.WithOutbound(noop)},
+			allocsPerInterceptedRequest, allocsPerInterceptedMessage},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			request, message := allocsPerCall(t, c.opts...)
+			if request != c.request {
+				t.Errorf("request: %v allocations per call, want %v", request, c.request)
+			}
+			if message != c.message {
+				t.Errorf("message: %v allocations per message, want %v", message, c.message)
+			}
+		})
+	}
+}
+
+// allocsPerCall returns the allocations of a warm request and message
+// between a client and a server of one Mux made with opts.
+func allocsPerCall(t *testing.T, opts ...netmessage.Option) (request, message float64) {
+	m, err := netmessage.NewMux(append([]netmessage.Option{netmessage.WithSerializer(pinSerializer{})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +161,7 @@ func TestAllocsPerCall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	request := func() {
+	call := func() {
 		resp, err := netmessage.Request(ctx, c, pinCall{N: 41, Text: pinText})
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +171,7 @@ func TestAllocsPerCall(t *testing.T) {
 		}
 	}
 	var seq uint64 // not a constant, which the compiler would box statically
-	message := func() {
+	send := func() {
 		seq++
 		if err := netmessage.Send(ctx, c, pinNote{N: seq, Text: pinText}); err != nil {
 			t.Fatal(err)
@@ -139,13 +179,8 @@ func TestAllocsPerCall(t *testing.T) {
 		<-received
 	}
 	for range 100 { // warm the pools
-		request()
-		message()
+		call()
+		send()
 	}
-	if n := testing.AllocsPerRun(1000, request); n != allocsPerRequest {
-		t.Errorf("request: %v allocations per call, want %d", n, allocsPerRequest)
-	}
-	if n := testing.AllocsPerRun(1000, message); n != allocsPerMessage {
-		t.Errorf("message: %v allocations per message, want %d", n, allocsPerMessage)
-	}
+	return testing.AllocsPerRun(1000, call), testing.AllocsPerRun(1000, send)
 }

@@ -145,11 +145,12 @@ type callType[Req, Resp any] struct {
 	// is: a type that is neither a pointer (sent as the type it points
 	// to, and not when nil) nor an interface (sent as its dynamic type),
 	// which go the way of Send, through appendValue.
-	direct bool
-	reqID  string
-	respID string
-	states sync.Pool // *callState[Req, Resp], zeroed
-	box    boxer[Req]
+	direct  bool
+	reqID   string
+	respID  string
+	states  sync.Pool // *callState[Req, Resp], zeroed
+	box     boxer[Req]
+	respBox boxer[Resp] // responses through the outbound interceptors
 }
 
 // callState is the memory of one call: the buffers of the request and
@@ -173,7 +174,7 @@ func callTypeOf[Req RequestType[Resp], Resp any](m *Mux) (*callType[Req, Resp], 
 	if err != nil {
 		return nil, err
 	}
-	ct := &callType[Req, Resp]{respID: respID, box: newBoxer[Req]()}
+	ct := &callType[Req, Resp]{respID: respID, box: newBoxer[Req](), respBox: newBoxer[Resp]()}
 	if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface {
 		if ct.reqID, err = m.types.id(t); err != nil {
 			return nil, err
@@ -235,7 +236,7 @@ func call[Req RequestType[Resp], Resp any](ctx context.Context, m *Mux, s *base.
 func interceptRequest[Req RequestType[Resp], Resp any](ctx context.Context, t target, req Req) (Resp, error) {
 	var zero Resp
 	m := t.m
-	want, err := m.types.id(reflect.TypeFor[Resp]())
+	ct, err := callTypeOf[Req](m)
 	if err != nil {
 		return zero, err
 	}
@@ -249,11 +250,13 @@ func interceptRequest[Req RequestType[Resp], Resp any](ctx context.Context, t ta
 		if err != nil {
 			return nil, err
 		}
-		var resp Resp
-		if err := m.roundTrip(ctx, s, v, &resp, want); err != nil {
+		resp := new(Resp)
+		if err := m.roundTrip(ctx, s, v, resp, ct.respID); err != nil {
 			return nil, err
 		}
-		return resp, nil
+		// The interface value holds resp itself, which nothing else
+		// refers to: what boxing a copy would give, without the copy.
+		return ct.respBox.of(resp), nil
 	})
 	if err != nil {
 		return zero, err
