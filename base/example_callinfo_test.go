@@ -55,9 +55,11 @@ func ExampleAppendMetadata() {
 // A caller that gives up cancels the handler on the other end: its
 // context ends at once.
 func ExampleSession_Request_cancel() {
+	started := make(chan struct{})
 	stopped := make(chan error, 1)
 	srv := base.NewServer(native.New,
 		base.OnRequest(func(ctx context.Context, s *base.Session, payload []byte) []byte {
+			close(started)
 			<-ctx.Done() // a long job, stopped when the caller gives up
 			stopped <- ctx.Err()
 			return nil
@@ -66,7 +68,10 @@ func ExampleSession_Request_cancel() {
 	defer stop()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(10*time.Millisecond, cancel)
+	go func() {
+		<-started // the job runs: give up on it
+		cancel()
+	}()
 	_, err := client.Request(ctx, []byte("long job"))
 	fmt.Println("caller:", err)
 	fmt.Println("handler:", <-stopped)

@@ -51,7 +51,7 @@ func TestNATSRestart(t *testing.T) {
 	if err := a.node.Broadcast(ctx, Chat{Text: "local broadcast"}); !errors.Is(err, cluster.ErrUnavailable) {
 		t.Fatalf("broadcast while NATS is down: %v", err)
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > time.Second { // the request timeout is 10 s
 		t.Fatalf("failing took %v", d)
 	}
 	alice.expect(t, 1)

@@ -274,6 +274,13 @@ func connectClient(t testing.TB, tn *tnode, user string, groups ...string) *tcli
 	if _, err := netmessage.Request(ctx, c, Login{User: user, Groups: groups}); err != nil {
 		t.Fatal(err)
 	}
+	// The node subscribed to the user's key and groups on its NATS
+	// connection. Once the NATS server has answered a ping on it, it has
+	// those subscriptions: what others publish to them from then on
+	// reaches them (seeing the key online says so of the key alone).
+	if err := tn.nc.FlushWithContext(ctx); err != nil && tn.nc.IsConnected() {
+		t.Fatal(err)
+	}
 	return tc
 }
 

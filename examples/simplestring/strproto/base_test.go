@@ -98,7 +98,10 @@ func TestOverBase(t *testing.T) {
 // TestHeartbeats keeps a connection idle for many receive timeouts: the
 // lone-terminator heartbeats keep it open.
 func TestHeartbeats(t *testing.T) {
-	beat := base.WithHeartbeat(20*time.Millisecond, 200*time.Millisecond)
+	// Twenty heartbeats per receive timeout, so that a busy machine that
+	// delays a few of them does not end the connection.
+	const timeout = 500 * time.Millisecond
+	beat := base.WithHeartbeat(timeout/20, timeout)
 	closed := make(chan base.CloseReason, 1)
 	srv := base.NewServer(strproto.New, beat,
 		base.OnRequest(func(_ context.Context, _ *base.Session, p []byte) []byte { return p }),
@@ -118,7 +121,7 @@ func TestHeartbeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	time.Sleep(time.Second)
+	time.Sleep(3 * timeout)
 	if got, err := client.Request(ctx, []byte("still there?")); err != nil || string(got) != "still there?" {
 		t.Fatalf("Request after idling = %q, %v", got, err)
 	}
