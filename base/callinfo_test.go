@@ -171,7 +171,7 @@ func TestCancelReachesHandler(t *testing.T) {
 	}
 	ended := receive(t, h.ended, "handler end")
 	t.Logf("handler's context ended %v after the cancel", ended.Sub(start))
-	if d := ended.Sub(start); d > 50*time.Millisecond+tolerance/10 {
+	if d := ended.Sub(start); d > tolerance/2 { // no deadline: only the cancel ends it
 		t.Errorf("handler's context ended %v after the cancel", d)
 	}
 	if !errors.Is(hctx.Err(), context.Canceled) {

@@ -213,7 +213,9 @@ func TestStallIsABlackHole(t *testing.T) {
 
 // TestDelay holds each chunk for the delay, then forwards it intact.
 func TestDelay(t *testing.T) {
-	const d = 200 * time.Millisecond
+	// Long enough that an undelayed chunk on a busy machine is told
+	// apart from a delayed one.
+	const d = 500 * time.Millisecond
 	tg := startTarget(t)
 	p, conns := startProxy(t, tg)
 	l := dial(t, p, tg, conns)
