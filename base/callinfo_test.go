@@ -105,7 +105,7 @@ func TestMetadataRefusedOnSend(t *testing.T) {
 func TestMetadataOverReceiverLimit(t *testing.T) {
 	p := newPair(t,
 		[]base.ServerOption{base.OnRequest(echoMeta), base.WithMaxMetadataBytes(10)},
-		[]base.ClientOption{base.WithResponseTimeout(300 * time.Millisecond)})
+		[]base.ClientOption{base.WithResponseTimeout(time.Second)})
 	ctx := base.AppendMetadata(context.Background(), "auth", "0123456789")
 	if _, err := p.cliSess.Request(ctx, []byte("q")); !errors.Is(err, base.ErrRequestTimeout) {
 		t.Fatalf("Request: %v, want the caller's timeout", err)

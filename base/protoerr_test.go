@@ -133,7 +133,7 @@ func TestSendOverMaxPacketSize(t *testing.T) {
 			}
 			return q
 		})},
-		[]base.ClientOption{base.WithMaxPacketSize(limit), base.WithResponseTimeout(300 * time.Millisecond)})
+		[]base.ClientOption{base.WithMaxPacketSize(limit), base.WithResponseTimeout(time.Second)})
 	ctx := ctxT(t)
 	big := make([]byte, limit+1)
 	for name, s := range map[string]sender{"client": p.client, "server session": p.srvSess} {

@@ -250,7 +250,7 @@ func TestHookPanics(t *testing.T) {
 			}
 			return q
 		}),
-	}, []base.ClientOption{base.WithResponseTimeout(300 * time.Millisecond)})
+	}, []base.ClientOption{base.WithResponseTimeout(time.Second)})
 	ctx := ctxT(t)
 
 	if err := p.client.SendMessage(ctx, []byte("panic")); err != nil {
@@ -376,7 +376,7 @@ func TestHandlerGoexit(t *testing.T) {
 			}
 			return q
 		})},
-		[]base.ClientOption{base.WithResponseTimeout(300 * time.Millisecond)})
+		[]base.ClientOption{base.WithResponseTimeout(time.Second)})
 	if _, err := p.client.Request(ctxT(t), []byte("exit")); !errors.Is(err, base.ErrRequestTimeout) {
 		t.Fatalf("request whose handler exits: %v, want a timeout", err)
 	}
