@@ -3,6 +3,8 @@ package xml
 import (
 	"bytes"
 	stdxml "encoding/xml"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/netmessage-go/netmessage/serializers/internal/xmldepth"
@@ -30,6 +32,11 @@ func FuzzLexer(f *testing.F) {
 		for i := 0; ; i++ {
 			want, err := d.RawToken()
 			if err != nil {
+				if v, ok := declRefused(err); ok {
+					if got, _ := lx.Next(); got == nil || got.Kind != xmldepth.ProcInst || got.Quoted < len(v) {
+						t.Fatalf("token %d: encoding/xml refused a declaration quoting %d bytes, the lexer read %+v", i, len(v), got)
+					}
+				}
 				return
 			}
 			got, lerr := lx.Next()
@@ -79,4 +86,65 @@ func FuzzLexer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// declRefused returns the value that err, encoding/xml's error refusing an
+// XML declaration (its version or its encoding), quotes; ok is false for
+// any other error.
+func declRefused(err error) (value string, ok bool) {
+	if err == nil {
+		return "", false
+	}
+	for _, prefix := range []string{"xml: unsupported version ", "xml: encoding "} {
+		if rest, found := strings.CutPrefix(err.Error(), prefix); found {
+			q, qerr := strconv.QuotedPrefix(rest)
+			if qerr != nil {
+				return "", false
+			}
+			v, _ := strconv.Unquote(q)
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// TestRefusedDeclarations: the lexer finds the value encoding/xml quotes
+// when it refuses an XML declaration, and nothing in the declarations and
+// instructions it takes, whose errors the estimate then does not charge.
+func TestRefusedDeclarations(t *testing.T) {
+	for _, c := range []struct {
+		pi     string
+		quoted int
+	}{
+		{`xml version="1.0"`, 0},
+		{`xml version="1.0" encoding="UTF-8" standalone="yes"`, 0},
+		{`xml version='1.0' encoding='utf-8'`, 0},
+		{`xml encoding="Utf-8"`, 0},
+		{`xml version="1.1"`, 3},
+		{`xml version='2.0' encoding="latin1"`, 3},
+		{`xml version="1.0" encoding="latin1"`, 6},
+		{`xml encoding="utf-16"`, 6},
+		{`xml version=version="2.0"`, 0}, // a quote must follow "version=" at once
+		{`xml versionx="2" version="3.0"`, 3},
+		{`xml version="1.0`, 0}, // no closing quote: no version
+		{`xml version=""`, 0},
+		{`xml-stylesheet version="2"`, 0},
+		{`XML version="2"`, 0},
+		{`php version="2"`, 0},
+	} {
+		doc := "<?" + c.pi + "?><a/>"
+		lx := xmldepth.NewLexer([]byte(doc), 8)
+		tok, err := lx.Next()
+		if err != nil || tok == nil || tok.Kind != xmldepth.ProcInst {
+			t.Fatalf("%s: %+v, %v", doc, tok, err)
+		}
+		if tok.Quoted != c.quoted {
+			t.Errorf("%s: quoted %d, want %d", doc, tok.Quoted, c.quoted)
+		}
+		_, err = stdxml.NewDecoder(strings.NewReader(doc)).RawToken()
+		v, refused := declRefused(err)
+		if refused != (c.quoted > 0) || len(v) != c.quoted {
+			t.Errorf("%s: encoding/xml says %v, the case %d bytes quoted", doc, err, c.quoted)
+		}
+	}
 }

@@ -31,11 +31,8 @@ func TokenCost(tok *Token) int64 {
 	case End:
 		return endCost + check.Alloc(int64(len(tok.Name)))
 	case ProcInst:
-		// An <?xml ...?> declaration whose version is not 1.0 fails with
-		// an error that quotes the version (%q: up to 4 bytes for each),
-		// built by the decoder and again each time it is printed.
 		n := int64(tok.Len)
-		return piCost + 2*check.Alloc(n) + 3*check.Alloc(4*n+64)
+		return piCost + 2*check.Alloc(n) + declErrorCost(int64(tok.Quoted))
 	}
 	return textCost
 }
@@ -86,4 +83,19 @@ func AppendCost(total, chunks int64) int64 {
 		return check.Alloc(total)
 	}
 	return 5*check.Alloc(2*total) + 16*chunks
+}
+
+// declErrorCost returns an upper bound on what the error for an XML
+// declaration that encoding/xml refuses allocates, when it quotes a value
+// of q bytes (%q: up to 4 bytes for each): strconv.AppendQuote grows its
+// slice from a small one, and the message is then built twice (by the
+// decoder, and again by the serializer's wrapping), each time into a
+// printer buffer that may grow from empty, then copied into a string.
+func declErrorCost(q int64) int64 {
+	if q == 0 {
+		return 0
+	}
+	quoted := 4 * q
+	msg := quoted + 128 // the messages' own text and the type's name
+	return AppendCost(quoted, 2) + 2*(AppendCost(msg, 2)+check.Alloc(msg)) + 256
 }

@@ -33,6 +33,10 @@ type Token struct {
 	Len int
 	// Off is the token's offset in the input.
 	Off int
+	// Quoted is, for a ProcInst, the length of the value encoding/xml
+	// quotes in its error for an XML declaration it refuses (an
+	// unsupported version or encoding), or 0 if it refuses none.
+	Quoted int
 }
 
 // A Lexer returns the tokens of a document, in order, as encoding/xml's
@@ -133,7 +137,62 @@ func (l *Lexer) Next() (*Token, error) {
 		l.i = len(data)
 		return nil, nil // unterminated: encoding/xml fails there
 	}
-	return l.emit(k, start, end), nil
+	t := l.emit(k, start, end)
+	if k == ProcInst {
+		t.Quoted = refusedDecl(data[i+1 : end-2])
+	}
+	return t, nil
+}
+
+// refusedDecl returns, for the contents of a processing instruction (after
+// "<?", before "?>"), the length of the value encoding/xml quotes when it
+// refuses it as an XML declaration: a version other than 1.0, else an
+// encoding other than UTF-8 (the serializers give it no CharsetReader).
+// It returns 0 for any other instruction and for declarations it takes.
+// A target that starts with "xml" and then a byte that may continue a name
+// outside ASCII counts as "xml": an overestimate, never an underestimate.
+func refusedDecl(pi []byte) int {
+	if !bytes.HasPrefix(pi, []byte("xml")) {
+		return 0
+	}
+	if len(pi) > 3 {
+		switch c := pi[3]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '.', c == '-', c == '_', c == ':':
+			return 0 // another target, such as xml-stylesheet
+		}
+	}
+	// Searching from the target on finds what encoding/xml finds in the
+	// contents after it: neither "version=" nor "encoding=" fits in "xml".
+	if v, ok := declParam(pi, "version="); ok && string(v) != "1.0" {
+		return len(v)
+	}
+	if e, ok := declParam(pi, "encoding="); ok && !bytes.EqualFold(e, []byte("utf-8")) {
+		return len(e)
+	}
+	return 0
+}
+
+// declParam returns the value of the pseudo-attribute name (with its '=')
+// in s as encoding/xml reads it: the first occurrence of name directly
+// followed by a quote, up to the next such quote; ok is false, as for an
+// empty value, when there is none.
+func declParam(s []byte, name string) (value []byte, ok bool) {
+	for i := 0; ; {
+		k := bytes.Index(s[i:], []byte(name))
+		if k < 0 || i+k+len(name) >= len(s) {
+			return nil, false
+		}
+		q := s[i+k+len(name)]
+		i += k + len(name) + 1
+		if q == '"' || q == '\'' {
+			j := bytes.IndexByte(s[i:], q)
+			if j <= 0 {
+				return nil, false
+			}
+			return s[i : i+j], true
+		}
+	}
 }
 
 // emit returns the token of kind k at data[off:end] and moves past it.
