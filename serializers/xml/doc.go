@@ -77,7 +77,8 @@
 // [ErrDecodeLimit] before anything is decoded: runs of empty elements
 // (skipped, or each an element of a slice of large structs), many
 // attributes or namespace declarations, a huge number whose error would
-// quote it. The factor is 32, not the 16 of the msgpack serializer,
+// quote it, an XML declaration whose refused version or encoding the
+// error would quote. The factor is 32, not the 16 of the msgpack serializer,
 // because encoding/xml itself allocates 20 bytes per input byte for
 // ordinary documents (a slice of small structs; estimated at 23); a
 // document made of one-letter elements such as <I>1</I> is estimated at
