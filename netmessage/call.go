@@ -241,9 +241,11 @@ func interceptRequest[Req RequestType[Resp], Resp any](ctx context.Context, t ta
 		return zero, err
 	}
 	var v any = req // boxed once
-	id, err := m.typeID(v)
-	if err != nil {
-		return zero, err
+	id := ct.reqID
+	if !ct.direct { // sent as its dynamic type, whose id v tells
+		if id, err = m.typeID(v); err != nil {
+			return zero, err
+		}
 	}
 	out, err := m.outbound(ctx, Call{Kind: base.KindRequest, TypeID: id, Session: t.session()}, v, func(ctx context.Context, v any) (any, error) {
 		s, err := t.conn()
