@@ -47,3 +47,26 @@ func BenchmarkUnmarshalSteps(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheckFraming measures the framing check that runs before a
+// generated UnmarshalMsg and before the fast path on large input.
+func BenchmarkCheckFraming(b *testing.B) {
+	for _, s := range []Serializer{New(), New(StructsAsArrays())} {
+		name := "map"
+		if s.arrays {
+			name = "array"
+		}
+		data, err := s.Marshal(sertest.NewSmall())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := checkFraming(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
