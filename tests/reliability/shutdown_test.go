@@ -49,12 +49,13 @@ func startShutdownFleet(t *testing.T, n int, w Work, release <-chan struct{}, op
 }
 
 // TestShutdownWithRequestsInFlight shuts a server with 10 sessions down
-// while each is handling a request that takes 200 ms: new connections are
-// refused as soon as Shutdown starts, every request is answered, every
-// session closes gracefully on both ends, and Shutdown returns nil only
-// once all of that is done (the closed hooks have run).
+// while each is handling a request that takes 500 ms (the window in which
+// a dial must be refused): new connections are refused as soon as
+// Shutdown starts, every request is answered, every session closes
+// gracefully on both ends, and Shutdown returns nil only once all of that
+// is done (the closed hooks have run).
 func TestShutdownWithRequestsInFlight(t *testing.T) {
-	const n, hold = 10, 200 * time.Millisecond
+	const n, hold = 10, 500 * time.Millisecond
 	f := startShutdownFleet(t, n, Work{Hold: hold}, nil)
 
 	began := time.Now()
