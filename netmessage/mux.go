@@ -267,19 +267,7 @@ func (m *Mux) ServeUnsendable(_ *base.Session, err error) []byte {
 // ReleaseResponse takes back a response that base has sent, so that a
 // later response is encoded into its memory; it implements
 // base.ResponseReleaser.
-func (m *Mux) ReleaseResponse(response []byte) {
-	pool := responseBuffers
-	switch c := cap(response); {
-	case c == smallResponse:
-		pool = smallResponses
-	case c < minPooledResponse || c > maxSizeHint:
-		return
-	}
-	select {
-	case pool <- response[:0]:
-	default:
-	}
-}
+func (m *Mux) ReleaseResponse(response []byte) { releaseResponse(response) }
 
 // interceptMessage handles a message through the inbound interceptors; h
 // is nil when the type has no handler.

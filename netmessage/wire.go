@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The typed layer's payload inside a base packet:
@@ -109,12 +110,15 @@ func encodeOK(ser Serializer, id string, v any, size int) ([]byte, error) {
 // responseBuffers holds large response buffers that base gave back once
 // it had sent them (Mux.ReleaseResponse), for the next large responses:
 // making and clearing 16 KiB for every response costs more than handing a
-// buffer over. smallResponses holds buffers of smallResponse bytes for
-// the small ones: about as fast as making one, and one allocation less
-// per call for the collector.
+// buffer over. smallResponses holds the buffers of smallResponse bytes
+// that serve the small ones (about as fast as making one, and one
+// allocation less per call for the collector), each by the address of its
+// first byte: a pointer goes into an interface without an allocation, and
+// every buffer there has the same capacity. A sync.Pool, unlike a
+// channel, takes and gives on each processor without a lock.
 var (
 	responseBuffers = make(chan []byte, 64)
-	smallResponses  = make(chan []byte, 256)
+	smallResponses  sync.Pool // of unsafe.Pointer
 )
 
 // minPooledResponse is the size from which response buffers are reused
@@ -128,10 +132,8 @@ const (
 // responseBuffer returns an empty buffer with room for size bytes.
 func responseBuffer(size int) []byte {
 	if size <= smallResponse {
-		select {
-		case b := <-smallResponses:
-			return b[:0]
-		default:
+		if p, ok := smallResponses.Get().(unsafe.Pointer); ok {
+			return unsafe.Slice((*byte)(p), smallResponse)[:0]
 		}
 		return make([]byte, 0, smallResponse)
 	}
@@ -146,6 +148,22 @@ func responseBuffer(size int) []byte {
 		}
 	}
 	return make([]byte, 0, size)
+}
+
+// releaseResponse keeps b, a response buffer that base has sent, for a
+// later response.
+func releaseResponse(b []byte) {
+	switch c := cap(b); {
+	case c == smallResponse:
+		// Any slice with this capacity has smallResponse bytes from
+		// its first.
+		smallResponses.Put(unsafe.Pointer(unsafe.SliceData(b)))
+	case c >= minPooledResponse && c <= maxSizeHint:
+		select {
+		case responseBuffers <- b[:0]:
+		default:
+		}
+	}
 }
 
 // maxSizeHint bounds what a sizeHint remembers, so that one large response
