@@ -8,17 +8,18 @@ import (
 	vmsgpack "github.com/vmihailenco/msgpack/v5"
 )
 
-// FuzzValidate checks validate against the library's own reading of the
-// framing (Decoder.Skip, which reads declared lengths in bounded chunks and
-// so is safe on hostile input): validate accepts exactly the inputs that
-// hold one value the library can skip, with nothing after it, unless they
-// nest deeper than maxDepth.
 // validate is scan without a target type.
 func validate(data []byte) error {
 	_, err := scan(data, skipPlan, false)
 	return err
 }
 
+// FuzzValidate checks validate against the library's own reading of the
+// framing (Decoder.Skip, which reads declared lengths in bounded chunks and
+// so is safe on hostile input): validate accepts exactly the inputs that
+// hold one value the library can skip, with nothing after it, unless they
+// nest deeper than maxDepth. checkFraming gives validate's verdict and
+// error on every input.
 func FuzzValidate(f *testing.F) {
 	for _, seed := range []string{
 		"\xc0", "\x91\x01", "\x82\xa1a\x01\xa1b\x92\xc2\xc3", "\xdd\xff\xff\xff\xff", "\xdf\x00\x00\x00\x01\x01\x02",
@@ -29,6 +30,9 @@ func FuzzValidate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := validate(data)
+		if fr := checkFraming(data); (fr == nil) != (err == nil) || (fr != nil && fr.Error() != err.Error()) {
+			t.Fatalf("%q: checkFraming %v, scan %v", data, fr, err)
+		}
 		r := bytes.NewReader(data)
 		skipErr := vmsgpack.NewDecoder(r).Skip()
 		whole := skipErr == nil && r.Len() == 0
