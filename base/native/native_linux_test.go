@@ -1,6 +1,7 @@
 package native_test
 
 import (
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -14,7 +15,11 @@ func TestAppendOverFrameLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("maps 4 GiB of address space")
 	}
-	const size = 1<<32 + 1
+	if strconv.IntSize < 64 {
+		t.Skip("a slice over 4 GiB needs 64-bit ints")
+	}
+	one := uint64(1) // not a constant: the size overflows a 32-bit int
+	size := int(one<<32 + 1)
 	payload, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
 	if err != nil {
 		t.Skipf("cannot map 4 GiB: %v", err)

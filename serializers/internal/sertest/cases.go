@@ -127,8 +127,8 @@ func corpus() []entry {
 		{name: "embedded", value: Embedding{Header: Header{ID: 3, Method: "M"}, Extra: "e"}, new: newOf[Embedding]()},
 		{name: "zero values", value: Scalars{}, new: newOf[Scalars]()},
 		{name: "extreme scalars", value: Scalars{
-			B: true, I: math.MinInt64, I8: math.MinInt8, I16: math.MaxInt16, I32: math.MinInt32, I64: math.MaxInt64,
-			U: math.MaxUint64, U8: math.MaxUint8, U16: math.MaxUint16, U32: math.MaxUint32, U64: math.MaxUint64,
+			B: true, I: math.MinInt, I8: math.MinInt8, I16: math.MaxInt16, I32: math.MinInt32, I64: math.MaxInt64,
+			U: math.MaxUint, U8: math.MaxUint8, U16: math.MaxUint16, U32: math.MaxUint32, U64: math.MaxUint64,
 			F32: math.MaxFloat32, F64: math.SmallestNonzeroFloat64, S: "s",
 		}, new: newOf[Scalars]()},
 		{name: "slices", value: Slices{

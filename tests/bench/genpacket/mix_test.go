@@ -28,9 +28,13 @@ var (
 	_ msgpack.MsgUnmarshaler = (*genpacket.Reply)(nil)
 )
 
+// wideInt needs more than 32 bits. It is a variable so that the file
+// compiles where int has 32 bits (where it, and its shift, are cut to 0).
+var wideInt = int64(-1) << 40
+
 func kindsCases() map[string]genpacket.Kinds {
 	full := genpacket.Kinds{
-		Int: -1 << 40, Int8: -128, Int32: 1 << 30, Int64: -5, Uint8: 255, Uint16: 65535, Uint64: 1<<64 - 1,
+		Int: int(wideInt), Int8: -128, Int32: 1 << 30, Int64: -5, Uint8: 255, Uint16: 65535, Uint64: 1<<64 - 1,
 		Float32: 1.5, Float64: -0.1, Bool: true, String: "héllo\x00", Bytes: []byte{0, 1, 2},
 		Strings: []string{"a", ""}, Ints: []int64{1, -1, 1 << 50}, Map: map[string]int32{"x": 1, "y": -2},
 		Nested: genpacket.Inner{Name: "in", N: 7}, Ptr: &genpacket.Inner{Name: "p", N: -7},
@@ -39,7 +43,7 @@ func kindsCases() map[string]genpacket.Kinds {
 		Renamed: "renamed", Omitted: "kept",
 	}
 	empty := genpacket.Kinds{Bytes: []byte{}, Strings: []string{}, Ints: []int64{}, Map: map[string]int32{}, List: []genpacket.Inner{}}
-	far := genpacket.Kinds{When: time.Date(2500, 6, 7, 8, 9, 10, 11, time.UTC), Int: 1 << 62, Float64: 1e300}
+	far := genpacket.Kinds{When: time.Date(2500, 6, 7, 8, 9, 10, 11, time.UTC), Int: int(wideInt << 22), Float64: 1e300}
 	small := genpacket.Kinds{When: time.Unix(1, 0).UTC(), Int: 5, Uint64: 5, Int64: -1}
 	return map[string]genpacket.Kinds{"zero": {}, "full": full, "empty, not nil": empty, "far time, large numbers": far, "small numbers": small}
 }
