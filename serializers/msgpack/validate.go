@@ -99,22 +99,21 @@ func checkFraming(data []byte) error {
 		case fFixContainer:
 			children = int64(f.n)
 		case fLength, fContainer:
-			size := int(f.n)
-			if len(data)-pos < size {
-				return badValue(start, io.ErrUnexpectedEOF)
+			at := pos // a copy: pos itself is kept out of memory
+			n, err := length(data, &at, int(f.n))
+			if err != nil {
+				return badValue(start, err)
 			}
-			var n int64
-			for _, b := range data[pos : pos+size] {
-				n = n<<8 | int64(b)
-			}
-			pos += size
+			pos = at
 			if f.op == fLength {
 				skip = n + int64(f.extra)
 			} else {
 				children = n * int64(f.extra)
 			}
 		default:
-			return badValue(start, fmt.Errorf("invalid format byte 0x%02x", c))
+			at := pos
+			_, _, err := header(data, &at, c) // its error for the byte
+			return badValue(start, err)
 		}
 		remaining := int64(len(data) - pos)
 		if skip > remaining {
