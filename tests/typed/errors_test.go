@@ -111,7 +111,7 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 			opts = append(opts, netmessage.WithTransport(base.WithResponseTimeout(shortTimeout)))
 		}
 		s, c := newPair(t, sc, func(srv *netmessage.Mux) { testutil.Must(t, handlePing(srv)) }, nil, opts...)
-		answered(t, "first request", c.c, Ping{N: 1})
+		answered(t, "first request", 3, c.c, Ping{N: 1})
 		if !netmessage.RemoveHandler[Ping](s.mux) {
 			t.Fatal("RemoveHandler found no handler for Ping")
 		}
@@ -129,7 +129,7 @@ func TestRemoveHandlerWhileConnected(t *testing.T) {
 			t.Errorf("unhandled event for %q", ev.id)
 		}
 		testutil.Must(t, handlePing(s.mux))
-		if p := answered(t, "after registering again", c.c, Ping{N: 3}); p.N != 3 {
+		if p := answered(t, "after registering again", 3, c.c, Ping{N: 3}); p.N != 3 {
 			t.Fatalf("after registering again: %+v", p)
 		}
 		noErrors(t, "server", s.ev)
@@ -170,7 +170,7 @@ func checkNoErrorResponses(t *testing.T, sc profile) {
 			}
 			expectErrorEvent(t, "panic", d.ev, d.handler, dotnet.ErrErrorResponse, "handler panic: deliberate panic")
 
-			if res := answered(t, "after the panic", d.caller, Fault{Mode: "fine"}); res.Mode != "fine" {
+			if res := answered(t, "after the panic", 3, d.caller, Fault{Mode: "fine"}); res.Mode != "fine" {
 				t.Fatalf("after the panic: %+v", res)
 			}
 
@@ -203,12 +203,12 @@ func expectTimeout[Req netmessage.RequestType[Resp], Resp any](t *testing.T, wha
 // answered makes a request that must be answered on a connection whose
 // response timeout is shortTimeout. A starved machine may answer after the
 // timeout (the late response is dropped quietly), so a request that timed
-// out is made again, three attempts at most; any other error fails.
-func answered[Req netmessage.RequestType[Resp], Resp any, P netmessage.Peer](t *testing.T, what string, p P, req Req) Resp {
+// out is made again, attempts times at most; any other error fails.
+func answered[Req netmessage.RequestType[Resp], Resp any, P netmessage.Peer](t *testing.T, what string, attempts int, p P, req Req) Resp {
 	t.Helper()
 	for try := 1; ; try++ {
 		resp, err := netmessage.Request(testutil.Ctx(t), p, req)
-		if errors.Is(err, base.ErrRequestTimeout) && try < 3 {
+		if errors.Is(err, base.ErrRequestTimeout) && try < attempts {
 			t.Logf("%s: timed out (attempt %d); again", what, try)
 			continue
 		}

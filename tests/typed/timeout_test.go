@@ -147,12 +147,8 @@ func (p *slowPair) checkLateAnswers(t *testing.T) {
 		for n := range 3 {
 			// The short response timeout applies to these pings too: on a
 			// starved machine one may time out, which is no failure here.
-			pong, err := netmessage.Request(testutil.Ctx(t), d.caller, Ping{N: n})
-			for try := 0; errors.Is(err, base.ErrRequestTimeout) && try < 10; try++ {
-				pong, err = netmessage.Request(testutil.Ctx(t), d.caller, Ping{N: n})
-			}
-			if err != nil || pong.N != n {
-				t.Fatalf("%s: ping after late answers: %+v, %v", d.name, pong, err)
+			if pong := answered(t, d.name+": ping after late answers", 11, d.caller, Ping{N: n}); pong.N != n {
+				t.Fatalf("%s: ping after late answers: %+v", d.name, pong)
 			}
 		}
 	}
