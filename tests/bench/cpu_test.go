@@ -10,10 +10,10 @@ import (
 // BenchmarkCallCPU makes calls from 128 goroutines on one connection, with
 // small and 16 KiB packets, and reports the CPU time of the process, both
 // ends of each call together, per call (cpu-µs/op) beside the wall time:
-// the contenders that separate the transport, the typed layer
-// (netmessage/copy, which does not serialize) and the serializer.
+// the floor, and the contenders that separate the transport, the typed
+// layer (netmessage/copy, which does not serialize) and the serializer.
 func BenchmarkCallCPU(b *testing.B) {
-	for _, name := range []string{"base", "base/Request", "netmessage/copy", "netmessage/msgpack-gen", "netmessage/msgpack", "netmessage/msgpack+otel", "netmessage/msgpack+otel-nosample", "grpc", "grpc+otelgrpc"} {
+	for _, name := range []string{"floor", "base", "base/Request", "netmessage/copy", "netmessage/msgpack-gen", "netmessage/msgpack", "netmessage/msgpack+otel", "netmessage/msgpack+otel-nosample", "grpc", "grpc+otelgrpc"} {
 		c, ok := Lookup(name)
 		if !ok {
 			b.Fatalf("no contender %s", name)
