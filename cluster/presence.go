@@ -124,13 +124,18 @@ func (n *Node) publishDeltaLocked(bound bool, key string) {
 	}
 }
 
-// heartbeat announces this node and its change count.
+// heartbeat announces this node and its change count. Once Close has
+// begun, the node has said goodbye (or is about to): a heartbeat would
+// list it again on the other servers.
 func (n *Node) heartbeat() {
 	if !n.nc.IsConnected() {
 		return
 	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
+	if n.closed {
+		return
+	}
 	b := binary.AppendUvarint(appendEnvelope(nil, presHeartbeat, n.id), n.seq)
 	b = binary.AppendUvarint(b, uint64(len(n.cfg.name)))
 	b = append(b, n.cfg.name...)
