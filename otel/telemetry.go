@@ -265,19 +265,38 @@ func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, n
 	active := t.sets.get(setKey{kind: call.Kind, method: call.TypeID, active: true})
 	t.clientActive.Add(ctx, 1, active.add...)
 	start := time.Now()
+	ended := false
+	defer func() {
+		if !ended { // next panicked: the panic goes on to the caller
+			t.endClient(ctx, call, active, start, span, errOutboundPanic)
+		}
+	}()
 	resp, err := next(sendCtx, v)
 	if len(c) > 0 && errors.Is(err, base.ErrNoCallInfo) && len(base.OutgoingMetadata(ctx)) == 0 {
 		// The protocol cannot carry metadata and nothing was sent: the
 		// call goes without the trace context.
 		resp, err = next(ctx, v)
 	}
+	ended = true
+	t.endClient(ctx, call, active, start, span, err)
+	return resp, err
+}
+
+// Errors a call is recorded with when an interceptor given after
+// MuxOption panics: on a client, the panic reaches the caller; on a
+// server, netmessage answers it as a handler's panic.
+var (
+	errOutboundPanic = errors.New("nmotel: panic in an outbound interceptor")
+	errInboundPanic  = &netmessage.RemoteError{Code: netmessage.CodePanic, Message: "panic in an inbound interceptor"}
+)
+
+// endClient records the end of an outbound call that began at start.
+func (t *Telemetry) endClient(ctx context.Context, call netmessage.Call, active measure, start time.Time, span trace.Span, err error) {
 	elapsed := time.Since(start).Seconds()
 	t.clientActive.Add(ctx, -1, active.add...)
-
 	o := clientOutcome(err)
 	t.clientDuration.Record(ctx, elapsed, t.sets.get(setKey{kind: call.Kind, method: call.TypeID, outcome: o}).record...)
 	o.annotate(span, err)
-	return resp, err
 }
 
 // inbound is the inbound interceptor: the server span and metrics.
@@ -305,14 +324,25 @@ func (t *Telemetry) inbound(ctx context.Context, call netmessage.Call, v any, ne
 	active := t.sets.get(setKey{kind: call.Kind, method: method, active: true})
 	t.serverActive.Add(ctx, 1, active.add...)
 	begin := time.Now()
+	ended := false
+	defer func() {
+		if !ended { // next panicked: netmessage recovers it above
+			t.endServer(ctx, call.Kind, method, active, begin, span, errInboundPanic)
+		}
+	}()
 	resp, err := next(ctx, v)
+	ended = true
+	t.endServer(ctx, call.Kind, method, active, begin, span, err)
+	return resp, err
+}
+
+// endServer records the end of an inbound call that began at begin.
+func (t *Telemetry) endServer(ctx context.Context, kind base.Kind, method string, active measure, begin time.Time, span trace.Span, err error) {
 	elapsed := time.Since(begin).Seconds()
 	t.serverActive.Add(ctx, -1, active.add...)
-
 	o := serverOutcome(err)
-	t.serverDuration.Record(ctx, elapsed, t.sets.get(setKey{kind: call.Kind, method: method, outcome: o}).record...)
+	t.serverDuration.Record(ctx, elapsed, t.sets.get(setKey{kind: kind, method: method, outcome: o}).record...)
 	o.annotate(span, err)
-	return resp, err
 }
 
 // outcome is how a call ended: its rpc.response.status_code ("" for
