@@ -70,7 +70,7 @@ func (n *Node) handlePacket(m *nats.Msg) error {
 		default:
 			return fmt.Errorf("%w: message on a request subject", ErrMalformed)
 		}
-		return n.deliverNow(targets, payload)
+		return n.deliverNow(m.Subject, targets, payload)
 	case kindRequest:
 		if m.Reply == "" || !strings.HasPrefix(rest, "q.") {
 			return fmt.Errorf("%w: request without reply subject or on a message subject", ErrMalformed)
@@ -91,13 +91,13 @@ func (n *Node) handlePacket(m *nats.Msg) error {
 	return fmt.Errorf("%w: unknown kind %d", ErrMalformed, d[0])
 }
 
-// deliverNow queues payload on every session of targets without
-// waiting: on the session itself while its write buffer has room, else on
-// the session's backlog, which a goroutine of its own drains in order.
-// A backlog over WithMaxBacklog bytes drops the payload with an error
-// event. So the dispatcher never waits for one session, and each session
-// still gets what it is sent in order.
-func (n *Node) deliverNow(targets []*base.Session, payload []byte) error {
+// deliverNow queues payload, received on subject, on every session of
+// targets without waiting: on the session itself while its write buffer
+// has room, else on the session's backlog, which a goroutine of its own
+// drains in order. A backlog over WithMaxBacklog bytes drops the payload
+// with an error event. So the dispatcher never waits for one session, and
+// each session still gets what it is sent in order.
+func (n *Node) deliverNow(subject string, targets []*base.Session, payload []byte) error {
 	var errs []error
 	n.blmu.Lock()
 	defer n.blmu.Unlock()
@@ -107,14 +107,14 @@ func (n *Node) deliverNow(targets []*base.Session, payload []byte) error {
 				errs = append(errs, fmt.Errorf("session %d: backlog of %d bytes full, message dropped: %w", s.ID(), bl.bytes, base.ErrWriteBufferFull))
 				continue
 			}
-			bl.q = append(bl.q, payload)
+			bl.q = append(bl.q, queued{subject, payload})
 			bl.bytes += len(payload)
 			continue
 		}
 		err := s.TrySendMessage(n.ctx, payload)
 		switch {
 		case errors.Is(err, base.ErrWriteBufferFull):
-			bl := &backlog{q: [][]byte{payload}, bytes: len(payload)}
+			bl := &backlog{q: []queued{{subject, payload}}, bytes: len(payload)}
 			n.backlogs[s] = bl
 			n.wg.Go(func() { n.drain(s, bl) })
 		case err != nil && !errors.Is(err, base.ErrClosed) && n.ctx.Err() == nil:
@@ -126,12 +126,19 @@ func (n *Node) deliverNow(targets []*base.Session, payload []byte) error {
 
 // backlog holds what a session with a full write buffer is still to get.
 type backlog struct {
-	q     [][]byte
+	q     []queued
 	bytes int
 }
 
+// queued is a payload in a backlog and the subject it came on.
+type queued struct {
+	subject string
+	payload []byte
+}
+
 // drain sends a session its backlog, waiting for room, until it is empty
-// or the session closes.
+// or the session closes. A payload the session refuses (larger than its
+// packet limit) is dropped with an error event, and the rest still goes.
 func (n *Node) drain(s *base.Session, bl *backlog) {
 	for {
 		n.blmu.Lock()
@@ -141,11 +148,16 @@ func (n *Node) drain(s *base.Session, bl *backlog) {
 			return
 		}
 		p := bl.q[0]
-		bl.q[0] = nil
+		bl.q[0] = queued{}
 		bl.q = bl.q[1:]
-		bl.bytes -= len(p)
+		bl.bytes -= len(p.payload)
 		n.blmu.Unlock()
-		if err := s.SendMessage(n.ctx, p); err != nil {
+		err := s.SendMessage(n.ctx, p.payload)
+		if err != nil && !errors.Is(err, base.ErrClosed) && n.ctx.Err() == nil {
+			n.report(&PacketError{Subject: p.subject, Err: fmt.Errorf("session %d: %w", s.ID(), err)})
+			continue
+		}
+		if err != nil {
 			n.blmu.Lock()
 			delete(n.backlogs, s)
 			n.blmu.Unlock()

@@ -378,3 +378,92 @@ func TestPeerListedOnceNamed(t *testing.T) {
 		t.Fatalf("Lookup(k) = %v", got)
 	}
 }
+
+// A message that a slow session's backlog cannot send (larger than the
+// session's packet limit) is dropped with an error event, and the
+// messages queued behind it still arrive.
+func TestBacklogKeepsGoingPastAFailedMessage(t *testing.T) {
+	url := startNATS(t, 0).ClientURL()
+	a := startNode(t, url, "a")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startNodeOn(t, smallSendBuffer{ln}, connectNATS(t, url), "b", []any{
+		netmessage.WithTransport(base.WithMaxWriteBuffer(32<<10), base.WithMaxPacketSize(16<<10)),
+	})
+
+	// slow reads nothing until released.
+	release := make(chan struct{})
+	got := make(chan Chat, 1000)
+	slowMux, slow := typedClient(t,
+		netmessage.WithTransport(base.WithMaxQueuedBytes(16<<10)),
+		base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+				return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+			}}
+			return d.DialContext(ctx, network, addr)
+		}))
+	netmessage.HandleMessage(slowMux, func(ctx context.Context, _ *base.Session, m Chat) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		got <- m
+	})
+	ctx := context.Background()
+	if err := slow.Connect(ctx, b.addr); err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if _, err := netmessage.Request(ctx, slow, Login{User: "slow"}); err != nil {
+		t.Fatal(err)
+	}
+	waitOnline(t, "slow", []string{"b"}, a)
+
+	// 240 KiB, far more than the session's buffers hold: the rest waits
+	// in its backlog. Then a message over its packet limit, then more.
+	const before, after = 60, 20
+	small := strings.Repeat("x", 4<<10)
+	for i := range before {
+		if err := a.node.Send(ctx, "slow", Chat{Seq: i, Text: small}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.node.Send(ctx, "slow", Chat{Seq: -1, Text: strings.Repeat("x", 20<<10)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := before; i < before+after; i++ {
+		if err := a.node.Send(ctx, "slow", Chat{Seq: i, Text: small}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What NATS delivered to b is queued before b answers a ping.
+	if err := a.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+
+	for i := range before + after {
+		select {
+		case m := <-got:
+			if m.Seq != i {
+				t.Fatalf("got message %d, want %d", m.Seq, i)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("got %d messages, want %d", i, before+after)
+		}
+	}
+	select {
+	case err := <-b.errs:
+		var pe *cluster.PacketError
+		if !errors.Is(err, base.ErrPacketTooLarge) || !errors.As(err, &pe) {
+			t.Fatalf("event: %v", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no event for the message dropped")
+	}
+}
