@@ -32,8 +32,8 @@ var (
 	ErrMalformed = errors.New("cluster: malformed packet")
 
 	// ErrTooLarge is the error of a packet larger than the maximum packet
-	// size (see WithMaxPacketSize): refused on send, dropped with an error
-	// event on receipt.
+	// size (see WithMaxPacketSize) or the NATS server's max_payload:
+	// refused on send, dropped with an error event on receipt.
 	ErrTooLarge = errors.New("cluster: packet too large")
 )
 

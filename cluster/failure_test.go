@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -465,5 +466,32 @@ func TestBacklogKeepsGoingPastAFailedMessage(t *testing.T) {
 		}
 	case <-time.After(time.Second):
 		t.Fatal("no event for the message dropped")
+	}
+}
+
+// A packet over the NATS server's max_payload is refused as too large:
+// NATS is available, and retrying will not help.
+func TestOverNATSMaxPayload(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true, MaxPayload: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	t.Cleanup(func() { stopNATS(ns) })
+	if !ns.ReadyForConnections(5 * time.Second) {
+		t.Fatal("NATS not ready")
+	}
+	a, b := startNode(t, ns.ClientURL(), "a"), startNode(t, ns.ClientURL(), "b")
+	connectClient(t, b, "bob")
+	waitOnline(t, "bob", []string{"b"}, a)
+	ctx := context.Background()
+	big := strings.Repeat("x", 8<<10)
+	err = a.node.Send(ctx, "bob", Chat{Text: big})
+	if !errors.Is(err, cluster.ErrTooLarge) || errors.Is(err, cluster.ErrUnavailable) {
+		t.Errorf("send: %v", err)
+	}
+	_, err = cluster.Request(ctx, a.node, "bob", Who{Q: big})
+	if !errors.Is(err, cluster.ErrTooLarge) || errors.Is(err, cluster.ErrUnavailable) {
+		t.Errorf("request: %v", err)
 	}
 }

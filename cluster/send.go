@@ -72,9 +72,19 @@ func (n *Node) send(ctx context.Context, subject string, local []*base.Session, 
 	if n.nc.Status() != nats.CONNECTED {
 		errs = append(errs, fmt.Errorf("%w: %s", ErrUnavailable, n.nc.Status()))
 	} else if err := n.nc.Publish(subject, pkt); err != nil {
-		errs = append(errs, fmt.Errorf("%w: %v", ErrUnavailable, err))
+		errs = append(errs, publishError(err))
 	}
 	return errors.Join(errs...)
+}
+
+// publishError is the error of a publish or request that NATS refused:
+// ErrTooLarge for a packet over the NATS server's max_payload, else
+// ErrUnavailable.
+func publishError(err error) error {
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return fmt.Errorf("%w: %v", ErrTooLarge, err)
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
 }
 
 // deliver queues payload on every session of targets: at once on those
@@ -200,7 +210,7 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 	case err != nil && (tctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)):
 		return nil, timedOut(err)
 	case err != nil:
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, publishError(err)
 	case len(m.Data) == 0:
 		return nil, fmt.Errorf("%w: empty reply", ErrMalformed)
 	}
