@@ -3,7 +3,9 @@ package msgpack_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 
 	vmsgpack "github.com/vmihailenco/msgpack/v5"
@@ -102,4 +104,35 @@ func TestDecodeBound(t *testing.T) {
 		{Name: "ordinary: records with small maps", Data: marshal(records), New: newOf[[]record]()},
 		{Name: "ordinary: records into any", Data: marshal(records), New: newOf[any]()},
 	})
+}
+
+// Fields whose tags the library's tag parser reads otherwise than a split
+// at the first comma would: a space after the comma, spaces around the
+// name, an option without a name. Each is decoded under the key Items.
+type (
+	tagSpacedAlias struct {
+		Things []big `msgpack:"things, alias:Items"`
+	}
+	tagSpacedName struct {
+		Items []big `msgpack:" Items "`
+	}
+	tagOptionOnly struct {
+		Items []big `msgpack:"alias:things"`
+	}
+)
+
+// TestDecodeBoundReadsTagsAsLibrary: the estimate knows a field under
+// every name the library decodes it under, so that a hostile payload
+// under any of them is refused.
+func TestDecodeBoundReadsTagsAsLibrary(t *testing.T) {
+	const n = 1 << 14
+	hostile := append(binary.BigEndian.AppendUint32([]byte("\x81\xa5Items\xdd"), n), bytes.Repeat([]byte{0xc0}, n)...)
+	for _, v := range []any{&tagSpacedAlias{}, &tagSpacedName{}, &tagOptionOnly{}} {
+		if err := vmsgpack.Unmarshal([]byte("\x81\xa5Items\x91\xc0"), v); err != nil || reflect.ValueOf(v).Elem().Field(0).Len() != 1 {
+			t.Fatalf("%T: the library did not decode the key Items into the field: %v", v, err)
+		}
+		if err := msgpack.New().Unmarshal(hostile, v); !errors.Is(err, msgpack.ErrDecodeLimit) {
+			t.Errorf("%T: Items of %d nil elements (%d bytes each, allocated twice): %v, want ErrDecodeLimit", v, n, reflect.TypeFor[big]().Size(), err)
+		}
+	}
 }
