@@ -1,7 +1,9 @@
 package native_test
 
 import (
+	"encoding/binary"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +106,34 @@ func TestBadCallInfo(t *testing.T) {
 				t.Fatalf("Decode consumed %d bytes, want the frame's %d", n, len(tc.frame))
 			}
 		})
+	}
+}
+
+// TestMetadataCountBomb checks that the number of metadata entries a
+// frame declares does not size what decoding allocates: a 4 MiB frame that
+// declares about as many entries as it has bytes, and holds one, costs
+// little, not the map those entries would need (320 MB).
+func TestMetadataCountBomb(t *testing.T) {
+	const size = 4 << 20
+	info := make([]byte, size)
+	info[0] = 0x03 // metadata
+	// Entries that each take one byte are declared: more than the block
+	// can hold, as each takes at least two.
+	k := len(binary.AppendUvarint(nil, size))
+	binary.PutUvarint(info[1:], uint64(size-1-k))
+	frame := binary.AppendUvarint([]byte{0x05}, uint64(len(info)))
+	frame = append(append(frame, info...), 0, 0, 0, 0)
+
+	p := ready(t)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, n, err := p.Decode(frame, size)
+	runtime.ReadMemStats(&after)
+	if err == nil || n != len(frame) {
+		t.Fatalf("Decode = %d of %d bytes, %v; want the frame dropped with an error", n, len(frame), err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > size {
+		t.Errorf("decoding a %d-byte frame allocated %d bytes, want at most its size", len(frame), got)
 	}
 }
 

@@ -266,7 +266,10 @@ func decodeInfo(b []byte, kind base.Kind, pkt *base.CallInfo) error {
 				return errors.New("bad metadata count")
 			}
 			b = b[k:]
-			md := make(base.Metadata, count)
+			// The count is the peer's word, and a map slot costs many
+			// times the two bytes an entry takes at least: past a few,
+			// the map grows with the entries actually decoded.
+			md := make(base.Metadata, min(count, metadataHint))
 			prev := ""
 			for range count {
 				var key, val []byte
@@ -288,6 +291,10 @@ func decodeInfo(b []byte, kind base.Kind, pkt *base.CallInfo) error {
 	}
 	return nil
 }
+
+// metadataHint bounds the entries a metadata map is made for before they
+// are decoded.
+const metadataHint = 16
 
 // lengthPrefixed splits b into a uvarint-prefixed field and the rest.
 func lengthPrefixed(b []byte) (field, rest []byte, ok bool) {
