@@ -128,6 +128,36 @@ func TestMetadataOverReceiverLimit(t *testing.T) {
 	}
 }
 
+// TestLargestPacketWithMetadata checks that a packet whose payload is as
+// large as the receiver allows, and whose metadata is within its limit,
+// is received: the frame is larger than the payload by the metadata too.
+func TestLargestPacketWithMetadata(t *testing.T) {
+	const max = 64 << 10
+	got := make(chan int, 1)
+	p := newPair(t,
+		[]base.ServerOption{base.OnRequest(echoMeta), base.WithMaxPacketSize(max),
+			base.OnMessage(func(ctx context.Context, _ *base.Session, b []byte) {
+				got <- len(b) + len(base.IncomingMetadata(ctx)["auth"])
+			})},
+		[]base.ClientOption{base.WithMaxPacketSize(max)})
+	auth := strings.Repeat("x", base.DefaultMaxMetadataBytes-len("auth"))
+	ctx := base.AppendMetadata(ctxT(t), "auth", auth)
+	payload := make([]byte, max)
+	resp, err := p.cliSess.Request(ctx, payload)
+	if err != nil || string(resp) != "auth="+auth+";tenant=" {
+		t.Fatalf("Request with a %d-byte payload and %d bytes of metadata: %.40q, %v", max, base.DefaultMaxMetadataBytes, resp, err)
+	}
+	if err := p.cliSess.SendMessage(ctx, payload); err != nil {
+		t.Fatal(err)
+	}
+	if n := receive(t, got, "message"); n != max+len(auth) {
+		t.Fatalf("message of %d bytes with its metadata, want %d", n, max+len(auth))
+	}
+	if err := p.srvSess.Err(); err != nil {
+		t.Fatalf("server session closed: %v", err)
+	}
+}
+
 // handlerProbe is a request handler that reports its context and waits
 // for it to end (or for release), then answers "late".
 type handlerProbe struct {

@@ -202,7 +202,9 @@ func TestMisbehavingProtocol(t *testing.T) {
 				rec.server(base.WithMaxPacketSize(limit))...)
 			peer := dialRaw(t, serve(t, srv))
 			receive(t, rec.opened, "session opened")
-			peer.send(make([]byte, 3*limit))
+			// More than the largest frame: the payload limit, up to three
+			// bytes for each metadata byte and the frame's overhead.
+			peer.send(make([]byte, 2*limit+4*base.DefaultMaxMetadataBytes))
 			err := assertClosedThenError(t, rec, nil)
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %q, want it to mention %q", err, tc.want)

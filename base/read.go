@@ -14,7 +14,7 @@ import (
 const (
 	readBufferSize    = 4 << 10  // the read buffer's starting size
 	maxIdleReadBuffer = 64 << 10 // a larger empty read buffer is dropped
-	frameOverhead     = 1 << 10  // bytes a frame may add to its payload
+	frameOverhead     = 1 << 10  // bytes a frame may add to its payload and metadata
 	itemOverhead      = 64       // bytes charged per held packet besides its payload
 	// sessionAllowance is what a session may hold for hooks and handlers
 	// without waiting for the server's budget (WithMaxInflightBytes), so
@@ -54,7 +54,8 @@ func (s *Session) read() (reason CloseReason, err error) {
 			reason, err = ReasonProtocolError, fmt.Errorf("netmessage: Protocol.Decode: %w", &PanicError{Value: v, Stack: debug.Stack()})
 		}
 	}()
-	r := reader{conn: s.conn, budget: s.cfg.budget, most: int(addSat(int64(s.cfg.maxPacketSize), frameOverhead+1))}
+	maxFrame := s.cfg.maxFrame()
+	r := reader{conn: s.conn, budget: s.cfg.budget, most: int(addSat(maxFrame, 1))}
 	r.raw = newRawRead(s.conn, &r)
 	defer r.close()
 	var deadline time.Time // the read deadline set, zero for none
@@ -115,7 +116,7 @@ func (s *Session) read() (reason CloseReason, err error) {
 		}
 		rest := copy(buf, buf[off:])
 		r.buf = buf[:rest]
-		if rest-frameOverhead > s.cfg.maxPacketSize { // not rest > max+overhead: max may be math.MaxInt
+		if int64(rest) > maxFrame {
 			return ReasonProtocolError, fmt.Errorf("%w: more than %d bytes without a whole packet", ErrPacketTooLarge, rest)
 		}
 		if rest == 0 && cap(r.buf) > maxIdleReadBuffer {
@@ -125,6 +126,14 @@ func (s *Session) read() (reason CloseReason, err error) {
 			return readError(rerr, rest)
 		}
 	}
+}
+
+// maxFrame returns the most bytes the frame of a packet this end accepts
+// may take: the largest payload, the most metadata, with up to two bytes
+// more for each of its bytes (the lengths a protocol gives short keys and
+// values), and frameOverhead.
+func (c *config) maxFrame() int64 {
+	return addSat(addSat(int64(c.maxPacketSize), mulSat(int64(c.maxMetadata), 3)), frameOverhead)
 }
 
 // withSlack returns t and a sixteenth more, the wait a coarse deadline
