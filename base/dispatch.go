@@ -450,7 +450,7 @@ func (s *Session) runHandler(j job) (returned bool) {
 	resp := s.cfg.handler.ServeRequest(ctx, s, payload)
 	returned = true
 	s.handlers.returning.Add(1)
-	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse)
+	err := s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: resp}, nil, sendResponse, nil)
 	s.releaseResponse(resp) // send copied it, or gave up
 	if err != nil && s.Err() == nil {
 		s.report(err)
@@ -458,7 +458,7 @@ func (s *Session) runHandler(j job) (returned bool) {
 			// One try at an answer in its place; if that is refused too,
 			// the event just raised already says why the caller waits.
 			if alt := s.cfg.handler.ServeUnsendable(s, err); alt != nil {
-				_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: alt}, nil, sendResponse)
+				_ = s.send(s.ctx, Packet{Kind: KindResponse, ID: j.id, Payload: alt}, nil, sendResponse, nil)
 				s.releaseResponse(alt)
 			}
 		}

@@ -212,14 +212,20 @@ func (s *Session) request(ctx context.Context, dst []byte, appendTo bool, payloa
 	s.pmu.Unlock()
 
 	p.ID = id
-	if err := s.send(ctx, p, info.orNil(), sendUser); err != nil {
+	var r result
+	switch err := s.send(ctx, p, info.orNil(), sendUser, c.done); {
+	case err == errResolved:
+		// The call ended while it waited for room in the write buffer
+		// (its response timeout, ctx through the watch, the close): it
+		// was not sent, so there is nothing to cancel.
+		r = <-c.done
+		info.Cancelable = false
+	case err != nil:
 		s.forget(id, c, false)
 		return dst, err
-	}
-	var r result
-	if done == nil || watched {
+	case done == nil || watched:
 		r = <-c.done
-	} else {
+	default:
 		select {
 		case r = <-c.done:
 		case <-done:

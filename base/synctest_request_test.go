@@ -103,6 +103,53 @@ func TestResponseTimeoutExact(t *testing.T) {
 	})
 }
 
+// TestResponseTimeoutWhileWaitingForRoom: a request that waits for room
+// in the write buffer, the peer having stopped reading, fails with
+// ErrRequestTimeout at its response timeout, as one the peer never
+// answers does, not at the much longer write timeout; it is not sent,
+// and the connection stays open.
+func TestResponseTimeoutWhileWaitingForRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ln := newMemListener()
+		peers := make(chan *rawPeer, 1)
+		go func() { peers <- acceptMem(t, ln) }()
+		rec := newRecorder()
+		c, s, _ := dialMem(t, ln, rec, nil, base.WithResponseTimeout(vResponse),
+			base.WithWriteTimeout(10*vResponse), base.WithHeartbeat(0, 0), base.WithMaxWriteBuffer(64<<10))
+		(<-peers).send(preface) // and never reads
+
+		// Fill the connection and the write buffer: full, and still full
+		// once the writer has moved what it could.
+		big := make([]byte, 16<<10)
+		for full := false; ; {
+			err := s.TrySendMessage(context.Background(), big)
+			if err == nil {
+				full = false
+				continue
+			}
+			if !errors.Is(err, base.ErrWriteBufferFull) {
+				t.Fatalf("TrySendMessage: %v", err)
+			}
+			if full {
+				break
+			}
+			full = true
+			synctest.Wait()
+		}
+
+		start := time.Now()
+		_, err := c.Request(context.Background(), []byte("q"))
+		if !errors.Is(err, base.ErrRequestTimeout) {
+			t.Fatalf("Request: %v, want ErrRequestTimeout", err)
+		}
+		exactly(t, "a request waiting for room", time.Since(start), vResponse, "the response timeout")
+		if err := s.Err(); err != nil {
+			t.Fatalf("session closed: %v", err)
+		}
+		noClose(t, map[string]*recorder{"client": rec})
+	})
+}
+
 // TestRequestContextDeadlineFirst: a ctx that ends before the response
 // timeout ends the request exactly then, with ctx's error.
 func TestRequestContextDeadlineFirst(t *testing.T) {

@@ -55,7 +55,7 @@ func (s *Session) SendMessage(ctx context.Context, payload []byte) error {
 	if err := s.setMeta(ctx, &info); err != nil {
 		return err
 	}
-	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, info.orNil(), sendUser)
+	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, info.orNil(), sendUser, nil)
 }
 
 // TrySendMessage queues a one-way message like SendMessage, but never
@@ -69,7 +69,7 @@ func (s *Session) TrySendMessage(ctx context.Context, payload []byte) error {
 	if err := s.setMeta(ctx, &info); err != nil {
 		return err
 	}
-	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, info.orNil(), sendNoWait)
+	return s.send(ctx, Packet{Kind: KindMessage, Payload: payload}, info.orNil(), sendNoWait, nil)
 }
 
 // orNil returns i, or nil if it is the zero CallInfo.
@@ -100,8 +100,12 @@ func (s *Session) setMeta(ctx context.Context, info *CallInfo) error {
 // effort, never waiting (a full write buffer or a closing connection drops
 // it; the peer's handler then runs to its own end).
 func (s *Session) cancelCall(id uint32) {
-	_ = s.send(context.Background(), Packet{Kind: KindCancel, ID: id}, nil, sendNoWait)
+	_ = s.send(context.Background(), Packet{Kind: KindCancel, ID: id}, nil, sendNoWait, nil)
 }
+
+// errResolved is send's error for a request whose call ended while it
+// waited for room: its result is in the call's channel.
+var errResolved = errors.New("request ended before it was sent")
 
 // sendMode says who sends a packet and how.
 type sendMode uint8
@@ -120,8 +124,11 @@ const (
 // send encodes p, with info as its call information (nil for none), into
 // the write buffer and wakes the writer. This is the one place where
 // packets enter the connection's byte stream. info is copied: the caller's
-// may stay on its stack.
-func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendMode) error {
+// may stay on its stack. ended is a request's result channel (nil for
+// other packets): a request whose call ends (its response timeout, its
+// ctx, the close) while it waits for room is not sent, its result left
+// in ended, and send returns errResolved.
+func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendMode, ended chan result) error {
 	user := mode != sendResponse
 	if user {
 		if err := ctx.Err(); err != nil {
@@ -153,6 +160,9 @@ func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendM
 		case <-wait:
 		case <-ctx.Done():
 			return ctx.Err()
+		case r := <-ended:
+			ended <- r // its capacity is 1, and nothing else sends once it is resolved
+			return errResolved
 		}
 		s.wmu.Lock()
 	}
