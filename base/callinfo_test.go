@@ -3,6 +3,7 @@ package base_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,42 @@ func TestMetadataOverReceiverLimit(t *testing.T) {
 	}
 	if err := p.srvSess.Err(); err != nil {
 		t.Fatalf("server session closed: %v", err)
+	}
+}
+
+// limitRecorder is the native protocol, reporting the metadata limit its
+// session gives it.
+type limitRecorder struct {
+	*native.Protocol
+	limits chan<- int
+}
+
+func (l limitRecorder) LimitMetadata(n int) {
+	l.limits <- n
+	l.Protocol.LimitMetadata(n)
+}
+
+// TestSessionsLimitTheirProtocolsMetadata: each session tells a protocol
+// that is a MetadataLimiter its metadata limit, before it decodes, so
+// that the protocol refuses larger metadata while decoding it.
+func TestSessionsLimitTheirProtocolsMetadata(t *testing.T) {
+	limits := make(chan int, 2)
+	proto := func() base.Protocol { return limitRecorder{native.New().(*native.Protocol), limits} }
+	srv := base.NewServer(proto, base.OnRequest(echoMeta), base.WithMaxMetadataBytes(1234))
+	addr, _ := serveAsync(t, srv)
+	c := base.NewClient(proto, base.WithMaxMetadataBytes(567))
+	if err := c.Connect(ctxT(t), addr); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := []int{receive(t, limits, "a limit"), receive(t, limits, "a limit")}
+	slices.Sort(got)
+	if want := []int{567, 1234}; !slices.Equal(got, want) {
+		t.Fatalf("limits %v, want %v (the client's and the server session's)", got, want)
+	}
+	ctx := base.AppendMetadata(ctxT(t), "auth", strings.Repeat("x", 500))
+	if resp, err := c.Request(ctx, nil); err != nil || string(resp) != "auth="+strings.Repeat("x", 500)+";tenant=" {
+		t.Fatalf("Request with metadata within the limits: %.40q, %v", resp, err)
 	}
 }
 

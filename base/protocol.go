@@ -131,6 +131,19 @@ type CallInfoProtocol interface {
 	Info() *CallInfo
 }
 
+// A MetadataLimiter is a CallInfoProtocol that bounds the metadata it
+// decodes. A session calls LimitMetadata once, before its first Decode,
+// with its limit (WithMaxMetadataBytes, in the bytes Metadata.Size
+// counts); Decode then fails a packet whose metadata is larger as one bad
+// packet (an error with n > 0) as soon as it has read that much, rather
+// than build all of it for the session to refuse. A protocol that carries
+// metadata should be one: the session checks the limit either way, but
+// only after Decode has built the whole map, which a peer can make many
+// times larger than its frame.
+type MetadataLimiter interface {
+	LimitMetadata(n int)
+}
+
 // callInfoOf returns proto as a CallInfoProtocol if it carries call
 // information, or nil.
 func callInfoOf(proto Protocol) CallInfoProtocol {

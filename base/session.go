@@ -101,6 +101,9 @@ func newSession(id uint64, conn net.Conn, proto Protocol, cfg *config) *Session 
 		done:       make(chan struct{}),
 		cip:        callInfoOf(proto),
 	}
+	if l, ok := s.cip.(MetadataLimiter); ok {
+		l.LimitMetadata(cfg.maxMetadata)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if tc, ok := conn.(*tls.Conn); ok {
 		st := tc.ConnectionState()

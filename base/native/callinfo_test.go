@@ -2,6 +2,8 @@ package native_test
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"reflect"
 	"runtime"
 	"strings"
@@ -134,6 +136,45 @@ func TestMetadataCountBomb(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > size {
 		t.Errorf("decoding a %d-byte frame allocated %d bytes, want at most its size", len(frame), got)
+	}
+}
+
+// TestMetadataLimitWhileDecoding: with a metadata limit (LimitMetadata,
+// which a session sets to its WithMaxMetadataBytes), a frame whose valid
+// metadata is far larger is dropped alone, with an error matching
+// base.ErrMetadata, once the limit is passed: what decoding it allocates
+// follows the limit, not the frame. Without a limit the same frame
+// decodes whole.
+func TestMetadataLimitWhileDecoding(t *testing.T) {
+	const entries = 200_000
+	md := make(base.Metadata, entries)
+	for i := range entries {
+		md[fmt.Sprintf("k%06d", i)] = ""
+	}
+	pkt := base.Packet{Kind: base.KindRequest, ID: 7, Payload: []byte("x")}
+	frame, err := native.New().(*native.Protocol).AppendInfo(nil, pkt, &base.CallInfo{Meta: md})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := ready(t).(*native.Protocol)
+	const limit = 8 << 10
+	p.LimitMetadata(limit)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, n, err := p.Decode(frame, len(frame))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, base.ErrMetadata) || n != len(frame) {
+		t.Fatalf("Decode = %d of %d bytes, %v; want the frame dropped with ErrMetadata", n, len(frame), err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64*limit {
+		t.Errorf("decoding %d bytes of metadata against a limit of %d allocated %d bytes, want at most %d", md.Size(), limit, got, 64*limit)
+	}
+
+	q := ready(t).(*native.Protocol)
+	got, n, err := q.Decode(frame, len(frame))
+	if err != nil || n != len(frame) || got.ID != 7 || len(q.Info().Meta) != entries {
+		t.Fatalf("without a limit: Decode = %v, %d of %d bytes, %v; %d entries", got, n, len(frame), err, len(q.Info().Meta))
 	}
 }
 

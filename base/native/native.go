@@ -52,6 +52,7 @@ type Protocol struct {
 	gotPreface bool
 	info       base.CallInfo  // the call information of the packet decoded last
 	last       *base.CallInfo // &info, or nil for a packet without
+	maxMeta    int            // the most metadata bytes decoded (LimitMetadata); 0: no limit
 }
 
 // New returns a Protocol for one connection. Pass New itself to
@@ -74,6 +75,12 @@ func (p *Protocol) CarriesCallInfo() bool { return true }
 func (p *Protocol) Append(dst []byte, pkt base.Packet) ([]byte, error) {
 	return p.AppendInfo(dst, pkt, nil)
 }
+
+// LimitMetadata makes Decode fail a packet with more than n bytes of
+// metadata (keys and values, as base.Metadata.Size counts them) as one bad
+// packet, before it has decoded more than that (base.MetadataLimiter).
+// n <= 0: no limit.
+func (p *Protocol) LimitMetadata(n int) { p.maxMeta = n }
 
 // Info returns the call information of the packet Decode returned last,
 // or nil (base.CallInfoProtocol). It is valid until the next Decode.
@@ -228,11 +235,14 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 	err := errEmptyInfo // a frame without call information is a plain one
 	if len(info) > 0 {
 		p.info = base.CallInfo{}
-		err = decodeInfo(info, kind, &p.info)
+		err = decodeInfo(info, kind, &p.info, p.maxMeta)
 	}
 	if err != nil {
 		// The frame is whole: drop it alone.
-		return base.Packet{}, end, fmt.Errorf("native: %s frame: %w", kind, err)
+		if kind == base.KindRequest {
+			return base.Packet{}, end, fmt.Errorf("native: request %d dropped: %w", id, err)
+		}
+		return base.Packet{}, end, fmt.Errorf("native: %s dropped: %w", kind, err)
 	}
 	p.last = &p.info
 	return base.Packet{Kind: kind, ID: id, Payload: buf[pos:end:end]}, end, nil
@@ -241,8 +251,9 @@ func (p *Protocol) Decode(buf []byte, limit int) (base.Packet, int, error) {
 var errEmptyInfo = errors.New("empty call information")
 
 // decodeInfo decodes the call information block of a packet of the given
-// kind into pkt.
-func decodeInfo(b []byte, kind base.Kind, pkt *base.CallInfo) error {
+// kind into pkt, failing metadata of more than maxMeta bytes (0: no
+// limit).
+func decodeInfo(b []byte, kind base.Kind, pkt *base.CallInfo, maxMeta int) error {
 	last := 0
 	for len(b) > 0 {
 		f := int(b[0])
@@ -270,7 +281,7 @@ func decodeInfo(b []byte, kind base.Kind, pkt *base.CallInfo) error {
 			// times the two bytes an entry takes at least: past a few,
 			// the map grows with the entries actually decoded.
 			md := make(base.Metadata, min(count, metadataHint))
-			prev := ""
+			prev, size := "", 0
 			for range count {
 				var key, val []byte
 				var ok bool
@@ -282,6 +293,9 @@ func decodeInfo(b []byte, kind base.Kind, pkt *base.CallInfo) error {
 				}
 				if len(md) > 0 && string(key) <= prev {
 					return errors.New("metadata keys not in ascending order")
+				}
+				if size += len(key) + len(val); maxMeta > 0 && size > maxMeta {
+					return fmt.Errorf("%w: more than %d bytes", base.ErrMetadata, maxMeta)
 				}
 				prev = string(key)
 				md[prev] = string(val)
