@@ -3,7 +3,7 @@
 // minimal hand-written protocol over raw TCP (the floor: the least work a
 // multiplexed request/response connection can do).
 //
-// Every contender implements [Contender]. [Run] measures one contender in
+// Every contender is a [Contender]. [Run] measures one contender in
 // one workload ([Spec]) on loopback, [Idle] measures idle sessions, and
 // [Report] and [Chart] turn results into a markdown report and an SVG
 // chart. The command in cmd/bench runs all of it; docs/performance.md in
