@@ -185,6 +185,42 @@ func TestPresenceServerKilled(t *testing.T) {
 	waitFor(t, "b gone", func() bool { return len(a.node.Nodes()) == 1 })
 }
 
+// TestPresenceMixedHeartbeats: a node whose heartbeat interval is eight
+// times another's stays listed on that other for as long as it sends
+// them: each node expires a peer after two of the peer's own intervals,
+// which its heartbeats announce, not two of its own.
+func TestPresenceMixedHeartbeats(t *testing.T) {
+	ns := startNATS(t, 0)
+	fast := startNode(t, ns.ClientURL(), "fast", cluster.WithHeartbeat(testHeartbeat/2))
+	slow := startNode(t, ns.ClientURL(), "slow", cluster.WithHeartbeat(4*testHeartbeat))
+	listed := func(on *tnode, name string) bool {
+		for _, ni := range on.node.Nodes() {
+			if ni.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "both listed", func() bool { return listed(fast, "slow") && listed(slow, "fast") })
+	// Three of the slow node's intervals: with the fast node's own
+	// interval as the measure, it would drop the slow one a tenth of a
+	// second after each heartbeat.
+	for end := time.Now().Add(12 * testHeartbeat); time.Now().Before(end); time.Sleep(testHeartbeat / 10) {
+		if !listed(fast, "slow") {
+			t.Fatal("the slow node left the fast node's presence while it was sending heartbeats")
+		}
+	}
+	killed := time.Now()
+	slow.kill()
+	waitFor(t, "slow gone", func() bool { return !listed(fast, "slow") })
+	// Two of its intervals since its last heartbeat, checked every quarter
+	// of the fast node's: at most three of them after its death, with
+	// room for a busy machine.
+	if gone := time.Since(killed); gone > 12*testHeartbeat+250*time.Millisecond {
+		t.Fatalf("the killed slow node left presence after %v", gone)
+	}
+}
+
 func TestRequestHandledOnce(t *testing.T) {
 	a, b, c := three(t)
 	bob1 := connectClient(t, b, "bob")

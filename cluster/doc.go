@@ -24,8 +24,8 @@
 // Values are encoded once, with the server's serializer, and reach the
 // sessions of other servers as the same bytes. Nodes see which keys are bound where (Nodes, Lookup); a
 // server that stops without closing its node leaves once nothing has been
-// heard from it for two heartbeat intervals (at most 3¼ intervals after it
-// stopped).
+// heard from it for two of its heartbeat intervals (at most 3¼ intervals
+// after it stopped, when all nodes have the same interval).
 //
 // Delivery is at most once, in the order sent for one sender node and
 // one key, group or broadcast. While NATS is unreachable, sessions of

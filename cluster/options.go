@@ -70,8 +70,9 @@ func WithClusterName(name string) Option {
 }
 
 // WithHeartbeat sets how often the node announces itself to the cluster
-// (default 1 s, minimum 10 ms). A node not heard from for two intervals
-// leaves presence.
+// (default 1 s, minimum 10 ms). A node not heard from for two of its
+// intervals leaves presence; its heartbeats tell the others its interval,
+// so nodes with different intervals can share a cluster.
 func WithHeartbeat(d time.Duration) Option {
 	return option(func(c *config) {
 		if d < 10*time.Millisecond {

@@ -14,11 +14,13 @@ import (
 // Presence packets, all on the subject "<prefix>p", so that one node's
 // heartbeats and changes arrive in the order it sent them:
 //
-//	heartbeat: 11 node(8) uvarint(seq) uvarint(len(name)) name
+//	heartbeat: 11 node(8) uvarint(seq) uvarint(len(name)) name [uvarint(interval µs)]
 //	change:    12 node(8) uvarint(seq) op(1 bound, 0 unbound) uvarint(len(key)) key
 //	goodbye:   13 node(8)
 //
-// seq counts a node's changes. A node that misses a change (a gap in seq,
+// seq counts a node's changes; interval is the sender's heartbeat interval
+// (absent from older nodes: the receiver's own is assumed), so that nodes
+// with different intervals expire each other by the sender's. A node that misses a change (a gap in seq,
 // or a heartbeat's seq that differs from its own count) asks the other
 // for its whole key set on "<prefix>s.<node hex>": the answer is
 // uvarint(seq) uvarint(len(name)) name uvarint(count) (uvarint(len(key)) key)*.
@@ -34,8 +36,9 @@ type peer struct {
 	seq     uint64
 	keys    map[string]struct{}
 	seen    time.Time
-	synced  bool // keys are complete up to seq
-	syncing bool // a snapshot is on its way
+	every   time.Duration // its heartbeat interval
+	synced  bool          // keys are complete up to seq
+	syncing bool          // a snapshot is on its way
 }
 
 // NodeInfo is one server in presence.
@@ -46,8 +49,8 @@ type NodeInfo struct {
 
 // Nodes returns the servers of the cluster that this node knows to be
 // alive, itself included, ordered by name. A server leaves the list when
-// it closes its node, or when nothing has been heard from it for two
-// heartbeat intervals (see WithHeartbeat). A server joins the list with
+// it closes its node, or when nothing has been heard from it for two of
+// its heartbeat intervals (see WithHeartbeat). A server joins the list with
 // its name, from its first heartbeat or its key set, whichever comes
 // first. While NATS is unreachable the list shrinks to this server.
 func (n *Node) Nodes() []NodeInfo {
@@ -139,6 +142,7 @@ func (n *Node) heartbeat() {
 	b := binary.AppendUvarint(appendEnvelope(nil, presHeartbeat, n.id), n.seq)
 	b = binary.AppendUvarint(b, uint64(len(n.cfg.name)))
 	b = append(b, n.cfg.name...)
+	b = binary.AppendUvarint(b, uint64(n.cfg.heartbeat/time.Microsecond))
 	n.nc.Publish(n.prefix+"p", b)
 }
 
@@ -186,7 +190,7 @@ func (n *Node) presence(in chan *nats.Msg) {
 		case now := <-check.C:
 			n.pmu.Lock()
 			for id, p := range n.peers {
-				if now.Sub(p.seen) > 2*n.cfg.heartbeat {
+				if now.Sub(p.seen) > 2*p.every {
 					delete(n.peers, id)
 				}
 			}
@@ -231,6 +235,10 @@ func (n *Node) presencePacket(d []byte, snaps chan snapshot) error {
 		return nil
 	case presHeartbeat:
 		seq, name := r.uvarint(), r.str()
+		every := n.cfg.heartbeat
+		if len(r.b) > 0 {
+			every = time.Duration(min(r.uvarint(), maxInterval)) * time.Microsecond
+		}
 		if r.err != nil {
 			return r.err
 		}
@@ -238,7 +246,7 @@ func (n *Node) presencePacket(d []byte, snaps chan snapshot) error {
 			p = &peer{keys: map[string]struct{}{}}
 			n.peers[id] = p
 		}
-		p.name, p.seen = name, time.Now()
+		p.name, p.seen, p.every = name, time.Now(), max(every, minInterval)
 		if !p.synced || p.seq != seq {
 			p.synced = false
 			n.resyncLocked(id, p, snaps)
@@ -251,7 +259,7 @@ func (n *Node) presencePacket(d []byte, snaps chan snapshot) error {
 		if p == nil {
 			// Named by its next heartbeat or its snapshot; not listed
 			// until then.
-			p = &peer{keys: map[string]struct{}{}}
+			p = &peer{keys: map[string]struct{}{}, every: n.cfg.heartbeat}
 			n.peers[id] = p
 		}
 		p.seen = time.Now()
@@ -274,6 +282,13 @@ func (n *Node) presencePacket(d []byte, snaps chan snapshot) error {
 	}
 	return nil
 }
+
+// The heartbeat intervals a peer may announce are bounded: a peer's
+// entry lasts two of them without news.
+const (
+	minInterval = 10 * time.Millisecond // as WithHeartbeat's
+	maxInterval = uint64(time.Hour / time.Microsecond)
+)
 
 // resyncLocked asks node id for its key set, unless it was asked already.
 func (n *Node) resyncLocked(id uint64, p *peer, snaps chan snapshot) {
