@@ -126,8 +126,10 @@ func (r CloseReason) Error() string { return "netmessage: " + r.String() }
 // connection closed return it; it matches ErrClosed and its Reason with
 // errors.Is, and unwraps to Err.
 type CloseError struct {
+	// Reason is why the connection closed.
 	Reason CloseReason
-	Err    error
+	// Err is the error that caused the close, or nil when there is none.
+	Err error
 }
 
 // Error describes the reason and cause.

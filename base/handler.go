@@ -118,13 +118,14 @@ func (c *config) settle() {
 	c.err = errors.Join(c.errs...)
 }
 
-// A ResponseReleaser is a Handler that wants back the responses it
+// ResponseReleaser is a Handler that wants back the responses it
 // returns, to reuse their memory: a session calls ReleaseResponse with
 // each response ServeRequest or ServeUnsendable returned once it no
 // longer uses it (it has copied it into its write buffer, or given up
 // sending it). A session keeps no reference to a response it released.
 type ResponseReleaser interface {
 	Handler
+	// ReleaseResponse takes back a response the session no longer uses.
 	ReleaseResponse(response []byte)
 }
 

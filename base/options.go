@@ -11,18 +11,18 @@ import (
 
 // Defaults of the settings. Each end of a connection uses its own.
 const (
-	DefaultHeartbeatInterval     = 2 * time.Second
-	DefaultReceiveTimeout        = 5 * time.Second
-	DefaultKeepAliveIdle         = 5 * time.Minute
-	DefaultKeepAliveInterval     = 3 * time.Second
-	DefaultResponseTimeout       = 10 * time.Second
-	DefaultDisconnectTimeout     = 3 * time.Second
-	DefaultWriteTimeout          = 10 * time.Second
-	DefaultMaxPacketSize         = 4 << 20
-	DefaultMaxConcurrentRequests = 128
-	DefaultMaxQueuedBytes        = 8 << 20
-	DefaultMaxWriteBuffer        = 1 << 20
-	DefaultHandshakeTimeout      = 10 * time.Second
+	DefaultHeartbeatInterval     = 2 * time.Second  // WithHeartbeat's interval
+	DefaultReceiveTimeout        = 5 * time.Second  // WithHeartbeat's timeout
+	DefaultKeepAliveIdle         = 5 * time.Minute  // WithKeepAlive's idle time
+	DefaultKeepAliveInterval     = 3 * time.Second  // WithKeepAlive's probe interval
+	DefaultResponseTimeout       = 10 * time.Second // WithResponseTimeout
+	DefaultDisconnectTimeout     = 3 * time.Second  // WithDisconnectTimeout
+	DefaultWriteTimeout          = 10 * time.Second // WithWriteTimeout
+	DefaultMaxPacketSize         = 4 << 20          // WithMaxPacketSize, in bytes
+	DefaultMaxConcurrentRequests = 128              // WithMaxConcurrentRequests
+	DefaultMaxQueuedBytes        = 8 << 20          // WithMaxQueuedBytes, in bytes
+	DefaultMaxWriteBuffer        = 1 << 20          // WithMaxWriteBuffer, in bytes
+	DefaultHandshakeTimeout      = 10 * time.Second // WithHandshakeTimeout
 )
 
 // ServerOption configures a Server.
@@ -143,8 +143,9 @@ func (o clientOption) applyClient(c *clientConfig) { o(c) }
 // was written in the last half interval, so the peer hears from this end at
 // least every 1.5 intervals. Any received byte counts as life. The receive,
 // write and response timeouts are checked by coarse timers and may fire up
-// to a sixteenth of their length late. interval <= 0 disables heartbeats, and TCP keep-alive is switched on
-// instead (see WithKeepAlive); timeout <= 0 disables the receive timeout.
+// to a sixteenth of their length late. interval <= 0 disables heartbeats,
+// and TCP keep-alive is switched on instead (see WithKeepAlive); timeout
+// <= 0 disables the receive timeout.
 func WithHeartbeat(interval, timeout time.Duration) Option {
 	return option(func(c *config) {
 		c.heartbeat = max(interval, 0)

@@ -11,10 +11,10 @@ type Kind uint8
 // The packet kinds. KindNone marks bytes a Protocol consumed that carry no
 // packet, such as a heartbeat or a connection preface.
 const (
-	KindNone Kind = iota
-	KindMessage
-	KindRequest
-	KindResponse
+	KindNone     Kind = iota // no packet
+	KindMessage              // a one-way message
+	KindRequest              // a request, answered by a response with its ID
+	KindResponse             // the response to the request with its ID
 	// KindCancel tells the peer that the caller of request ID gave up, so
 	// its handler's context ends. Only a CallInfoProtocol carries it.
 	KindCancel
@@ -46,8 +46,12 @@ func (k Kind) String() string {
 // Protocol (the read buffer, or a buffer the Protocol reuses): it is valid
 // only until the next call to Decode.
 type Packet struct {
-	Kind    Kind
-	ID      uint32
+	// Kind says what the packet is.
+	Kind Kind
+	// ID is the id of a request, or of the request a response answers or
+	// a cancel gives up; unused for a message.
+	ID uint32
+	// Payload is the packet's body, as the layer above encoded it.
 	Payload []byte
 }
 
@@ -112,7 +116,7 @@ type Protocol interface {
 	Decode(buf []byte, limit int) (p Packet, n int, err error)
 }
 
-// A CallInfoProtocol is a Protocol that carries call information
+// CallInfoProtocol is a Protocol that carries call information
 // (CallInfo) and KindCancel packets. Over a Protocol that is not one (or
 // whose CarriesCallInfo reports false), a send with metadata fails with
 // ErrNoCallInfo, deadlines reach no further than the caller, and a cancel
@@ -131,7 +135,7 @@ type CallInfoProtocol interface {
 	Info() *CallInfo
 }
 
-// A MetadataLimiter is a CallInfoProtocol that bounds the metadata it
+// MetadataLimiter is a CallInfoProtocol that bounds the metadata it
 // decodes. A session calls LimitMetadata once, before its first Decode,
 // with its limit (WithMaxMetadataBytes, in the bytes Metadata.Size
 // counts); Decode then fails a packet whose metadata is larger as one bad
@@ -141,6 +145,8 @@ type CallInfoProtocol interface {
 // only after Decode has built the whole map, which a peer can make many
 // times larger than its frame.
 type MetadataLimiter interface {
+	// LimitMetadata sets the most metadata, in bytes, Decode accepts in
+	// one packet.
 	LimitMetadata(n int)
 }
 

@@ -12,10 +12,10 @@ import (
 
 // Defaults of Backoff's fields.
 const (
-	DefaultReconnectInitial    = 100 * time.Millisecond
-	DefaultReconnectMax        = 10 * time.Second
-	DefaultReconnectMultiplier = 2.0
-	DefaultReconnectJitter     = 0.2
+	DefaultReconnectInitial    = 100 * time.Millisecond // Backoff.Initial
+	DefaultReconnectMax        = 10 * time.Second       // Backoff.Max
+	DefaultReconnectMultiplier = 2.0                    // Backoff.Multiplier
+	DefaultReconnectJitter     = 0.2                    // Backoff.Jitter
 )
 
 // Backoff says how a client paces its attempts to reconnect: the delay
