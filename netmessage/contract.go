@@ -27,12 +27,16 @@ type RequestType[Resp any] interface {
 // from buffers it reuses, and hands requests and responses to Marshal in
 // memory it reuses once Marshal has succeeded.
 type Serializer interface {
+	// Marshal returns the encoding of v.
 	Marshal(v any) ([]byte, error)
+	// Unmarshal decodes data into the value v points to.
 	Unmarshal(data []byte, v any) error
+	// Name returns the serializer's name, such as "json", for error
+	// messages and telemetry.
 	Name() string
 }
 
-// A DecodeBounder is a Serializer that bounds the memory Unmarshal takes:
+// DecodeBounder is a Serializer that bounds the memory Unmarshal takes:
 // at most perByte*len(data) + fixed bytes, heap and decoder stack together,
 // whatever data holds (refusing, before decoding, what would take more).
 // The servers and clients NewServer and NewClient build then count each
@@ -42,14 +46,18 @@ type Serializer interface {
 // cannot grow memory past those limits. A serializer without it is counted
 // its payload size only. The SDK's serializers have it.
 type DecodeBounder interface {
+	// DecodeBound returns the bound on the memory Unmarshal takes: perByte
+	// bytes per byte of data, plus fixed.
 	DecodeBound() (perByte, fixed int)
 }
 
-// A MarshalAppender is a Serializer that can append an encoding to a
+// MarshalAppender is a Serializer that can append an encoding to a
 // buffer, returning the extended buffer (or dst unchanged, with an error).
 // The typed layer then encodes packets straight into its reused buffers
 // instead of copying each encoding, so MarshalAppend must not keep dst or
 // the buffer it returns after it returns; the msgpack serializer has it.
 type MarshalAppender interface {
+	// MarshalAppend appends the encoding of v to dst and returns the
+	// extended buffer.
 	MarshalAppend(dst []byte, v any) ([]byte, error)
 }

@@ -13,7 +13,9 @@ import (
 // interceptor returns one, made with Errorf, to choose the code its caller
 // gets.
 type RemoteError struct {
-	Code    ErrorCode
+	// Code says why the peer could not answer.
+	Code ErrorCode
+	// Message is the peer's description of the error.
 	Message string
 }
 

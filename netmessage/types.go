@@ -19,6 +19,7 @@ import (
 // Without it the id is the type's package path and name, such as
 // "example.com/weather.WeatherRequest".
 type TypeIDer interface {
+	// NetMessageTypeID returns the type's id on the wire.
 	NetMessageTypeID() string
 }
 
