@@ -145,6 +145,7 @@ const xmlSpace = " \t\r\n"
 // It names the root element, the items of lists of the type, and (with
 // package netmessage/dotnet) the last part of the type id.
 type ClassNamer interface {
+	// DotNetName returns the .NET class name of the type.
 	DotNetName() string
 }
 

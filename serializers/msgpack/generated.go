@@ -17,6 +17,7 @@ import (
 // receiver: a pointer receiver may be given the copy of the value that
 // the interface passed to Marshal holds.
 type MsgMarshaler interface {
+	// MarshalMsg appends the encoding of the value to b.
 	MarshalMsg(b []byte) ([]byte, error)
 }
 
@@ -28,6 +29,7 @@ type MsgMarshaler interface {
 // Serializer.Unmarshal calls it, after its checks of the input, instead of
 // decoding with reflection, when the target pointer has it.
 type MsgUnmarshaler interface {
+	// UnmarshalMsg decodes the value at the start of b into the receiver.
 	UnmarshalMsg(b []byte) ([]byte, error)
 }
 

@@ -21,7 +21,7 @@ type Serializer struct {
 	arrays, compact bool
 }
 
-// An Option changes how a Serializer made by New encodes values. Decoding
+// Option changes how a Serializer made by New encodes values. Decoding
 // is the same with any option: Unmarshal reads structs as maps or arrays,
 // and integers of any width.
 type Option func(*Serializer)

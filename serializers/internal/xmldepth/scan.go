@@ -39,7 +39,7 @@ type Token struct {
 	Quoted int
 }
 
-// A Lexer returns the tokens of a document, in order, as encoding/xml's
+// Lexer returns the tokens of a document, in order, as encoding/xml's
 // Decoder.Token would return them, without decoding them. It lexes as
 // Offset does, and so reports the same elements as encoding/xml on any
 // input that encoding/xml reads without error up to some point; it stops
