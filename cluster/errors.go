@@ -40,8 +40,10 @@ var (
 // PacketError is the error event for a packet received on subject that
 // was dropped: malformed, too large, or not deliverable to a session.
 type PacketError struct {
+	// Subject is the NATS subject the packet arrived on.
 	Subject string
-	Err     error
+	// Err is why the packet was dropped, such as ErrMalformed.
+	Err error
 }
 
 // Error describes the dropped packet.

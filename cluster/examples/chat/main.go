@@ -34,6 +34,7 @@ type (
 		User  string
 		Rooms []string
 	}
+	// Welcome answers a Login with the name of the server it reached.
 	Welcome struct{ Server string }
 
 	// Say posts to a room.
@@ -57,6 +58,7 @@ type (
 		netmessage.Returns[Answer]
 		From, Text string
 	}
+	// Answer answers an Ask or a Question.
 	Answer struct{ Text string }
 )
 
