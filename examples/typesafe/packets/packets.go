@@ -1,6 +1,3 @@
-// Package packets holds the packet types the typesafe example's server and
-// client share. Each request names its response type by embedding
-// netmessage.Returns, so the compiler checks every handler and call.
 package packets
 
 import (
@@ -11,23 +8,23 @@ import (
 
 // ChatMessage is a one-way text message, sent either way.
 type ChatMessage struct {
-	From string
-	Text string
-	Seq  int
+	From string // who sent it
+	Text string // the message
+	Seq  int    // the message's number at its sender, from 1
 }
 
 // WeatherRequest asks for the forecast of a city on a day.
 type WeatherRequest struct {
 	netmessage.Returns[WeatherResponse]
-	City string
-	Date time.Time
+	City string    // the city's name
+	Date time.Time // the day of the forecast
 }
 
 // WeatherResponse answers a WeatherRequest.
 type WeatherResponse struct {
-	City     string
-	Forecast string
-	Degrees  int
+	City     string // the city of the request
+	Forecast string // the weather in words, such as "sunny"
+	Degrees  int    // the temperature in degrees Celsius
 }
 
 // TimeRequest asks the peer for its clock.
@@ -37,5 +34,5 @@ type TimeRequest struct {
 
 // TimeResponse answers a TimeRequest.
 type TimeResponse struct {
-	Now time.Time
+	Now time.Time // the peer's clock when it answered
 }

@@ -1,5 +1,3 @@
-// Package packets defines the packets of the observe example, shared by
-// its server and client.
 package packets
 
 import "github.com/netmessage-go/netmessage/netmessage"
