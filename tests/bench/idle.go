@@ -30,15 +30,15 @@ const childEnv = "NETMESSAGE_BENCH_IDLE_CLIENTS"
 // IdleResult is the cost of idle connections: memory per session and CPU
 // time (heartbeats and timers) on each side.
 type IdleResult struct {
-	Contender string
-	Sessions  int
+	Contender string        // the contender's Name
+	Sessions  int           // idle sessions held open
 	Duration  time.Duration // how long CPU time was measured
 	// Heartbeat is the interval at which both ends sent heartbeats
 	// (Contender.Heartbeat), 0 if they send none.
 	Heartbeat time.Duration
-	Server    IdleSide
-	Client    IdleSide
-	Err       error
+	Server    IdleSide // the server's share
+	Client    IdleSide // the clients' share
+	Err       error    // the error that stopped the measurement, if any
 }
 
 // IdleSide is one side's share of an idle measurement.

@@ -30,13 +30,13 @@ const LargeData = 16 << 10
 // Packet is the request, the response and the one-way message of every
 // typed contender. The server answers a request with an equal packet.
 type Packet struct {
-	ID     uint64
-	Method string
-	Seq    uint32
-	OK     bool
-	Score  float64
-	Tags   []string
-	Data   []byte
+	ID     uint64   // a sample id
+	Method string   // a sample method name
+	Seq    uint32   // a sample sequence number
+	OK     bool     // a sample flag
+	Score  float64  // a sample fraction
+	Tags   []string // a few sample strings
+	Data   []byte   // nil for Small, LargeData bytes for Large
 }
 
 // NewPacket returns the packet of the given size. Packets are shared

@@ -223,9 +223,9 @@ func Report(w io.Writer, results []Result, idle []IdleResult) {
 
 // Target is one of the project's performance goals, checked against a run.
 type Target struct {
-	Name     string
-	Measured string
-	Met      bool
+	Name     string // what the goal is
+	Measured string // the value the run measured, formatted
+	Met      bool   // whether the run met the goal
 	// NotJudged, if not empty, says why the run's conditions are not the
 	// target's, so that Met means nothing.
 	NotJudged string

@@ -45,10 +45,10 @@ func (k Kind) String() string {
 // Spec is one workload: its kind, packet size, connections and concurrent
 // callers (spread evenly over the connections).
 type Spec struct {
-	Kind    Kind
-	Size    Size
-	Conns   int
-	Callers int
+	Kind    Kind // how callers use the connections
+	Size    Size // the packet size
+	Conns   int  // the number of connections
+	Callers int  // the number of concurrent callers
 }
 
 // String returns a name such as "throughput/small/1x128".
@@ -81,8 +81,8 @@ type Timing struct {
 
 // Result is the outcome of one contender in one workload.
 type Result struct {
-	Contender string
-	Spec      Spec
+	Contender string        // the contender's Name
+	Spec      Spec          // the workload
 	Ops       int64         // calls or messages completed while measured
 	Completed int64         // calls or messages completed in all, warm-up included
 	Elapsed   time.Duration // measured time
@@ -304,9 +304,9 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // Suite is a set of contenders and workloads measured together.
 type Suite struct {
-	Contenders []Contender
-	Specs      []Spec
-	Timing     Timing
+	Contenders []Contender // the contenders measured
+	Specs      []Spec      // the workloads each contender runs
+	Timing     Timing      // the warm-up and measured time of each workload
 	// Rounds is how often each measurement is repeated; the result is the
 	// round with the median rate. The rounds are interleaved (every
 	// contender in every workload, then again), so that a slow spell of a
