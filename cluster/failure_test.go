@@ -281,26 +281,9 @@ func TestSlowSessionDoesNotStallOthers(t *testing.T) {
 
 	// slow reads nothing once its first message arrives.
 	release := make(chan struct{})
-	slowMux, slow := typedClient(t,
-		netmessage.WithTransport(base.WithMaxQueuedBytes(16<<10)),
-		base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
-			d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-				return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-			}}
-			return d.DialContext(ctx, network, addr)
-		}))
-	netmessage.HandleMessage(slowMux, func(ctx context.Context, _ *base.Session, m Chat) {
-		select {
-		case <-release:
-		case <-ctx.Done():
-		}
-	})
-	ctx := context.Background()
-	if err := slow.Connect(ctx, b.addr); err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
+	slow := slowClient(t, b, release, nil)
 	defer close(release)
+	ctx := context.Background()
 	if _, err := netmessage.Request(ctx, slow, Login{User: "slow", Groups: []string{"room"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +363,36 @@ func TestPeerListedOnceNamed(t *testing.T) {
 	}
 }
 
+// slowClient connects a client to tn whose message hook holds each
+// message until release is closed (then passes it to got, if not nil):
+// with its small queue and receive buffer, the server soon cannot send it
+// more. It is closed when the test ends.
+func slowClient(t *testing.T, tn *tnode, release <-chan struct{}, got chan<- Chat) *base.Client {
+	t.Helper()
+	mux, c := typedClient(t,
+		netmessage.WithTransport(base.WithMaxQueuedBytes(16<<10)),
+		base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+				return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+			}}
+			return d.DialContext(ctx, network, addr)
+		}))
+	netmessage.HandleMessage(mux, func(ctx context.Context, _ *base.Session, m Chat) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		if got != nil {
+			got <- m
+		}
+	})
+	if err := c.Connect(context.Background(), tn.addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // A message that a slow session's backlog cannot send (larger than the
 // session's packet limit) is dropped with an error event, and the
 // messages queued behind it still arrive.
@@ -397,26 +410,8 @@ func TestBacklogKeepsGoingPastAFailedMessage(t *testing.T) {
 	// slow reads nothing until released.
 	release := make(chan struct{})
 	got := make(chan Chat, 1000)
-	slowMux, slow := typedClient(t,
-		netmessage.WithTransport(base.WithMaxQueuedBytes(16<<10)),
-		base.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
-			d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-				return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-			}}
-			return d.DialContext(ctx, network, addr)
-		}))
-	netmessage.HandleMessage(slowMux, func(ctx context.Context, _ *base.Session, m Chat) {
-		select {
-		case <-release:
-		case <-ctx.Done():
-		}
-		got <- m
-	})
+	slow := slowClient(t, b, release, got)
 	ctx := context.Background()
-	if err := slow.Connect(ctx, b.addr); err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
 	if _, err := netmessage.Request(ctx, slow, Login{User: "slow"}); err != nil {
 		t.Fatal(err)
 	}
@@ -472,21 +467,13 @@ func TestBacklogKeepsGoingPastAFailedMessage(t *testing.T) {
 // A packet over the NATS server's max_payload is refused as too large:
 // NATS is available, and retrying will not help.
 func TestOverNATSMaxPayload(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true, MaxPayload: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(func() { stopNATS(ns) })
-	if !ns.ReadyForConnections(5 * time.Second) {
-		t.Fatal("NATS not ready")
-	}
+	ns := startNATSWith(t, &server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true, MaxPayload: 4096})
 	a, b := startNode(t, ns.ClientURL(), "a"), startNode(t, ns.ClientURL(), "b")
 	connectClient(t, b, "bob")
 	waitOnline(t, "bob", []string{"b"}, a)
 	ctx := context.Background()
 	big := strings.Repeat("x", 8<<10)
-	err = a.node.Send(ctx, "bob", Chat{Text: big})
+	err := a.node.Send(ctx, "bob", Chat{Text: big})
 	if !errors.Is(err, cluster.ErrTooLarge) || errors.Is(err, cluster.ErrUnavailable) {
 		t.Errorf("send: %v", err)
 	}

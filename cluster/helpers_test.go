@@ -55,15 +55,22 @@ func startNATS(t testing.TB, port int) *server.Server {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	return startNATSWith(t, &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+}
+
+// startNATSWith starts a NATS server with options o, and stops it when
+// the test ends.
+func startNATSWith(t testing.TB, o *server.Options) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ns.Start()
+	t.Cleanup(func() { stopNATS(ns) })
 	if !ns.ReadyForConnections(5 * time.Second) {
 		t.Fatal("NATS not ready")
 	}
-	t.Cleanup(func() { stopNATS(ns) })
 	return ns
 }
 
@@ -86,15 +93,7 @@ func startNATSCluster(t testing.TB, n int) []*server.Server {
 		if seed != "" {
 			o.Routes = server.RoutesFromStr(seed)
 		}
-		ns, err := server.NewServer(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ns.Start()
-		t.Cleanup(func() { stopNATS(ns) })
-		if !ns.ReadyForConnections(5 * time.Second) {
-			t.Fatal("NATS not ready")
-		}
+		ns := startNATSWith(t, o)
 		if seed == "" {
 			seed = "nats://" + ns.ClusterAddr().String()
 		}
