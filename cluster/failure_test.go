@@ -266,14 +266,22 @@ func (l smallSendBuffer) Accept() (net.Conn, error) {
 	return c, err
 }
 
-func TestSlowSessionDoesNotStallOthers(t *testing.T) {
-	url := startNATS(t, 0).ClientURL()
-	a := startNode(t, url, "a")
+// startSmallSendNode is startNode for a server whose connections have
+// small socket send buffers (see smallSendBuffer), with server options
+// sopts.
+func startSmallSendNode(t *testing.T, url, name string, sopts []any, opts ...cluster.Option) *tnode {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := startNodeOn(t, smallSendBuffer{ln}, connectNATS(t, url), "b", []any{
+	return startNodeOn(t, smallSendBuffer{ln}, connectNATS(t, url), name, sopts, opts...)
+}
+
+func TestSlowSessionDoesNotStallOthers(t *testing.T) {
+	url := startNATS(t, 0).ClientURL()
+	a := startNode(t, url, "a")
+	b := startSmallSendNode(t, url, "b", []any{
 		netmessage.WithTransport(base.WithMaxWriteBuffer(32 << 10)),
 	}, cluster.WithMaxBacklog(256<<10))
 	fast1 := connectClient(t, b, "fast1", "room")
@@ -399,11 +407,7 @@ func slowClient(t *testing.T, tn *tnode, release <-chan struct{}, got chan<- Cha
 func TestBacklogKeepsGoingPastAFailedMessage(t *testing.T) {
 	url := startNATS(t, 0).ClientURL()
 	a := startNode(t, url, "a")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := startNodeOn(t, smallSendBuffer{ln}, connectNATS(t, url), "b", []any{
+	b := startSmallSendNode(t, url, "b", []any{
 		netmessage.WithTransport(base.WithMaxWriteBuffer(32<<10), base.WithMaxPacketSize(16<<10)),
 	})
 
