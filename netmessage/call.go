@@ -80,7 +80,7 @@ func Send[P Peer](ctx context.Context, p P, msg any) error {
 	}
 	m := t.m
 	if m.outbound != nil {
-		return m.intercept(ctx, base.KindMessage, t.session(), msg, func(ctx context.Context, v any) (any, error) {
+		return m.intercept(ctx, Call{Kind: base.KindMessage, Session: t.session()}, msg, func(ctx context.Context, v any) (any, error) {
 			s, err := t.conn()
 			if err != nil {
 				return nil, err
@@ -96,13 +96,14 @@ func Send[P Peer](ctx context.Context, p P, msg any) error {
 }
 
 // intercept runs the outbound interceptors for a message (or broadcast)
-// with the last step next.
-func (m *Mux) intercept(ctx context.Context, kind base.Kind, s *base.Session, v any, next Invoker) error {
+// described by call, whose TypeID it sets, with the last step next.
+func (m *Mux) intercept(ctx context.Context, call Call, v any, next Invoker) error {
 	id, err := m.typeID(v)
 	if err != nil {
 		return err
 	}
-	_, err = m.outbound(ctx, Call{Kind: kind, TypeID: id, Session: s}, v, next)
+	call.TypeID = id
+	_, err = m.outbound(ctx, call, v, next)
 	return err
 }
 
@@ -287,7 +288,7 @@ func Broadcast(ctx context.Context, srv *base.Server, msg any) error {
 		return err
 	}
 	if m.outbound != nil {
-		return m.intercept(ctx, base.KindMessage, nil, msg, func(ctx context.Context, v any) (any, error) {
+		return m.intercept(ctx, Call{Kind: base.KindMessage, broadcast: true}, msg, func(ctx context.Context, v any) (any, error) {
 			return nil, m.broadcast(ctx, srv, v)
 		})
 	}

@@ -20,6 +20,10 @@ type Call struct {
 	// began, see base.Client.Session, which a retry may replace). It is
 	// nil for a Broadcast, and for a client that never connected.
 	Session *base.Session
+
+	// broadcast is set for a Broadcast, to tell its nil Session from
+	// that of a client that never connected.
+	broadcast bool
 }
 
 // Invoker carries a call on: the next interceptor, or in the end the

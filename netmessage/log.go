@@ -5,8 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"time"
-
-	"github.com/netmessage-go/netmessage/base"
 )
 
 // WithLogger logs each call at debug level, received and sent, with its
@@ -40,7 +38,7 @@ func logCalls(l *slog.Logger, dir string) Interceptor {
 			slog.String("dir", dir),
 			slog.String("kind", call.Kind.String()),
 			slog.String("type", call.TypeID),
-			peerAttr(call.Session),
+			peerAttr(call),
 			slog.Duration("duration", d),
 			slog.String("outcome", outcome(err)),
 		)
@@ -69,13 +67,17 @@ func outcome(err error) string {
 	return "error"
 }
 
-// peerAttr describes s for the log as base.WithLogger does: a server's
-// session by id and address, a client's connection by its server's
-// address, a broadcast (nil s) as such.
-func peerAttr(s *base.Session) slog.Attr {
+// peerAttr describes the peer of call for the log as base.WithLogger
+// does: a server's session by id and address, a client's connection by its
+// server's address; a broadcast, and a client that never connected, as
+// such.
+func peerAttr(call Call) slog.Attr {
+	s := call.Session
 	switch {
-	case s == nil:
+	case call.broadcast:
 		return slog.String("peer", "broadcast")
+	case s == nil:
+		return slog.String("peer", "not connected")
 	case s.ID() == 0:
 		return slog.Group("peer", slog.String("addr", addrOf(s.RemoteAddr())))
 	}

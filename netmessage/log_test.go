@@ -199,3 +199,30 @@ func TestLoggerLevels(t *testing.T) {
 		t.Errorf("error records %v", errRecs)
 	}
 }
+
+// TestLoggerPeerWithoutConnection: a Send or Request on a client that never
+// connected names no session either, and logs its peer as not connected,
+// not as a broadcast; a Broadcast still logs its peer as broadcast.
+func TestLoggerPeerWithoutConnection(t *testing.T) {
+	var cliLog, srvLog logBuffer
+	_, client := typedClient(t, netmessage.WithLogger(cliLog.logger(slog.LevelDebug)))
+	if err := netmessage.Send(ctx(t), client, ChatMessage{Text: "x"}); !errors.Is(err, base.ErrNotConnected) {
+		t.Fatalf("Send: %v, want ErrNotConnected", err)
+	}
+	if _, err := netmessage.Request(ctx(t), client, Ping{}); !errors.Is(err, base.ErrNotConnected) {
+		t.Fatalf("Request: %v, want ErrNotConnected", err)
+	}
+	_, srv := typedServer(t, netmessage.WithLogger(srvLog.logger(slog.LevelDebug)))
+	must(t, netmessage.Broadcast(ctx(t), srv, ChatMessage{Text: "x"}))
+
+	for _, kind := range []string{"message", "request"} {
+		recs := find(cliLog.records(t), "netmessage call", map[string]any{"dir": "out", "kind": kind})
+		if len(recs) != 1 || recs[0]["peer"] != "not connected" {
+			t.Errorf("%s on a client that never connected logged %v, want one record with peer \"not connected\"", kind, recs)
+		}
+	}
+	recs := find(srvLog.records(t), "netmessage call", map[string]any{"dir": "out", "kind": "message"})
+	if len(recs) != 1 || recs[0]["peer"] != "broadcast" {
+		t.Errorf("Broadcast logged %v, want one record with peer \"broadcast\"", recs)
+	}
+}
