@@ -59,8 +59,8 @@ func (m *Mux) setHandlers(change func(*handlerTable)) {
 }
 
 // NewMux returns a Mux configured by opts. It fails for options that
-// cannot apply: a nil serializer, protocol or interceptor, or type ids
-// that clash.
+// cannot apply: a nil serializer, protocol, interceptor or transport
+// option, or type ids that clash.
 func NewMux(opts ...Option) (*Mux, error) {
 	c := defaultConfig()
 	for _, o := range opts {

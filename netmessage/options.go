@@ -105,9 +105,18 @@ func Combine(opts ...Option) Option {
 // that needs them with its protocol (dotnet.Compat does). They are base
 // options like any other: one the transport cannot apply, such as
 // base.OnMessage beside the Mux, makes the server's Serve or the client's
-// Connect fail with an error matching base.ErrInvalidOption.
+// Connect fail with an error matching base.ErrInvalidOption. A nil one
+// fails NewMux.
 func WithTransport(opts ...base.Option) Option {
-	return option(func(c *config) { c.transport = append(c.transport, opts...) })
+	return option(func(c *config) {
+		for _, o := range opts {
+			if o == nil {
+				c.errs = append(c.errs, fmt.Errorf("netmessage: nil transport option"))
+				return
+			}
+		}
+		c.transport = append(c.transport, opts...)
+	})
 }
 
 // OnUnhandled sets the hook for packets whose type has no handler: kind is

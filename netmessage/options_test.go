@@ -81,3 +81,18 @@ func TestWithoutMux(t *testing.T) {
 		t.Error("Request on a nil session succeeded")
 	}
 }
+
+// TestNilTransportOptionRefused: a nil base option given to WithTransport
+// fails NewMux, as other nil options do, rather than making NewServer and
+// NewClient panic.
+func TestNilTransportOptionRefused(t *testing.T) {
+	for name, opt := range map[string]netmessage.Option{
+		"nil":          netmessage.WithTransport(nil),
+		"among others": netmessage.WithTransport(base.WithSkipUnknownResponses(), nil),
+		"in Combine":   netmessage.Combine(netmessage.WithTransport(nil)),
+	} {
+		if _, err := netmessage.NewMux(opt); err == nil {
+			t.Errorf("%s: NewMux accepted a nil transport option", name)
+		}
+	}
+}
