@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/netmessage-go/netmessage/base"
 )
 
 // WithLogger logs each call at debug level, received and sent, with its
@@ -40,7 +42,7 @@ func logCalls(l *slog.Logger, dir string) Interceptor {
 			slog.String("type", call.TypeID),
 			peerAttr(call),
 			slog.Duration("duration", d),
-			slog.String("outcome", outcome(err)),
+			slog.String("outcome", outcome(dir, call.Kind, err)),
 		)
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
@@ -50,12 +52,16 @@ func logCalls(l *slog.Logger, dir string) Interceptor {
 	}
 }
 
-// outcome names the result of a call for the log.
-func outcome(err error) string {
+// outcome names the result of a call for the log: for a received
+// request, the code its caller gets (see codeOf).
+func outcome(dir string, kind base.Kind, err error) string {
 	var re *RemoteError
 	switch {
 	case err == nil:
 		return "ok"
+	case dir == "in" && kind == base.KindRequest:
+		code, _ := codeOf(err)
+		return code.String()
 	case errors.As(err, &re):
 		code, _ := codeOf(re)
 		return code.String()

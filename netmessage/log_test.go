@@ -226,3 +226,32 @@ func TestLoggerPeerWithoutConnection(t *testing.T) {
 		t.Errorf("Broadcast logged %v, want one record with peer \"broadcast\"", recs)
 	}
 }
+
+// TestLoggerInboundOutcomeIsCallersCode: the record of a received request
+// whose handler failed without a code names the code its caller gets,
+// handler error (as the caller's own record does), not error, which
+// stands for a local failure.
+func TestLoggerInboundOutcomeIsCallersCode(t *testing.T) {
+	var srvLog, cliLog logBuffer
+	p := connect(t,
+		[]any{netmessage.WithLogger(srvLog.logger(slog.LevelDebug))},
+		[]any{netmessage.WithLogger(cliLog.logger(slog.LevelDebug))},
+		func(srv, _ *netmessage.Mux) {
+			must(t, netmessage.HandleRequest(srv, func(context.Context, *base.Session, Ping) (PingResponse, error) {
+				return PingResponse{}, errors.New("plain")
+			}))
+		})
+	_, err := netmessage.Request(ctx(t), p.client, Ping{})
+	var re *netmessage.RemoteError
+	if !errors.As(err, &re) || re.Code != netmessage.CodeHandler {
+		t.Fatalf("Request: %v, want CodeHandler", err)
+	}
+	if recs := find(cliLog.records(t), "netmessage call", map[string]any{"dir": "out"}); len(recs) != 1 || recs[0]["outcome"] != "handler error" {
+		t.Errorf("caller's records %v, want one with outcome \"handler error\"", recs)
+	}
+	// The callee logs once its interceptors returned, before the caller
+	// has its answer: the record is there.
+	if recs := find(srvLog.records(t), "netmessage call", map[string]any{"dir": "in"}); len(recs) != 1 || recs[0]["outcome"] != "handler error" {
+		t.Errorf("callee's records %v, want one with outcome \"handler error\"", recs)
+	}
+}
