@@ -133,9 +133,20 @@ func (srv *Server) Serve(ln net.Listener) error {
 	}
 }
 
-// open completes a connection's TLS handshake (see WithTLS), vets the
-// connection and opens its session.
+// open sets up an accepted connection (see setUp) and raises the error
+// event of one refused. The event comes once the connection no longer
+// counts as being set up, so the error hook may call Close or Shutdown,
+// which wait for those.
 func (srv *Server) open(raw net.Conn) {
+	if err := srv.setUp(raw); err != nil {
+		srv.report(err)
+	}
+}
+
+// setUp completes a connection's TLS handshake (see WithTLS), vets the
+// connection and opens its session. It returns the error event to raise
+// for a connection refused, if any.
+func (srv *Server) setUp(raw net.Conn) error {
 	defer srv.setup.Done()
 	conn, herr := srv.acceptTLS(raw)
 	var err error
@@ -149,16 +160,15 @@ func (srv *Server) open(raw net.Conn) {
 		srv.mu.Unlock()
 		raw.Close()
 		if herr != nil && !closed {
-			srv.report(&CloseError{Reason: ReasonAcceptError, Err: herr})
+			return &CloseError{Reason: ReasonAcceptError, Err: herr}
 		}
-		return
+		return nil
 	}
 	if srv.cfg.maxSessions > 0 && len(srv.sessions) >= srv.cfg.maxSessions {
 		srv.mu.Unlock()
 		conn.Close()
-		srv.report(&CloseError{Reason: ReasonAcceptError,
-			Err: fmt.Errorf("%w (%d): refused %s", ErrTooManySessions, srv.cfg.maxSessions, conn.RemoteAddr())})
-		return
+		return &CloseError{Reason: ReasonAcceptError,
+			Err: fmt.Errorf("%w (%d): refused %s", ErrTooManySessions, srv.cfg.maxSessions, conn.RemoteAddr())}
 	}
 	srv.lastID++
 	s := newSession(srv.lastID, conn, srv.newProto(), &srv.cfg.config)
@@ -166,6 +176,7 @@ func (srv *Server) open(raw net.Conn) {
 	srv.sessions[s.id] = s
 	srv.mu.Unlock()
 	s.start()
+	return nil
 }
 
 func (srv *Server) forget(s *Session) {

@@ -278,3 +278,63 @@ func TestSecondDisconnectBoundedByItsContext(t *testing.T) {
 		closeErr(t, "first Disconnect", receive(t, first, "first Disconnect"), base.ReasonDisconnectTimeout)
 	})
 }
+
+// TestStopFromServerErrorHook: the error hook may stop its server when a
+// connection is refused (a failed TLS handshake, too many sessions): Close
+// and Shutdown return, and Serve returns ErrServerClosed. They wait for
+// the connections being set up, so the event must come after the refused
+// one stopped counting as one.
+func TestStopFromServerErrorHook(t *testing.T) {
+	p := newPKI(t)
+	stops := map[string]func(*base.Server) error{
+		"Close":    (*base.Server).Close,
+		"Shutdown": func(srv *base.Server) error { return srv.Shutdown(context.Background()) },
+	}
+	refusals := map[string]struct {
+		opt  base.ServerOption
+		want error
+		// refuse makes the server refuse a connection.
+		refuse func(t *testing.T, ln *memListener)
+	}{
+		"handshake": {base.WithTLS(p.serverConfig(false)), base.ErrHandshake, func(t *testing.T, ln *memListener) {
+			conn, err := ln.dial(context.Background(), "", "")
+			must(t, err)
+			conn.Close()
+		}},
+		"too many sessions": {base.WithMaxSessions(1), base.ErrTooManySessions, func(t *testing.T, ln *memListener) {
+			for range 2 {
+				conn, err := ln.dial(context.Background(), "", "")
+				must(t, err)
+				t.Cleanup(func() { conn.Close() })
+			}
+		}},
+	}
+	for sname, stop := range stops {
+		for rname, r := range refusals {
+			t.Run(sname+"/"+rname, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					var srv *base.Server
+					stopped := make(chan error, 1)
+					srv = base.NewServer(native.New, r.opt, base.OnError(func(s *base.Session, err error) {
+						if s == nil && errors.Is(err, r.want) {
+							stopped <- stop(srv)
+						}
+					}))
+					ln := newMemListener()
+					served := make(chan error, 1)
+					go func() { served <- srv.Serve(ln) }()
+					r.refuse(t, ln)
+					select {
+					case err := <-stopped:
+						must(t, err)
+					case <-time.After(time.Minute):
+						t.Fatalf("%s called from the error hook did not return", sname)
+					}
+					if err := <-served; !errors.Is(err, base.ErrServerClosed) {
+						t.Fatalf("Serve: %v, want ErrServerClosed", err)
+					}
+				})
+			})
+		}
+	}
+}
