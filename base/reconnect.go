@@ -151,8 +151,13 @@ func (c *Client) stopLoop() (wait <-chan struct{}, stopped bool) {
 	r.cancel()
 	stopped = r.active
 	r.active = false
-	if r.inHook || (r.prev != nil && r.prev.inHook) {
-		return nil, stopped
+	// The loop's goroutine first waits for the earlier loops still ending,
+	// each for the one before it: if any of them runs a hook, the caller
+	// may be that hook.
+	for p := r; p != nil; p = p.prev {
+		if p.inHook {
+			return nil, stopped
+		}
 	}
 	return r.done, stopped
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -174,5 +175,54 @@ func TestReconnectBackoff(t *testing.T) {
 			within(t, "second default delay (200 ms ± 20 %)", got[1], 160*time.Millisecond, 240*time.Millisecond)
 			c.Close()
 		})
+	})
+}
+
+// TestCloseInGiveUpHookAfterTwoLosses: the give-up hook connects again,
+// that connection is lost, the hook closes the client (stopping the loop
+// that began, which waits for the hook to return), connects again and
+// that one is lost too. The next Close from the hook must not wait for
+// the newest loop either, for it waits on the one before, which waits on
+// the hook.
+func TestCloseInGiveUpHookAfterTwoLosses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Every dial but the second (the one reconnect attempt) opens a
+		// connection that the far end closes at once.
+		var dials atomic.Int32
+		dial := func(context.Context, string, string) (net.Conn, error) {
+			if dials.Add(1) == 2 {
+				return nil, &net.OpError{Op: "dial", Net: "mem", Err: syscall.ECONNREFUSED}
+			}
+			a, b := memConnPair()
+			b.Close()
+			return a, nil
+		}
+		var c *base.Client
+		done := make(chan error, 1)
+		c = base.NewClient(native.New, base.WithDialer(dial),
+			base.WithReconnect(base.Backoff{Initial: time.Millisecond, Jitter: -1, MaxAttempts: 1}),
+			base.OnReconnectFailed(func(error) {
+				for range 2 {
+					if err := c.Connect(context.Background(), "server"); err != nil {
+						done <- err
+						return
+					}
+					synctest.Wait() // the connection is lost, a loop begins and waits for this hook
+					c.Close()
+				}
+				done <- nil
+			}))
+		t.Cleanup(func() { c.Close() })
+		must(t, c.Connect(context.Background(), "server"))
+		select {
+		case err := <-done:
+			must(t, err)
+		case <-time.After(time.Hour):
+			t.Fatal("Close from the give-up hook did not return")
+		}
+		synctest.Wait()
+		if n := reconnectLoops(); n != 0 {
+			t.Fatalf("%d reconnect loops still running after the hook returned", n)
+		}
 	})
 }
