@@ -82,10 +82,13 @@ type server struct {
 	errs      chan errorEvent
 	unhandled chan string
 	targets   chan Target // Target messages received
+	sessions  testutil.Sessions
 }
 
 // startServer starts a typed server with opts (netmessage or base
-// options). It is closed when the test ends, and Serve must then return.
+// options). It is closed when the test ends, and Serve must then return;
+// then its sessions must finish, their handlers too (a flood's decoding
+// may outlast its attacker's connection).
 func startServer(t *testing.T, opts ...any) *server {
 	t.Helper()
 	s := &server{
@@ -96,7 +99,10 @@ func startServer(t *testing.T, opts ...any) *server {
 		targets:   make(chan Target, 64),
 	}
 	all := []any{
-		base.OnSessionOpened(func(sess *base.Session) { s.opened <- sess }),
+		base.OnSessionOpened(func(sess *base.Session) {
+			s.sessions.Add(sess.Done())
+			s.opened <- sess
+		}),
 		base.OnSessionClosed(func(sess *base.Session, r base.CloseReason) { s.closed <- closeEvent{sess, r} }),
 		base.OnError(func(p *base.Session, err error) { s.errs <- errorEvent{p, err} }),
 		netmessage.OnUnhandled(func(_ *base.Session, kind base.Kind, id string) { s.unhandled <- kind.String() + " " + id }),
@@ -109,7 +115,7 @@ func startServer(t *testing.T, opts ...any) *server {
 		return Ack{Items: len(q.Items)}, nil
 	}))
 	testutil.Must(t, netmessage.HandleMessage(s.mux, func(_ context.Context, _ *base.Session, m Target) { s.targets <- m }))
-	s.addr, _ = testutil.ServeLoopback(t, s.srv, nil)
+	s.addr, _ = testutil.ServeLoopback(t, s.srv, &s.sessions)
 	return s
 }
 
