@@ -33,6 +33,43 @@ type Rich struct {
 	Others  []Wide        `xml:",any"`
 }
 
+// Row is a 1 KiB struct: each element of a []Row grows it by that much.
+type Row struct{ A, B, C, D Wide }
+
+// Rows and Label are both decoded from a <list> element: a []Row from
+// its <b> children, or a small struct that skips them.
+type (
+	Rows struct {
+		Items []Row `xml:"b"`
+	}
+	Label struct {
+		Text       string `xml:"m"`
+		X, Y, Z, W int64
+	}
+	Labeled struct {
+		List Label `xml:"list"`
+	}
+)
+
+// Shadowing holds a list as Rows, which shadows the embedded Label of
+// the same name (larger than Rows, but it is not where elements go).
+type Shadowing struct {
+	List Rows `xml:"list"`
+	Labeled
+}
+
+// PathShadowing holds rows under a path, which shadows the embedded
+// string field named like the path's first step.
+type PathShadowing struct {
+	Items []Row `xml:"items>item"`
+	Listed
+}
+
+// Listed is embedded by PathShadowing.
+type Listed struct {
+	Items string `xml:"items"`
+}
+
 // Dated holds times, which decode themselves.
 type Dated struct {
 	At   time.Time
@@ -87,6 +124,7 @@ func TestDecodeBound(t *testing.T) {
 		times[i] = time.Date(2026, 1, 2, 3, 4, i%60, i, time.FixedZone("", 3600*(i%5)))
 	}
 	env := newOf[sertest.Envelope]()
+	pad := strings.Repeat(" ", 60)
 	sertest.RunBounded(t, xml.New().Unmarshal, xml.Bound, []sertest.Payload{
 		{Name: "skipped empty elements", Data: text("<Envelope>", strings.Repeat("<a/>", n), "</Envelope>"), New: env, Hostile: true},
 		{Name: "skipped elements with text", Data: text("<Envelope>", strings.Repeat("x<a></a>", n), "</Envelope>"), New: env, Hostile: true},
@@ -111,6 +149,10 @@ func TestDecodeBound(t *testing.T) {
 		{Name: "path steps", Data: text("<Rich>", strings.Repeat("<a><b><c/></b></a>", n/4), "</Rich>"), New: newOf[Rich](), Hostile: true},
 		{Name: "any elements", Data: text("<Rich>", strings.Repeat("<z/>", n), "</Rich>"), New: newOf[Rich](), Hostile: true},
 		{Name: "inner XML", Data: text("<Rich>", strings.Repeat("<y>text</y>", n), "</Rich>"), New: newOf[Rich](), Hostile: true},
+		{Name: "rows in a field that shadows an embedded one", Data: text("<Shadowing><list>", strings.Repeat("<b/>"+pad, n/40), "</list></Shadowing>"),
+			New: newOf[Shadowing](), Hostile: true},
+		{Name: "rows under a path that shadows an embedded field", Data: text("<PathShadowing><items>", strings.Repeat("<item/>"+pad, n/40),
+			"</items></PathShadowing>"), New: newOf[PathShadowing](), Hostile: true},
 		{Name: "empty times", Data: text("<Dated>", strings.Repeat("<List/>", n), "</Dated>"), New: newOf[Dated](), Hostile: true},
 		{Name: "a huge bad number", Data: text("<Envelope><Items><Qty>", strings.Repeat("\u0080", n), "</Qty></Items></Envelope>"), New: env, Hostile: true},
 		{Name: "a bad number after items", Data: text(prefix(sertest.Envelope{Items: sertest.Items(20000)}, 1_000_000, "</Items>"),

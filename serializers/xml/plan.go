@@ -3,6 +3,7 @@ package xml
 import (
 	"encoding"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -102,85 +103,186 @@ func (b *planBuilder) build(t reflect.Type) *plan {
 // addFields adds t's fields to p as encoding/xml's getTypeInfo resolves
 // them: embedded structs (or pointers to them, allocated when nil) are
 // inlined; a field is named by its tag, else by the XMLName of its type,
-// else its Go name; a tag "a>b>c" puts it under a path. Where two fields
-// share a local name (in different namespaces), the one that costs more
-// per element is kept.
+// else its Go name; a tag "a>b>c" puts it under a path. An element goes
+// to the first field, in encoding/xml's order, whose name or path matches
+// it. Where that field names a namespace, a later one takes the elements
+// of other namespaces, which the estimate cannot tell apart: of the two,
+// the one that costs more per element is kept.
 func (b *planBuilder) addFields(p *plan, t reflect.Type) {
+	b.addFlags(p, t)
+	passable := make(map[*field]bool) // taken first by a namespaced field
+	for _, c := range elementFields(t, nil) {
+		fd := b.field(p, c.typ)
+		if c.any && p.any == nil {
+			p.any = fd
+		}
+		at := p
+		for _, step := range c.parents {
+			next := at.children[step]
+			if next != nil && next.plan.kind != pathKind && !passable[next] {
+				next = nil
+				at = nil // an earlier field takes the element
+				break
+			}
+			if next == nil || next.plan.kind != pathKind {
+				next = &field{plan: &plan{kind: pathKind, children: make(map[string]*field)}, slice: -1}
+				at.children[step] = next
+				passable[next] = c.xmlns != ""
+			}
+			at = next.plan
+		}
+		if at == nil {
+			continue
+		}
+		old := at.children[c.name]
+		if old == nil || passable[old] && weight(fd) > weight(old) {
+			at.children[c.name] = fd
+			passable[fd] = c.xmlns != ""
+		}
+	}
+}
+
+// addFlags records what t's fields other than elements decode: attributes,
+// character data, comments, inner XML, an XMLName, and the embedded
+// pointers allocated to reach fields.
+func (b *planBuilder) addFlags(p *plan, t reflect.Type) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("xml")
 		if (!f.IsExported() && !f.Anonymous) || tag == "-" {
 			continue
 		}
-		if f.Anonymous {
-			et := f.Type
-			if et.Kind() == reflect.Pointer {
-				et = et.Elem()
+		if et, ok := embeddedStruct(f); ok {
+			if f.Type.Kind() == reflect.Pointer {
+				p.embedded += check.Alloc(int64(et.Size()))
 			}
-			if et.Kind() == reflect.Struct {
-				if f.Type.Kind() == reflect.Pointer {
-					p.embedded += check.Alloc(int64(et.Size()))
-				}
-				b.addFields(p, et)
-				continue
-			}
+			b.addFlags(p, et)
+			continue
 		}
-		if _, t, ok := strings.Cut(tag, " "); ok {
-			tag = t // the namespace is not checked: both fields are candidates
-		}
-		name, flags, _ := strings.Cut(tag, ",")
 		if f.Name == "XMLName" {
 			p.xmlName = true
 			continue
 		}
-		mode := ""
-		for fl := range strings.SplitSeq(flags, ",") {
-			if fl != "omitempty" && fl != "" {
-				mode += "," + fl
-			}
-		}
-		switch mode {
+		switch fieldMode(tag) {
 		case ",attr", ",any,attr":
 			p.attrs = true
-			continue
 		case ",chardata", ",cdata":
 			p.chardata = true
-			continue
 		case ",comment":
 			p.comment = true
-			continue
 		case ",innerxml":
 			p.innerXML = true
-			continue
-		}
-		fd := b.field(p, f.Type)
-		if mode == ",any" {
-			p.any = fd
-		}
-		if name == "" {
-			name = f.Name
-			if xn := xmlNameOf(f.Type); xn != "" {
-				name = xn
-			}
-		}
-		parents := strings.Split(name, ">")
-		if parents[0] == "" {
-			parents[0] = f.Name
-		}
-		at := p
-		for _, step := range parents[:len(parents)-1] {
-			next := at.children[step]
-			if next == nil || next.plan.kind != pathKind {
-				next = &field{plan: &plan{kind: pathKind, children: make(map[string]*field)}, slice: -1}
-				at.children[step] = next
-			}
-			at = next.plan
-		}
-		last := parents[len(parents)-1]
-		if old := at.children[last]; old == nil || weight(fd) > weight(old) {
-			at.children[last] = fd
 		}
 	}
+}
+
+// elemField is a field that elements decode into, as encoding/xml's
+// getTypeInfo lists it.
+type elemField struct {
+	typ         reflect.Type
+	xmlns, name string
+	parents     []string
+	depth       int // embedded structs on the way
+	any         bool
+}
+
+// elementFields returns, in encoding/xml's order, the fields of t (and of
+// the structs it embeds) that child elements decode into: of fields whose
+// paths conflict, the shallowest is kept, as addFieldInfo does.
+func elementFields(t reflect.Type, fields []elemField) []elemField {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("xml")
+		if (!f.IsExported() && !f.Anonymous) || tag == "-" {
+			continue
+		}
+		if et, ok := embeddedStruct(f); ok {
+			for _, c := range elementFields(et, nil) {
+				c.depth++
+				fields = addElementField(fields, c)
+			}
+			continue
+		}
+		mode := fieldMode(tag)
+		if f.Name == "XMLName" || mode != "" && mode != ",any" {
+			continue
+		}
+		c := elemField{typ: f.Type, any: mode == ",any"}
+		if ns, rest, ok := strings.Cut(tag, " "); ok {
+			c.xmlns, tag = ns, rest
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			c.name = f.Name
+			if ns, xn := xmlNameOf(f.Type); xn != "" {
+				c.xmlns, c.name = ns, xn
+			}
+		} else {
+			steps := strings.Split(name, ">")
+			if steps[0] == "" {
+				steps[0] = f.Name
+			}
+			c.parents, c.name = steps[:len(steps)-1], steps[len(steps)-1]
+		}
+		fields = addElementField(fields, c)
+	}
+	return fields
+}
+
+// addElementField appends c to fields unless a shallower field conflicts
+// with it (a path that is a prefix of the other's, or the same path), and
+// drops the deeper fields that conflict with it.
+func addElementField(fields []elemField, c elemField) []elemField {
+	var conflicts []int
+	for i, old := range fields {
+		if old.any != c.any || old.xmlns != "" && c.xmlns != "" && old.xmlns != c.xmlns {
+			continue
+		}
+		a, b := append(slices.Clip(old.parents), old.name), append(slices.Clip(c.parents), c.name)
+		n := min(len(a), len(b))
+		if !slices.Equal(a[:n], b[:n]) || len(a) == len(b) && old.xmlns != c.xmlns {
+			continue
+		}
+		if old.depth < c.depth {
+			return fields
+		}
+		conflicts = append(conflicts, i)
+	}
+	for _, i := range slices.Backward(conflicts) {
+		if fields[i].depth > c.depth {
+			fields = slices.Delete(fields, i, i+1)
+		}
+	}
+	return append(fields, c)
+}
+
+// embeddedStruct returns the struct type that an embedded field f
+// inlines, if it does.
+func embeddedStruct(f reflect.StructField) (reflect.Type, bool) {
+	if !f.Anonymous {
+		return nil, false
+	}
+	et := f.Type
+	if et.Kind() == reflect.Pointer {
+		et = et.Elem()
+	}
+	return et, et.Kind() == reflect.Struct
+}
+
+// fieldMode returns the flags of a field's tag other than omitempty, each
+// after a comma: "" for an element, ",attr", ",any", ",chardata", ...
+func fieldMode(tag string) string {
+	if _, rest, ok := strings.Cut(tag, " "); ok {
+		tag = rest
+	}
+	_, flags, _ := strings.Cut(tag, ",")
+	mode := ""
+	for fl := range strings.SplitSeq(flags, ",") {
+		if fl != "omitempty" && fl != "" {
+			mode += "," + fl
+		}
+	}
+	return mode
 }
 
 // field returns where an element decoded into a field of type t goes;
@@ -217,23 +319,26 @@ func weight(f *field) int64 {
 	return w
 }
 
-// xmlNameOf returns the name in the tag of t's XMLName field (t or what
-// it points to being a struct), or "".
-func xmlNameOf(t reflect.Type) string {
+// xmlNameOf returns the namespace and name in the tag of t's XMLName
+// field (t or what it points to being a struct), or "".
+func xmlNameOf(t reflect.Type) (xmlns, name string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct {
-		return ""
+		return "", ""
 	}
 	f, ok := t.FieldByName("XMLName")
 	if !ok {
-		return ""
+		return "", ""
 	}
 	tag := f.Tag.Get("xml")
-	if _, t, ok := strings.Cut(tag, " "); ok {
-		tag = t
+	if ns, rest, ok := strings.Cut(tag, " "); ok {
+		xmlns, tag = ns, rest
 	}
-	name, _, _ := strings.Cut(tag, ",")
-	return name
+	name, _, _ = strings.Cut(tag, ",")
+	if name == "" {
+		return "", ""
+	}
+	return xmlns, name
 }
