@@ -203,7 +203,12 @@ func (n *Node) serve(m *nats.Msg, tok string, timeout time.Duration, payload []b
 		default:
 			reply = failure(replyFailed, err.Error())
 		}
-		if err := m.Respond(reply); err != nil && n.ctx.Err() == nil {
+		err = m.Respond(reply)
+		if errors.Is(err, nats.ErrMaxPayload) {
+			// The caller learns it now rather than at its timeout.
+			err = m.Respond(failure(replyTooBig, fmt.Sprintf("response of %d bytes: %v", len(reply), err)))
+		}
+		if err != nil && n.ctx.Err() == nil {
 			n.report(fmt.Errorf("cluster: answer a request: %w", err))
 		}
 	})

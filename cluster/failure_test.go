@@ -486,3 +486,23 @@ func TestOverNATSMaxPayload(t *testing.T) {
 		t.Errorf("request: %v", err)
 	}
 }
+
+// A response over the NATS server's max_payload fails the request at once
+// as too large: the serving node cannot send it, and the caller does not
+// wait for its request timeout to learn that.
+func TestResponseOverNATSMaxPayload(t *testing.T) {
+	const rt = 3 * time.Second
+	ns := startNATSWith(t, &server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true, MaxPayload: 4096})
+	a := startNode(t, ns.ClientURL(), "a", cluster.WithRequestTimeout(rt))
+	b := startNode(t, ns.ClientURL(), "b")
+	connectClient(t, b, "bob")
+	waitOnline(t, "bob", []string{"b"}, a)
+	start := time.Now()
+	_, err := cluster.Request(context.Background(), a.node, "bob", Who{Pad: 8 << 10})
+	if !errors.Is(err, cluster.ErrTooLarge) {
+		t.Fatalf("request with a response over max_payload: %v", err)
+	}
+	if d := time.Since(start); d >= rt {
+		t.Fatalf("failing took %v, the request timeout", d)
+	}
+}

@@ -40,6 +40,7 @@ type (
 		Q     string
 		Sleep time.Duration
 		Fail  bool
+		Pad   int // bytes added to the answer's Q
 	}
 	WhoResp struct {
 		User string
@@ -262,7 +263,7 @@ func connectClient(t testing.TB, tn *tnode, user string, groups ...string) *tcli
 				return WhoResp{}, ctx.Err()
 			}
 		}
-		return WhoResp{User: user, Q: w.Q}, nil
+		return WhoResp{User: user, Q: w.Q + strings.Repeat("x", w.Pad)}, nil
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

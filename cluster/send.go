@@ -132,6 +132,9 @@ func deliver(ctx context.Context, targets []*base.Session, payload []byte) []err
 //   - base.ErrRequestTimeout (a net.Error, matching
 //     context.DeadlineExceeded) after the request timeout, or ctx's error,
 //   - ErrUnavailable when key is not bound here and NATS is unreachable,
+//   - ErrTooLarge when req, or the response of a session of another
+//     server, is larger than a packet may be (see WithMaxPacketSize and
+//     the NATS server's max_payload),
 //   - the session's *netmessage.RemoteError when it could not answer.
 func Request[Req netmessage.RequestType[Resp], Resp any](ctx context.Context, n *Node, key string, req Req) (Resp, error) {
 	var zero Resp
@@ -223,6 +226,8 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 		return nil, timedOut(base.ErrRequestTimeout)
 	case replyFailed:
 		return nil, fmt.Errorf("cluster: the remote server failed: %s", m.Data[1:])
+	case replyTooBig:
+		return nil, fmt.Errorf("%w: %s", ErrTooLarge, m.Data[1:])
 	}
 	return nil, fmt.Errorf("%w: reply status %d", ErrMalformed, m.Data[0])
 }

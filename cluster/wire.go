@@ -16,7 +16,8 @@ import (
 //	message: 01 origin(8) payload
 //	request: 02 origin(8) uvarint(timeout ms) payload
 //	reply:   status (00 ok: netmessage response payload; 01 no key;
-//	         02 timeout; 03 failed: UTF-8 text)
+//	         02 timeout; 03 failed: UTF-8 text; 04 response too large
+//	         for NATS: UTF-8 text)
 //
 // payload is netmessage's message or request payload: uvarint(len(typeID))
 // typeID body, with body the serializer's encoding of the value.
@@ -29,6 +30,7 @@ const (
 	replyNoKey   byte = 1
 	replyTimeout byte = 2
 	replyFailed  byte = 3
+	replyTooBig  byte = 4
 
 	headerLen    = 9
 	maxTypeIDLen = 1024 // as netmessage's
