@@ -238,3 +238,21 @@ func TestRequestHandledOnce(t *testing.T) {
 	}
 	t.Logf("NATS's queue group split %d requests %d/%d", n, h1, h2)
 }
+
+// A request timeout over the day that a node gives a session of its own
+// to answer another server's request: the request still reaches the
+// session, which is given that day.
+func TestRequestTimeoutOverADay(t *testing.T) {
+	a, b, _ := three(t, cluster.WithRequestTimeout(48*time.Hour))
+	connectClient(t, b, "bob")
+	waitOnline(t, "bob", []string{"b"}, a)
+	resp, err := cluster.Request(context.Background(), a.node, "bob", Who{Q: "q"})
+	if err != nil || resp.User != "bob" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	select {
+	case err := <-b.errs:
+		t.Fatalf("event on the serving node: %v", err)
+	default:
+	}
+}

@@ -76,7 +76,7 @@ func (n *Node) handlePacket(m *nats.Msg) error {
 			return fmt.Errorf("%w: request without reply subject or on a message subject", ErrMalformed)
 		}
 		ms, k := binary.Uvarint(d[headerLen:])
-		if k <= 0 || ms == 0 || ms > uint64(24*time.Hour/time.Millisecond) {
+		if k <= 0 || ms == 0 || ms > uint64(maxRequestTimeout/time.Millisecond) {
 			m.Respond(failure(replyFailed, "malformed request"))
 			return fmt.Errorf("%w: bad request timeout", ErrMalformed)
 		}

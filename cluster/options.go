@@ -83,7 +83,8 @@ func WithHeartbeat(d time.Duration) Option {
 }
 
 // WithRequestTimeout sets how long Request waits for a response when its
-// context has no earlier deadline (default 10 s).
+// context has no earlier deadline (default 10 s). A session of another
+// server is given at most 24 h to answer.
 func WithRequestTimeout(d time.Duration) Option {
 	return option(func(c *config) {
 		if d <= 0 {

@@ -197,7 +197,7 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 		return nil, fmt.Errorf("%w: %s", ErrUnavailable, n.nc.Status())
 	}
 	deadline, _ := tctx.Deadline()
-	ms := max(time.Until(deadline).Milliseconds(), 1)
+	ms := min(max(time.Until(deadline).Milliseconds(), 1), maxRequestTimeout.Milliseconds())
 	pkt := binary.AppendUvarint(appendEnvelope(nil, kindRequest, n.id), uint64(ms))
 	pkt, err := appendPayload(pkt, n.cfg.ser, req)
 	if err != nil {

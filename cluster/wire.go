@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/netmessage-go/netmessage/netmessage"
 )
@@ -37,6 +38,10 @@ const (
 	// MaxKeyLen is the longest key or group name, in bytes.
 	MaxKeyLen = 256
 )
+
+// maxRequestTimeout bounds the timeout a request carries: a node refuses
+// a request that asks for more, and a caller with more time asks for this.
+const maxRequestTimeout = 24 * time.Hour
 
 // token returns the subject token for a key or group name: its unpadded
 // base64url encoding, so any string is a single valid token.
