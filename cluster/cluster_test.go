@@ -256,3 +256,29 @@ func TestRequestTimeoutOverADay(t *testing.T) {
 	default:
 	}
 }
+
+// A session that closes while it has a request to answer ends the request
+// with ErrNoKey, whether it is on the caller's server or another.
+func TestRequestSessionClosesMidRequest(t *testing.T) {
+	a, b, _ := three(t)
+	for _, tn := range []*tnode{a, b} {
+		user := "on-" + tn.name
+		c := connectClient(t, tn, user)
+		waitOnline(t, user, []string{tn.name}, a)
+		done := make(chan error, 1)
+		go func() {
+			_, err := cluster.Request(context.Background(), a.node, user, Who{Sleep: 5 * time.Second})
+			done <- err
+		}()
+		waitFor(t, "the request handled", func() bool { return c.handled.Load() == 1 })
+		c.c.Close()
+		select {
+		case err := <-done:
+			if !errors.Is(err, cluster.ErrNoKey) {
+				t.Errorf("session on %s closed mid-request: %v", tn.name, err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("session on %s closed mid-request: no answer", tn.name)
+		}
+	}
+}

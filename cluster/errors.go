@@ -16,7 +16,8 @@ var (
 	ErrUnavailable = errors.New("cluster: NATS connection unavailable")
 
 	// ErrNoKey is returned by Request when no session of any server is
-	// bound to the key.
+	// bound to the key, or when the session asked closed before it
+	// answered.
 	ErrNoKey = errors.New("cluster: no session bound to the key")
 
 	// ErrBadName is returned for an empty key or group name, or one longer

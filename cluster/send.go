@@ -128,7 +128,8 @@ func deliver(ctx context.Context, targets []*base.Session, payload []byte) []err
 // netmessage.Request. It waits until ctx ends or the node's request
 // timeout (WithRequestTimeout) passes, whichever is first. It fails with
 // an error matching
-//   - ErrNoKey when no session of any server is bound to key,
+//   - ErrNoKey when no session of any server is bound to key, or the
+//     session asked closed before it answered,
 //   - base.ErrRequestTimeout (a net.Error, matching
 //     context.DeadlineExceeded) after the request timeout, or ctx's error,
 //   - ErrUnavailable when key is not bound here and NATS is unreachable,
@@ -188,6 +189,10 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 			return nil, err
 		}
 		resp, err := s.Request(tctx, payload)
+		if errors.Is(err, base.ErrClosed) {
+			// As for a session of another server (see Node.serve).
+			return nil, fmt.Errorf("%w: %w", ErrNoKey, err)
+		}
 		if err != nil {
 			return nil, timedOut(err)
 		}
