@@ -282,3 +282,28 @@ func TestRequestSessionClosesMidRequest(t *testing.T) {
 		}
 	}
 }
+
+// A session whose server gives requests less time than the caller has
+// left ends the request with base.ErrRequestTimeout, not with the
+// caller's context error: the caller's deadline has not passed.
+func TestRequestSessionTimeoutBeforeCallerDeadline(t *testing.T) {
+	url := startNATS(t, 0).ClientURL()
+	sopts := []any{netmessage.WithTransport(base.WithResponseTimeout(200 * time.Millisecond))}
+	a := startNodeWith(t, connectNATS(t, url), "a", sopts, cluster.WithRequestTimeout(5*time.Second))
+	b := startNodeWith(t, connectNATS(t, url), "b", sopts)
+	connectClient(t, a, "alice")
+	connectClient(t, b, "bob")
+	waitOnline(t, "bob", []string{"b"}, a)
+	for _, user := range []string{"alice", "bob"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err := cluster.Request(ctx, a.node, user, Who{Sleep: 4 * time.Second})
+		ctxErr := ctx.Err()
+		cancel()
+		if ctxErr != nil {
+			t.Fatalf("%s: the caller's deadline passed: %v", user, err)
+		}
+		if !errors.Is(err, base.ErrRequestTimeout) {
+			t.Errorf("%s: %v, want the request timeout", user, err)
+		}
+	}
+}

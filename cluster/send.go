@@ -131,7 +131,9 @@ func deliver(ctx context.Context, targets []*base.Session, payload []byte) []err
 //   - ErrNoKey when no session of any server is bound to key, or the
 //     session asked closed before it answered,
 //   - base.ErrRequestTimeout (a net.Error, matching
-//     context.DeadlineExceeded) after the request timeout, or ctx's error,
+//     context.DeadlineExceeded) after the request timeout, or the
+//     session's response timeout (base.WithResponseTimeout on its server)
+//     when that passes first, or ctx's error,
 //   - ErrUnavailable when key is not bound here and NATS is unreachable,
 //   - ErrTooLarge when req, or the response of a session of another
 //     server, is larger than a packet may be (see WithMaxPacketSize and
@@ -166,13 +168,14 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 	tctx, cancel := context.WithTimeout(ctx, n.cfg.timeout)
 	defer cancel()
 	// timedOut names the deadline that passed: the caller's, or the
-	// node's request timeout.
+	// node's request timeout (or a session's response timeout, which can
+	// pass before either).
 	timedOut := func(err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if tctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-			if callerFirst {
+			if callerFirst && !time.Now().Before(dl) {
 				return context.DeadlineExceeded
 			}
 			return base.ErrRequestTimeout
@@ -202,7 +205,10 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 		return nil, fmt.Errorf("%w: %s", ErrUnavailable, n.nc.Status())
 	}
 	deadline, _ := tctx.Deadline()
-	ms := min(max(time.Until(deadline).Milliseconds(), 1), maxRequestTimeout.Milliseconds())
+	// Rounded up, so that the serving node gives up no sooner than this
+	// one: its timeout reply, arriving first, is a session's own response
+	// timeout.
+	ms := min(max((time.Until(deadline)+time.Millisecond-1).Milliseconds(), 1), maxRequestTimeout.Milliseconds())
 	pkt := binary.AppendUvarint(appendEnvelope(nil, kindRequest, n.id), uint64(ms))
 	pkt, err := appendPayload(pkt, n.cfg.ser, req)
 	if err != nil {
