@@ -55,6 +55,12 @@ func main() {
 	)
 	flag.Parse()
 	childMain()
+	switch {
+	case *latency && (*rate < 1 || *rate > int(time.Second) || *duration <= 0):
+		log.Fatalf("-rate %d or -duration %v: a latency run needs a rate of 1 to 1e9 messages a second and a positive duration", *rate, *duration)
+	case *throughput && *count < *servers:
+		log.Fatalf("-messages %d: a throughput run needs a message per server at least", *count)
+	}
 	p, err := start(*servers, *sessions)
 	if err != nil {
 		log.Fatal(err)
@@ -104,6 +110,9 @@ type parent struct {
 }
 
 func start(servers, sessions int) (*parent, error) {
+	if servers < 1 || sessions < servers {
+		return nil, fmt.Errorf("%d servers, %d sessions: a run needs a server and a session on each server at least", servers, sessions)
+	}
 	ns, err := embedded.Start("")
 	if err != nil {
 		return nil, err

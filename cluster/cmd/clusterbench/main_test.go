@@ -32,3 +32,15 @@ func TestSmoke(t *testing.T) {
 	}
 	p.wait(30)
 }
+
+// TestStartRefusesBadCounts: a cluster with no server, or with a server
+// that has no session for the one before it to send to, is refused rather
+// than crashing the run.
+func TestStartRefusesBadCounts(t *testing.T) {
+	for _, c := range []struct{ servers, sessions int }{{0, 10}, {3, 2}} {
+		if p, err := start(c.servers, c.sessions); err == nil {
+			p.close()
+			t.Errorf("%d servers, %d sessions: no error", c.servers, c.sessions)
+		}
+	}
+}
