@@ -180,9 +180,15 @@ func TestPresenceServerKilled(t *testing.T) {
 	if _, err := cluster.Request(context.Background(), a.node, "carol", Who{}); !errors.Is(err, cluster.ErrNoKey) {
 		t.Fatalf("to a killed server: %v", err)
 	}
-	// A closed node leaves at once.
+	// A closed node leaves at once, and knows no other server any more.
 	b.stop()
 	waitFor(t, "b gone", func() bool { return len(a.node.Nodes()) == 1 })
+	if got := b.node.Nodes(); len(got) != 1 || got[0].Name != "b" {
+		t.Errorf("a closed node's Nodes: %v, want itself alone", got)
+	}
+	if got := b.node.Lookup("alice"); len(got) != 0 {
+		t.Errorf("a closed node's Lookup: %v, want none", got)
+	}
 }
 
 // TestPresenceMixedHeartbeats: a node whose heartbeat interval is eight

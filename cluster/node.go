@@ -159,7 +159,8 @@ func (n *Node) Name() string { return n.cfg.name }
 // server's sessions, tells the other servers (they remove it from
 // presence at once), ends the answers to other servers' requests still
 // running, and waits for the node's goroutines. It closes neither the
-// server nor the NATS connection.
+// server nor the NATS connection. Once closed, the node knows no other
+// server: Nodes lists this one alone, and Lookup finds no key.
 func (n *Node) Close() error {
 	n.mu.Lock()
 	if n.closed {
@@ -187,6 +188,11 @@ func (n *Node) Close() error {
 	}
 	n.cancel()
 	n.wg.Wait()
+	// Nothing expires the other servers any more: what is known of them
+	// would go stale.
+	n.pmu.Lock()
+	clear(n.peers)
+	n.pmu.Unlock()
 	if err := errors.Join(errs...); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		return fmt.Errorf("cluster: unsubscribe: %w", err)
 	}
