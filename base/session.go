@@ -140,6 +140,12 @@ func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
 // connection's state, say). Reading from or writing to it breaks the session.
 func (s *Session) NetConn() net.Conn { return s.conn }
 
+// CarriesCallInfo reports whether the session's protocol carries call
+// information (metadata, a request's deadline, cancels): see
+// CallInfoProtocol. Over a session that does not, a send with metadata
+// fails with ErrNoCallInfo.
+func (s *Session) CarriesCallInfo() bool { return s.cip != nil }
+
 // TLS returns the state of the connection's completed TLS handshake (the
 // negotiated version and cipher suite, and the peer's verified certificates
 // in PeerCertificates and VerifiedChains), or nil when the connection is not

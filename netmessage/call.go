@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -296,6 +297,18 @@ func Broadcast(ctx context.Context, srv *base.Server, msg any) error {
 }
 
 func (m *Mux) broadcast(ctx context.Context, srv *base.Server, msg any) error {
+	sessions := srv.Sessions()
+	if base.OutgoingMetadata(ctx) != nil && len(sessions) > 0 &&
+		!slices.ContainsFunc(sessions, (*base.Session).CarriesCallInfo) {
+		// Every session would refuse the metadata: fail as they would,
+		// without encoding the message (an interceptor may try again
+		// without the metadata).
+		errs := make([]error, len(sessions))
+		for i, b := range sessions {
+			errs[i] = fmt.Errorf("session %d: %w", b.ID(), base.ErrNoCallInfo)
+		}
+		return errors.Join(errs...)
+	}
 	buf := getBuffer()
 	payload, err := m.appendValue(*buf, msg)
 	defer putBuffer(buf, payload)
@@ -306,7 +319,7 @@ func (m *Mux) broadcast(ctx context.Context, srv *base.Server, msg any) error {
 		errs []error
 		full []*base.Session
 	)
-	for _, b := range srv.Sessions() {
+	for _, b := range sessions {
 		switch err := b.TrySendMessage(ctx, payload); {
 		case errors.Is(err, base.ErrWriteBufferFull):
 			full = append(full, b)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -15,6 +18,7 @@ import (
 	"github.com/netmessage-go/netmessage/netmessage"
 	"github.com/netmessage-go/netmessage/netmessage/dotnet"
 	nmotel "github.com/netmessage-go/netmessage/otel"
+	"github.com/netmessage-go/netmessage/serializers/dotnetxml"
 	"github.com/netmessage-go/netmessage/serializers/json"
 	"github.com/netmessage-go/netmessage/serializers/msgpack"
 )
@@ -111,5 +115,76 @@ func TestWithoutCallInfo(t *testing.T) {
 	wantStatus(t, c, codes.Unset, "OK", "")
 	if s.Parent.IsValid() || s.SpanContext.TraceID() == c.SpanContext.TraceID() {
 		t.Errorf("server span in the client's trace without call information")
+	}
+}
+
+// Over a protocol without call information, a call is encoded once, so
+// its body is counted once, and a Request or Send goes through the
+// interceptors after MuxOption once, as without telemetry.
+func TestWithoutCallInfoOnce(t *testing.T) {
+	type end struct {
+		metrics *sdkmetric.ManualReader
+		mux     *netmessage.Mux
+		calls   atomic.Int32 // calls the interceptor after MuxOption saw
+	}
+	tp := sdktrace.NewTracerProvider()
+	defer tp.Shutdown(context.Background())
+	newEnd := func() *end {
+		e := &end{metrics: sdkmetric.NewManualReader()}
+		tel := nmotel.New(nmotel.WithTracerProvider(tp), nmotel.WithPropagators(propagators),
+			nmotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(e.metrics))))
+		count := func(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+			e.calls.Add(1)
+			return next(ctx, v)
+		}
+		m, err := netmessage.NewMux(dotnet.Compat(dotnet.Namespace("Test", Echo{}, EchoReply{}, Notice{})),
+			netmessage.WithSerializer(tel.Serializer(dotnetxml.New())),
+			tel.MuxOption(), netmessage.WithOutbound(count))
+		must(t, err)
+		e.mux = m
+		return e
+	}
+	srvEnd, cliEnd := newEnd(), newEnd()
+	notices := make(chan string, 2)
+	must(t, netmessage.HandleRequest(srvEnd.mux, func(ctx context.Context, s *base.Session, r Echo) (EchoReply, error) {
+		return EchoReply{Text: r.Text}, nil
+	}))
+	must(t, netmessage.HandleMessage(srvEnd.mux, func(ctx context.Context, s *base.Session, n Notice) { notices <- n.Text }))
+	must(t, netmessage.HandleMessage(cliEnd.mux, func(ctx context.Context, s *base.Session, n Notice) { notices <- n.Text }))
+	opened := make(chan *base.Session, 1)
+	srv := netmessage.NewServer(srvEnd.mux, base.OnSessionOpened(func(s *base.Session) { opened <- s }))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.Serve(ln) }()
+	defer func() { srv.Close(); wg.Wait() }()
+	client := netmessage.NewClient(cliEnd.mux)
+	defer client.Close()
+	must(t, client.Connect(ctx(t), ln.Addr().String()))
+	<-opened
+
+	_, err = netmessage.Request(ctx(t), client, Echo{Text: "hi"})
+	must(t, err)
+	must(t, netmessage.Send(ctx(t), client, Notice{Text: "up"}))
+	must(t, netmessage.Broadcast(ctx(t), srv, Notice{Text: "down"}))
+	for range 2 {
+		select {
+		case <-notices:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a notice did not arrive")
+		}
+	}
+
+	marshal := nmotel.OperationKey.String("marshal")
+	// The client encoded the request and the message; the server, the
+	// response and the broadcast.
+	for name, e := range map[string]*end{"client": cliEnd, "server": srvEnd} {
+		if n, _ := histogram[int64](t, collect(t, e.metrics), nmotel.BodySizeName, marshal); n != 2 {
+			t.Errorf("%s: %d bodies encoded, want 2", name, n)
+		}
+	}
+	if n := cliEnd.calls.Load(); n != 2 {
+		t.Errorf("client: the interceptor after MuxOption saw %d calls, want 2", n)
 	}
 }

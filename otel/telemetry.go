@@ -258,7 +258,12 @@ func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, n
 
 	sendCtx := ctx
 	var c injector
-	t.prop.Inject(ctx, &c)
+	if call.Session == nil || call.Session.CarriesCallInfo() {
+		// Over a session that cannot carry it, the trace context is
+		// left out at once rather than tried: the call is encoded, and
+		// goes through the other interceptors, once.
+		t.prop.Inject(ctx, &c)
+	}
 	if len(c) > 0 {
 		sendCtx = base.AppendMetadata(ctx, c...)
 	}
@@ -273,7 +278,8 @@ func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, n
 	}()
 	resp, err := next(sendCtx, v)
 	if len(c) > 0 && errors.Is(err, base.ErrNoCallInfo) && len(base.OutgoingMetadata(ctx)) == 0 {
-		// The protocol cannot carry metadata and nothing was sent: the
+		// The protocol cannot carry metadata and nothing was sent (a
+		// Broadcast, whose sessions the interceptor does not see): the
 		// call goes without the trace context.
 		resp, err = next(ctx, v)
 	}
