@@ -214,6 +214,61 @@ func TestDeadlineReachesHandlerExact(t *testing.T) {
 	})
 }
 
+// TestDeadlineAfterWaitForRoom: a request that waited for room in the
+// write buffer (the server had stopped reading, its message hook stuck)
+// carries the time its caller has left when it is sent, not when it was
+// made: the handler's deadline is still exactly the caller's.
+func TestDeadlineAfterWaitForRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newProbe()
+		release := make(chan struct{})
+		p := newMemPair(t,
+			[]base.ServerOption{base.OnRequest(h.handle), base.WithMaxQueuedBytes(64 << 10),
+				base.OnMessage(func(ctx context.Context, _ *base.Session, _ []byte) {
+					select {
+					case <-release:
+					case <-ctx.Done():
+					}
+				})},
+			[]base.ClientOption{base.WithMaxWriteBuffer(64 << 10), base.WithHeartbeat(0, 0)})
+		msg := make([]byte, 16<<10)
+		for full := false; ; {
+			err := p.cliSess.TrySendMessage(context.Background(), msg)
+			if err == nil {
+				full = false
+				continue
+			}
+			if !errors.Is(err, base.ErrWriteBufferFull) {
+				t.Fatalf("TrySendMessage: %v", err)
+			}
+			if full {
+				break
+			}
+			full = true
+			synctest.Wait()
+		}
+
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		want, _ := ctx.Deadline()
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.cliSess.Request(ctx, []byte("q"))
+			done <- err
+		}()
+		time.Sleep(500 * time.Millisecond) // the request waits for room
+		close(release)
+		hctx := receive(t, h.started, "handler start")
+		if got, ok := hctx.Deadline(); !ok || !got.Equal(want) {
+			t.Fatalf("handler deadline %v (%v), want exactly the caller's %v", got, ok, want)
+		}
+		close(h.release)
+		if err := receive(t, done, "Request"); err != nil {
+			t.Fatalf("Request: %v", err)
+		}
+	})
+}
+
 // TestCancelReachesHandlerExact: on virtual time, a caller's cancel ends
 // the handler's context at the very instant (the connection takes no
 // time), and the late answer is dropped quietly on both ends.

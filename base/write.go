@@ -138,6 +138,7 @@ func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendM
 	if len(p.Payload) > s.cfg.maxPacketSize {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrPacketTooLarge, len(p.Payload), s.cfg.maxPacketSize)
 	}
+	var waited time.Time // when it began to wait for room, if it did
 	s.wmu.Lock()
 	for {
 		if s.wstate != writeOpen || (user && s.draining.Load()) {
@@ -156,6 +157,9 @@ func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendM
 		}
 		wait := s.wwait
 		s.wmu.Unlock()
+		if waited.IsZero() {
+			waited = time.Now()
+		}
 		select {
 		case <-wait:
 		case <-ctx.Done():
@@ -179,6 +183,10 @@ func (s *Session) send(ctx context.Context, p Packet, info *CallInfo, mode sendM
 		// A copy in the session, not the caller's: passed to an
 		// interface method, the caller's would escape to the heap.
 		s.winfo = *info
+		if s.winfo.Timeout > 0 && !waited.IsZero() {
+			// The time spent waiting for room is the caller's too.
+			s.winfo.Timeout = max(s.winfo.Timeout-time.Since(waited), time.Microsecond)
+		}
 		b, err = appendPacket(s.cip, s.wbuf, p, &s.winfo)
 		s.winfo = CallInfo{}
 	}
