@@ -22,7 +22,7 @@ type decoder struct {
 func (d *decoder) element(p *plan, v reflect.Value, start xml.StartElement) error {
 	if isNilElement(start) {
 		v.SetZero()
-		return d.x.Skip()
+		return documentError(d.x.Skip())
 	}
 	for p.kind == pointerKind {
 		if v.IsNil() {
@@ -52,6 +52,9 @@ func (d *decoder) element(p *plan, v reflect.Value, start xml.StartElement) erro
 			}
 			f := &p.fields[i]
 			if err := d.element(f.plan, v.FieldByIndex(f.index), child); err != nil {
+				if _, ok := err.(docError); ok {
+					return true, err
+				}
 				return true, fmt.Errorf("%s: %w", f.name, err)
 			}
 			return true, nil
@@ -64,6 +67,9 @@ func (d *decoder) element(p *plan, v reflect.Value, start xml.StartElement) erro
 			}
 			item := reflect.New(v.Type().Elem()).Elem()
 			if err := d.element(p.elem, item, child); err != nil {
+				if _, ok := err.(docError); ok {
+					return true, err
+				}
 				return true, fmt.Errorf("item %d: %w", v.Len(), err)
 			}
 			v.Set(reflect.Append(v, item))
@@ -112,7 +118,7 @@ func (d *decoder) readText(start xml.StartElement) (string, error) {
 		case xml.CharData:
 			d.text.Write(tok)
 		case xml.StartElement:
-			return "", fmt.Errorf("<%s>: unexpected child element <%s> in a text value", start.Name.Local, tok.Name.Local)
+			return "", docError{fmt.Errorf("<%s>: unexpected child element <%s> in a text value", start.Name.Local, tok.Name.Local)}
 		case xml.EndElement:
 			return d.text.String(), nil
 		}
@@ -130,9 +136,30 @@ func isNilElement(start xml.StartElement) bool {
 	return false
 }
 
+// unexpectedEOF returns the documentError of err, an error of the
+// tokenizer inside the element start opened.
 func unexpectedEOF(err error, start xml.StartElement) error {
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("document ends inside <%s>", start.Name.Local)
+		err = fmt.Errorf("document ends inside <%s>", start.Name.Local)
 	}
-	return err
+	return documentError(err)
+}
+
+// A docError is an error in the document's markup rather than in one
+// value: a syntax error (with its line), or an element where text was
+// expected. The decoder passes it up as it is, without the field names
+// and item numbers it puts before a value's error at each level: such an
+// error may quote a name or entity as long as the input, which a copy at
+// each of 32 levels would multiply.
+type docError struct{ err error }
+
+func (e docError) Error() string { return e.err.Error() }
+func (e docError) Unwrap() error { return e.err }
+
+// documentError returns err as a docError, or nil.
+func documentError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return docError{err}
 }
