@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"runtime/debug"
 	"slices"
@@ -55,7 +56,7 @@ func (s *Session) read() (reason CloseReason, err error) {
 		}
 	}()
 	maxFrame := s.cfg.maxFrame()
-	r := reader{conn: s.conn, budget: s.cfg.budget, most: int(addSat(maxFrame, 1))}
+	r := reader{conn: s.conn, budget: s.cfg.budget, most: int(min(addSat(maxFrame, 1), math.MaxInt))} // an int of 32 bits caps it
 	r.raw = newRawRead(s.conn, &r)
 	defer r.close()
 	var deadline time.Time // the read deadline set, zero for none
