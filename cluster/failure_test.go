@@ -271,11 +271,7 @@ func (l smallSendBuffer) Accept() (net.Conn, error) {
 // sopts.
 func startSmallSendNode(t *testing.T, url, name string, sopts []any, opts ...cluster.Option) *tnode {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startNodeOn(t, smallSendBuffer{ln}, connectNATS(t, url), name, sopts, opts...)
+	return startNodeOn(t, smallSendBuffer{listen(t)}, connectNATS(t, url), name, sopts, opts...)
 }
 
 func TestSlowSessionDoesNotStallOthers(t *testing.T) {

@@ -184,11 +184,17 @@ func startNode(t testing.TB, url, name string, opts ...cluster.Option) *tnode {
 
 func startNodeWith(t testing.TB, nc *nats.Conn, name string, sopts []any, opts ...cluster.Option) *tnode {
 	t.Helper()
+	return startNodeOn(t, listen(t), nc, name, sopts, opts...)
+}
+
+// listen returns a listener on a free loopback port.
+func listen(t testing.TB) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startNodeOn(t, ln, nc, name, sopts, opts...)
+	return ln
 }
 
 func startNodeOn(t testing.TB, ln net.Listener, nc *nats.Conn, name string, sopts []any, opts ...cluster.Option) *tnode {

@@ -18,6 +18,7 @@ type holdProxy struct {
 
 	mu      sync.Mutex
 	held    bool
+	closed  bool
 	release chan struct{}
 	conns   []net.Conn
 	wg      sync.WaitGroup
@@ -25,11 +26,7 @@ type holdProxy struct {
 
 func startHoldProxy(t testing.TB, target string) *holdProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &holdProxy{ln: ln, target: target, release: make(chan struct{})}
+	p := &holdProxy{ln: listen(t), target: target, release: make(chan struct{})}
 	p.wg.Go(p.accept)
 	t.Cleanup(p.close)
 	return p
@@ -50,6 +47,12 @@ func (p *holdProxy) accept() {
 			continue
 		}
 		p.mu.Lock()
+		if p.closed { // accepted as the proxy closed
+			p.mu.Unlock()
+			c.Close()
+			s.Close()
+			return
+		}
 		p.conns = append(p.conns, c, s)
 		p.mu.Unlock()
 		p.wg.Go(func() { io.Copy(s, c); s.Close() })
@@ -102,6 +105,7 @@ func (p *holdProxy) close() {
 	p.unhold()
 	p.ln.Close()
 	p.mu.Lock()
+	p.closed = true
 	for _, c := range p.conns {
 		c.Close()
 	}

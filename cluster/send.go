@@ -164,7 +164,6 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 		return nil, ErrClosed
 	}
 	dl, ok := ctx.Deadline()
-	callerFirst := ok && !dl.After(time.Now().Add(n.cfg.timeout))
 	tctx, cancel := context.WithTimeout(ctx, n.cfg.timeout)
 	defer cancel()
 	// timedOut names the deadline that passed: the caller's, or the
@@ -175,7 +174,7 @@ func (n *Node) request(ctx context.Context, key string, req any) ([]byte, error)
 			return ctx.Err()
 		}
 		if tctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-			if callerFirst && !time.Now().Before(dl) {
+			if ok && !time.Now().Before(dl) { // the caller's deadline passed
 				return context.DeadlineExceeded
 			}
 			return base.ErrRequestTimeout
