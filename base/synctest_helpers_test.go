@@ -2,12 +2,14 @@ package base_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/netmessage-go/netmessage/base"
@@ -303,5 +305,32 @@ func exactly(t *testing.T, what string, d, want time.Duration, bound string) {
 	t.Helper()
 	if d != want {
 		t.Errorf("%s took %v, want exactly %v (%s)", what, d, want, bound)
+	}
+}
+
+// fillWriteBuffer sends messages of 16 KiB on s without waiting until its
+// write buffer is full, and still full once the writer has moved what the
+// connection takes (its peer reads nothing, or has stopped reading).
+func fillWriteBuffer(t *testing.T, s *base.Session) {
+	t.Helper()
+	msg := make([]byte, 16<<10)
+	full := false
+	for sent := 0; ; sent++ {
+		if sent == 1<<14 {
+			t.Fatalf("%d messages (%d MiB) queued without the write buffer filling", sent, sent*len(msg)>>20)
+		}
+		err := s.TrySendMessage(context.Background(), msg)
+		if err == nil {
+			full = false
+			continue
+		}
+		if !errors.Is(err, base.ErrWriteBufferFull) {
+			t.Fatalf("TrySendMessage: %v", err)
+		}
+		if full {
+			return
+		}
+		full = true
+		synctest.Wait()
 	}
 }

@@ -118,24 +118,7 @@ func TestResponseTimeoutWhileWaitingForRoom(t *testing.T) {
 			base.WithWriteTimeout(10*vResponse), base.WithHeartbeat(0, 0), base.WithMaxWriteBuffer(64<<10))
 		(<-peers).send(preface) // and never reads
 
-		// Fill the connection and the write buffer: full, and still full
-		// once the writer has moved what it could.
-		big := make([]byte, 16<<10)
-		for full := false; ; {
-			err := s.TrySendMessage(context.Background(), big)
-			if err == nil {
-				full = false
-				continue
-			}
-			if !errors.Is(err, base.ErrWriteBufferFull) {
-				t.Fatalf("TrySendMessage: %v", err)
-			}
-			if full {
-				break
-			}
-			full = true
-			synctest.Wait()
-		}
+		fillWriteBuffer(t, s)
 
 		start := time.Now()
 		_, err := c.Request(context.Background(), []byte("q"))
@@ -231,22 +214,7 @@ func TestDeadlineAfterWaitForRoom(t *testing.T) {
 					}
 				})},
 			[]base.ClientOption{base.WithMaxWriteBuffer(64 << 10), base.WithHeartbeat(0, 0)})
-		msg := make([]byte, 16<<10)
-		for full := false; ; {
-			err := p.cliSess.TrySendMessage(context.Background(), msg)
-			if err == nil {
-				full = false
-				continue
-			}
-			if !errors.Is(err, base.ErrWriteBufferFull) {
-				t.Fatalf("TrySendMessage: %v", err)
-			}
-			if full {
-				break
-			}
-			full = true
-			synctest.Wait()
-		}
+		fillWriteBuffer(t, p.cliSess)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
