@@ -34,6 +34,10 @@ type Client struct {
 func NewClient(newProto func() Protocol, opts ...ClientOption) *Client {
 	c := &Client{newProto: newProto, cfg: clientConfig{config: defaultConfig()}}
 	for _, o := range opts {
+		if o == nil {
+			c.cfg.errs = append(c.cfg.errs, errNilOption)
+			continue
+		}
 		o.applyClient(&c.cfg)
 	}
 	c.cfg.logHooks()

@@ -42,9 +42,13 @@ type Handler interface {
 
 // ErrInvalidOption is returned by Server.Serve, Server.ListenAndServe
 // and Client.Connect when the end was built with an option that cannot
-// apply, such as WithHandler together with OnMessage, or a nil handler:
-// the end refuses to run rather than drop one of them.
+// apply, such as WithHandler together with OnMessage, a nil handler or a
+// nil option: the end refuses to run rather than drop one of them.
 var ErrInvalidOption = errors.New("netmessage: invalid option")
+
+// errNilOption is the error of a nil option given to NewServer or
+// NewClient.
+var errNilOption = fmt.Errorf("%w: nil option", ErrInvalidOption)
 
 // WithHandler sets the handler of the messages and requests received. It
 // takes the place of the OnMessage, OnRequest and OnUnsendableResponse

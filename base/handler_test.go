@@ -118,6 +118,7 @@ func TestInvalidOptionsRefused(t *testing.T) {
 		"two uncomparable handlers": {base.WithHandler(listHandler{upper: h}), base.WithHandler(listHandler{upper: h})},
 		"nil handler":               {base.WithHandler(nil)},
 		"nil logger":                {base.WithLogger(nil)},
+		"nil option":                {nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var sopts []base.ServerOption

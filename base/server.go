@@ -42,6 +42,10 @@ func NewServer(newProto func() Protocol, opts ...ServerOption) *Server {
 		vetting:   make(map[net.Conn]struct{}),
 	}
 	for _, o := range opts {
+		if o == nil {
+			srv.cfg.errs = append(srv.cfg.errs, errNilOption)
+			continue
+		}
 		o.applyServer(&srv.cfg)
 	}
 	srv.cfg.logHooks()
