@@ -52,25 +52,20 @@ func logCalls(l *slog.Logger, dir string) Interceptor {
 	}
 }
 
-// outcome names the result of a call for the log: for a received
-// request, the code its caller gets (see codeOf).
+// outcome names the result of a call for the log: the code a caller gets
+// or got (see codeOf), and "error" for a failure of this end's own that
+// carries no code (a closed connection, say), except on a received
+// request, whose caller gets CodeHandler for it.
 func outcome(dir string, kind base.Kind, err error) string {
-	var re *RemoteError
-	switch {
-	case err == nil:
+	if err == nil {
 		return "ok"
-	case dir == "in" && kind == base.KindRequest:
-		code, _ := codeOf(err)
-		return code.String()
-	case errors.As(err, &re):
-		code, _ := codeOf(re)
-		return code.String()
-	case errors.Is(err, context.Canceled):
-		return CodeCanceled.String()
-	case errors.Is(err, context.DeadlineExceeded):
-		return CodeDeadlineExceeded.String()
 	}
-	return "error"
+	code, _ := codeOf(err)
+	var re *RemoteError
+	if code == CodeHandler && !(dir == "in" && kind == base.KindRequest) && !errors.As(err, &re) {
+		return "error"
+	}
+	return code.String()
 }
 
 // peerAttr describes the peer of call for the log as base.WithLogger
