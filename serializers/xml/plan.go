@@ -106,8 +106,10 @@ func (b *planBuilder) build(t reflect.Type) *plan {
 // else its Go name; a tag "a>b>c" puts it under a path. An element goes
 // to the first field, in encoding/xml's order, whose name or path matches
 // it. Where that field names a namespace, a later one takes the elements
-// of other namespaces, which the estimate cannot tell apart: of the two,
-// the one that costs more per element is kept.
+// of other namespaces, which the estimate cannot tell apart, so it keeps
+// one of the two as a guess: of two fields, the one that costs more per
+// element; a path in place of a field; a field in place of a path if it
+// weighs more (docs/reliability.md says where this falls short).
 func (b *planBuilder) addFields(p *plan, t reflect.Type) {
 	b.addFlags(p, t)
 	passable := make(map[*field]bool) // taken first by a namespaced field
