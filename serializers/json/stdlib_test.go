@@ -1,9 +1,7 @@
 package json_test
 
 import (
-	"bytes"
 	stdjson "encoding/json"
-	"reflect"
 	"testing"
 	"time"
 
@@ -67,35 +65,5 @@ func TestSameAsStdlib(t *testing.T) {
 		{Name: "embedded nil pointer", New: func() any { return new(stdOuter) }, Value: stdOuter{Extra: "x"}},
 		{Name: "tagged zero", New: func() any { return new(stdTagged) }, Value: stdTagged{}},
 	}
-	for _, c := range sertest.Cases(sertest.JSON) {
-		if c.WantErr == nil {
-			cases = append(cases, c)
-		}
-	}
-	s := json.New()
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			want, err := stdjson.Marshal(c.Value)
-			if err != nil {
-				t.Fatalf("encoding/json: %v", err)
-			}
-			got, err := s.Marshal(c.Value)
-			if err != nil {
-				t.Fatalf("Marshal: %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Marshal:\n got %s\nwant %s", got, want)
-			}
-			std, ours := c.New(), c.New()
-			if err := stdjson.Unmarshal(want, std); err != nil {
-				t.Fatalf("encoding/json: %v", err)
-			}
-			if err := s.Unmarshal(want, ours); err != nil {
-				t.Fatalf("Unmarshal: %v", err)
-			}
-			if !reflect.DeepEqual(ours, std) {
-				t.Errorf("Unmarshal:\n got %+v\nwant %+v", ours, std)
-			}
-		})
-	}
+	sertest.SameAsStdlib(t, json.New(), sertest.JSON, stdjson.Marshal, stdjson.Unmarshal, cases)
 }

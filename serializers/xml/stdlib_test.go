@@ -1,9 +1,7 @@
 package xml_test
 
 import (
-	"bytes"
 	stdxml "encoding/xml"
-	"reflect"
 	"testing"
 	"time"
 
@@ -68,35 +66,5 @@ func TestSameAsStdlib(t *testing.T) {
 		{Name: "tagged zero", New: func() any { return new(StdTagged) }, Value: StdTagged{}},
 		{Name: "chardata", New: func() any { return new(StdText) }, Value: StdText{Unit: "kg", Value: 2.5}},
 	}
-	for _, c := range sertest.Cases(sertest.XML) {
-		if c.WantErr == nil {
-			cases = append(cases, c)
-		}
-	}
-	s := xml.New()
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			want, err := stdxml.Marshal(c.Value)
-			if err != nil {
-				t.Fatalf("encoding/xml: %v", err)
-			}
-			got, err := s.Marshal(c.Value)
-			if err != nil {
-				t.Fatalf("Marshal: %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Marshal:\n got %s\nwant %s", got, want)
-			}
-			std, ours := c.New(), c.New()
-			if err := stdxml.Unmarshal(want, std); err != nil {
-				t.Fatalf("encoding/xml: %v", err)
-			}
-			if err := s.Unmarshal(want, ours); err != nil {
-				t.Fatalf("Unmarshal: %v", err)
-			}
-			if !reflect.DeepEqual(ours, std) {
-				t.Errorf("Unmarshal:\n got %+v\nwant %+v", ours, std)
-			}
-		})
-	}
+	sertest.SameAsStdlib(t, xml.New(), sertest.XML, stdxml.Marshal, stdxml.Unmarshal, cases)
 }

@@ -1,6 +1,7 @@
 package sertest
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -182,4 +183,42 @@ func Seeds(s Serializer) [][]byte {
 		}
 	}
 	return out
+}
+
+// SameAsStdlib checks s against a standard library codec (marshal,
+// unmarshal) on the cases, and on every case of Cases(f) that the format
+// carries: s must write the same bytes, and decode those bytes to the same
+// value.
+func SameAsStdlib(t *testing.T, s Serializer, f Format, marshal func(any) ([]byte, error), unmarshal func([]byte, any) error, cases []Case) {
+	t.Helper()
+	for _, c := range Cases(f) {
+		if c.WantErr == nil {
+			cases = append(cases, c)
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			want, err := marshal(c.Value)
+			if err != nil {
+				t.Fatalf("standard library: %v", err)
+			}
+			got, err := s.Marshal(c.Value)
+			if err != nil {
+				t.Fatalf("Marshal: %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Marshal:\n got %s\nwant %s", got, want)
+			}
+			std, ours := c.New(), c.New()
+			if err := unmarshal(want, std); err != nil {
+				t.Fatalf("standard library: %v", err)
+			}
+			if err := s.Unmarshal(want, ours); err != nil {
+				t.Fatalf("Unmarshal: %v", err)
+			}
+			if !reflect.DeepEqual(ours, std) {
+				t.Errorf("Unmarshal:\n got %+v\nwant %+v", ours, std)
+			}
+		})
+	}
 }
