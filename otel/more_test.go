@@ -2,8 +2,6 @@ package nmotel_test
 
 import (
 	"context"
-	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,15 +92,10 @@ func TestWithoutCallInfo(t *testing.T) {
 		return EchoReply{Text: r.Text}, nil
 	}))
 	srv := netmessage.NewServer(smux)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); srv.Serve(ln) }()
-	defer func() { srv.Close(); wg.Wait() }()
+	addr := serve(t, srv)
 	client := netmessage.NewClient(newMux())
 	defer client.Close()
-	must(t, client.Connect(ctx(t), ln.Addr().String()))
+	must(t, client.Connect(ctx(t), addr))
 
 	resp, err := netmessage.Request(ctx(t), client, Echo{Text: "hi"})
 	must(t, err)
@@ -153,18 +146,13 @@ func TestWithoutCallInfoOnce(t *testing.T) {
 	must(t, netmessage.HandleMessage(cliEnd.mux, func(ctx context.Context, s *base.Session, n Notice) { notices <- n.Text }))
 	opened := make(chan *base.Session, 1)
 	srv := netmessage.NewServer(srvEnd.mux, base.OnSessionOpened(func(s *base.Session) { opened <- s }))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); srv.Serve(ln) }()
-	defer func() { srv.Close(); wg.Wait() }()
+	addr := serve(t, srv)
 	client := netmessage.NewClient(cliEnd.mux)
 	defer client.Close()
-	must(t, client.Connect(ctx(t), ln.Addr().String()))
+	must(t, client.Connect(ctx(t), addr))
 	<-opened
 
-	_, err = netmessage.Request(ctx(t), client, Echo{Text: "hi"})
+	_, err := netmessage.Request(ctx(t), client, Echo{Text: "hi"})
 	must(t, err)
 	must(t, netmessage.Send(ctx(t), client, Notice{Text: "up"}))
 	must(t, netmessage.Broadcast(ctx(t), srv, Notice{Text: "down"}))

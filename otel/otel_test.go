@@ -146,24 +146,28 @@ func newEnv(t *testing.T, sampler sdktrace.Sampler, copts ...base.ClientOption) 
 		}))...)
 	e.client = netmessage.NewClient(cmux, append(cliTel.ClientOptions(), copts...)...)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); e.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		e.client.Close()
-		e.srv.Close()
-		wg.Wait()
-		must(t, e.tp.Shutdown(context.Background()))
-	})
-	must(t, e.client.Connect(ctx(t), ln.Addr().String()))
+	t.Cleanup(func() { must(t, e.tp.Shutdown(context.Background())) })
+	addr := serve(t, e.srv)
+	t.Cleanup(func() { e.client.Close() })
+	must(t, e.client.Connect(ctx(t), addr))
 	select {
 	case e.sess = <-opened:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no session opened")
 	}
 	return e
+}
+
+// serve serves srv on a free loopback port and returns its address; when
+// the test ends, it closes srv and waits for Serve to return.
+func serve(t *testing.T, srv *base.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() { srv.Serve(ln) })
+	t.Cleanup(func() { srv.Close(); wg.Wait() })
+	return ln.Addr().String()
 }
 
 func must(t *testing.T, err error) {

@@ -3,8 +3,6 @@ package nmotel_test
 import (
 	"context"
 	"errors"
-	"net"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -51,14 +49,10 @@ func TestInterceptorPanic(t *testing.T) {
 		}))
 	must(t, err)
 	srv := netmessage.NewServer(smux, base.OnError(func(*base.Session, error) {}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	var wg sync.WaitGroup
-	wg.Go(func() { srv.Serve(ln) })
-	defer func() { srv.Close(); wg.Wait() }()
+	addr := serve(t, srv)
 	client := netmessage.NewClient(cmux)
 	defer client.Close()
-	must(t, client.Connect(ctx(t), ln.Addr().String()))
+	must(t, client.Connect(ctx(t), addr))
 
 	_, err = netmessage.Request(ctx(t), client, Echo{Text: "hi"})
 	var re *netmessage.RemoteError
