@@ -219,11 +219,7 @@ func TestDeadlineAfterWaitForRoom(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		want, _ := ctx.Deadline()
-		done := make(chan error, 1)
-		go func() {
-			_, err := p.cliSess.Request(ctx, []byte("q"))
-			done <- err
-		}()
+		done := timedRequest(p, ctx)
 		time.Sleep(500 * time.Millisecond) // the request waits for room
 		close(release)
 		hctx := receive(t, h.started, "handler start")
@@ -231,8 +227,8 @@ func TestDeadlineAfterWaitForRoom(t *testing.T) {
 			t.Fatalf("handler deadline %v (%v), want exactly the caller's %v", got, ok, want)
 		}
 		close(h.release)
-		if err := receive(t, done, "Request"); err != nil {
-			t.Fatalf("Request: %v", err)
+		if r := receive(t, done, "Request"); r.err != nil {
+			t.Fatalf("Request: %v", r.err)
 		}
 	})
 }
