@@ -249,7 +249,7 @@ func peerAttrs(attrs []attribute.KeyValue, s *base.Session) []attribute.KeyValue
 }
 
 // outbound is the outbound interceptor: the client span and metrics.
-func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (resp any, err error) {
 	ctx, span := t.tracer.Start(ctx, call.TypeID, clientKind, t.sets.startOption(call.Kind, call.TypeID))
 	defer span.End()
 	if span.IsRecording() {
@@ -270,21 +270,15 @@ func (t *Telemetry) outbound(ctx context.Context, call netmessage.Call, v any, n
 	active := t.sets.get(setKey{kind: call.Kind, method: call.TypeID, active: true})
 	t.clientActive.Add(ctx, 1, active.add...)
 	start := time.Now()
-	ended := false
-	defer func() {
-		if !ended { // next panicked: the panic goes on to the caller
-			t.endClient(ctx, call, active, start, span, errOutboundPanic)
-		}
-	}()
-	resp, err := next(sendCtx, v)
+	err = errOutboundPanic // as recorded if next panics: the panic goes on to the caller
+	defer func() { t.endClient(ctx, call, active, start, span, err) }()
+	resp, err = next(sendCtx, v)
 	if len(c) > 0 && errors.Is(err, base.ErrNoCallInfo) && len(base.OutgoingMetadata(ctx)) == 0 {
 		// The protocol cannot carry metadata and nothing was sent (a
 		// Broadcast, whose sessions the interceptor does not see): the
 		// call goes without the trace context.
 		resp, err = next(ctx, v)
 	}
-	ended = true
-	t.endClient(ctx, call, active, start, span, err)
 	return resp, err
 }
 
@@ -306,7 +300,7 @@ func (t *Telemetry) endClient(ctx context.Context, call netmessage.Call, active 
 }
 
 // inbound is the inbound interceptor: the server span and metrics.
-func (t *Telemetry) inbound(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (any, error) {
+func (t *Telemetry) inbound(ctx context.Context, call netmessage.Call, v any, next netmessage.Invoker) (resp any, err error) {
 	method := call.TypeID
 	var start trace.SpanStartOption
 	if v == nil {
@@ -330,16 +324,9 @@ func (t *Telemetry) inbound(ctx context.Context, call netmessage.Call, v any, ne
 	active := t.sets.get(setKey{kind: call.Kind, method: method, active: true})
 	t.serverActive.Add(ctx, 1, active.add...)
 	begin := time.Now()
-	ended := false
-	defer func() {
-		if !ended { // next panicked: netmessage recovers it above
-			t.endServer(ctx, call.Kind, method, active, begin, span, errInboundPanic)
-		}
-	}()
-	resp, err := next(ctx, v)
-	ended = true
-	t.endServer(ctx, call.Kind, method, active, begin, span, err)
-	return resp, err
+	err = errInboundPanic // as recorded if next panics: netmessage recovers it above
+	defer func() { t.endServer(ctx, call.Kind, method, active, begin, span, err) }()
+	return next(ctx, v)
 }
 
 // endServer records the end of an inbound call that began at begin.
