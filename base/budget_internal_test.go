@@ -216,3 +216,50 @@ func TestBudgetConcurrent(t *testing.T) {
 		t.Errorf("%d bytes in use at the end, want 0", n)
 	}
 }
+
+// budgetSession returns a session, with no connection, whose received
+// bytes count against a budget of limit bytes.
+func budgetSession(limit int64) *Session {
+	cfg := defaultConfig()
+	cfg.budget = newBudget(limit)
+	return &Session{cfg: &cfg, unblock: make(chan struct{}, 1), closing: make(chan struct{})}
+}
+
+// covered fails the test unless what s holds from its budget covers its
+// held bytes past the allowance.
+func covered(t *testing.T, s *Session) {
+	t.Helper()
+	if q, h := s.queued.Load(), s.overHeld.Load(); h < overAllowance(q) {
+		t.Errorf("%d bytes held, %d of them past the allowance, and %d taken from the budget", q, overAllowance(q), h)
+	}
+}
+
+// TestOverHeldRelease: a release that lowers the held bytes and then gives
+// what is past their need back to the budget does not give back what a
+// packet the reader let in meanwhile needs. The steps are those of a
+// handler goroutine's release running beside the reader's acquire, in the
+// order that once left such a packet uncounted by the budget.
+func TestOverHeldRelease(t *testing.T) {
+	const cost = 300 << 10 // each past the allowance alone
+	for _, held := range []int{1, 3} {
+		s := budgetSession(1 << 30)
+		for range held {
+			if !s.acquire(cost) {
+				t.Fatal("acquire failed")
+			}
+		}
+		covered(t, s)
+		s.queued.Add(-cost)   // a handler returns: release, first step
+		if !s.acquire(cost) { // the reader lets the next packet in
+			t.Fatal("acquire failed")
+		}
+		s.trimOver(s.cfg.budget) // release, second step
+		covered(t, s)
+		for range held {
+			s.release(cost)
+		}
+		if h, used := s.overHeld.Load(), s.cfg.budget.inUse(); h != 0 || used != 0 {
+			t.Errorf("all released: %d bytes still taken from the budget (%d in use)", h, used)
+		}
+	}
+}

@@ -420,13 +420,20 @@ func (s *Session) acquire(cost int64) bool {
 		}
 		s.roomWait.Store(0)
 	}
-	if b := s.cfg.budget; b != nil && !s.takeOver(b, cost) {
-		return false
-	}
-	if q := s.queued.Add(cost); s.overHeld.Load() > 0 {
-		// Releases while takeOver waited may have left the session
-		// holding more than it needs.
-		s.trimOver(s.cfg.budget, q)
+	// The packet counts among the held bytes before takeOver compares
+	// them with what the session holds from the budget, so that a release
+	// trimming that meanwhile keeps what the packet needs.
+	q := s.queued.Add(cost)
+	if b := s.cfg.budget; b != nil {
+		if !s.takeOver(b, q) {
+			s.release(cost)
+			return false
+		}
+		if s.overHeld.Load() > 0 {
+			// Releases while takeOver waited may have left the session
+			// holding more than it needs.
+			s.trimOver(b)
+		}
 	}
 	return true
 }
@@ -436,13 +443,17 @@ func (s *Session) acquire(cost int64) bool {
 func overAllowance(q int64) int64 { return max(q-sessionAllowance, 0) }
 
 // takeOver makes what the session holds from b (overHeld) cover the part
-// of its held bytes past the allowance once cost is added, waiting while b
-// has no room. It runs on the reader; it reports false when the session is
-// closing.
-func (s *Session) takeOver(b *budget, cost int64) bool {
-	q := s.queued.Load() // only the reader adds: it may have gone down since
-	need := overAllowance(q + cost)
+// of its held bytes past the allowance, waiting while b has no room. It
+// runs on the reader, once the packet it is for counts among the held
+// bytes (q of them then); it reports false when the session is closing.
+func (s *Session) takeOver(b *budget, q int64) bool {
+	if overAllowance(q) == 0 {
+		return true // releases since only lowered the need
+	}
+	s.omu.Lock()
+	need := overAllowance(s.queued.Load())
 	held := s.overHeld.Load()
+	s.omu.Unlock()
 	if need <= held {
 		return true
 	}
@@ -453,7 +464,9 @@ func (s *Session) takeOver(b *budget, cost int64) bool {
 	if b.queued.Load() == 0 && b.tryAdd(overSlack, s.readOwn) {
 		want += overSlack // room for the next packets, if it is free now
 	}
+	s.omu.Lock()
 	s.overHeld.Add(want)
+	s.omu.Unlock()
 	return true
 }
 
@@ -465,30 +478,38 @@ func (s *Session) takeOver(b *budget, cost int64) bool {
 const overSlack = 64 << 10
 
 // trimOver gives back to b what the session holds from it beyond the part
-// of q held bytes past the allowance, keeping overSlack of it while q is
-// past the allowance.
-func (s *Session) trimOver(b *budget, q int64) {
+// of its held bytes past the allowance, keeping overSlack of it while they
+// are past the allowance.
+func (s *Session) trimOver(b *budget) {
 	if b == nil {
 		return
 	}
-	for {
-		h := s.overHeld.Load()
-		need := overAllowance(q)
-		g := h - need
-		if need > 0 {
-			if g <= 2*overSlack {
-				return
-			}
-			g -= overSlack
-		}
-		if g <= 0 {
-			return
-		}
-		if s.overHeld.CompareAndSwap(h, h-g) {
-			b.give(g)
-			return
-		}
+	if g := s.trimmed(); g > 0 {
+		b.give(g)
 	}
+}
+
+// trimmed takes off overHeld, and returns, what trimOver gives back. The
+// held bytes are read under s.omu, as takeOver reads them once the packet
+// it is for counts among them: a packet the reader lets in meanwhile is
+// counted here, or takeOver sees what is left.
+func (s *Session) trimmed() int64 {
+	s.omu.Lock()
+	defer s.omu.Unlock()
+	h := s.overHeld.Load()
+	need := overAllowance(s.queued.Load())
+	g := h - need
+	if need > 0 {
+		if g <= 2*overSlack {
+			return 0
+		}
+		g -= overSlack
+	}
+	if g <= 0 {
+		return 0
+	}
+	s.overHeld.Store(h - g)
+	return g
 }
 
 // release gives back what acquire reserved, and to the server's budget
@@ -496,7 +517,7 @@ func (s *Session) trimOver(b *budget, q int64) {
 func (s *Session) release(cost int64) {
 	q := s.queued.Add(-cost)
 	if q+cost > sessionAllowance {
-		s.trimOver(s.cfg.budget, q)
+		s.trimOver(s.cfg.budget)
 	}
 	if w := s.roomWait.Load(); w != 0 && (q == 0 || w <= int64(s.cfg.maxQueuedBytes)-q) {
 		select {

@@ -76,6 +76,7 @@ type Session struct {
 	unblock  chan struct{} // capacity 1: queued went down to the room the reader waits for
 	roomWait atomic.Int64  // the room the reader waits for (0: it does not wait)
 	overHeld atomic.Int64  // taken from the server's budget for the part of queued past the allowance
+	omu      sync.Mutex    // held to change overHeld, and to compare it with queued
 	_        [64]byte
 
 	closeOnce  sync.Once
