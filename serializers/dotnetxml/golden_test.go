@@ -106,3 +106,20 @@ func TestGoldenLenient(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+// TestGoldenEncodeLocal: the captured When is a DateTime of the local
+// kind, with milliseconds; a Go end writes a time.Local value as the same
+// bytes, whatever the process's zone.
+func TestGoldenEncodeLocal(t *testing.T) {
+	want := readFile(t, "everything.xml")
+	for _, zone := range zones {
+		inZone(t, zone, func(t *testing.T) {
+			v := *goldens(t)[0].want.(*Everything)
+			v.When = time.Date(2026, 11, 25, 13, 14, 15, 123e6, time.Local)
+			got, err := dotnetxml.New().Marshal(&v)
+			if err != nil || string(got) != string(want) {
+				t.Errorf("encoded\n got %s, %v\nwant %s", got, err, want)
+			}
+		})
+	}
+}
