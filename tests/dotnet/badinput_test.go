@@ -40,10 +40,11 @@ func checkOtherSession(t *testing.T, c *client) {
 // (an unhandled event, and an error event for the error response .NET
 // cannot carry), a response to a request never sent (an error event, as
 // the original raises), and the valid request at the end, which is
-// answered. The connection stays open, as the original's did, until the
-// peer half-closes. Other sessions go on.
+// answered. The connection stays open and heartbeats go on, as the
+// original's did, until the peer half-closes. Other sessions go on.
 func TestBadInputOneWrite(t *testing.T) {
-	s := startServer(t, serveWeather)
+	// Quick heartbeats, and no receive timeout: the raw peer sends none.
+	s := startServer(t, serveWeather, netmessage.WithTransport(base.WithHeartbeat(beatInterval, 0)))
 	other := s.connect(t, nil)
 	raw := dialRaw(t, s.addr)
 	sess := testutil.Recv(t, s.opened, "the raw session")
@@ -86,6 +87,7 @@ func TestBadInputOneWrite(t *testing.T) {
 		delete(want, ev)
 	}
 	checkOtherSession(t, other)
+	raw.expectHeartbeat()
 	raw.closeWrite()
 	raw.expectEOF()
 	expectClose(t, "server", s.ev.closed, sess, base.ReasonGraceful)

@@ -116,6 +116,25 @@ func (r *rawPeer) expectEOF() {
 	}
 }
 
+// expectHeartbeat reads to the next heartbeat, a lone terminator, which
+// must come before any other packet.
+func (r *rawPeer) expectHeartbeat() {
+	r.t.Helper()
+	testutil.Must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
+	for len(r.buf) == 0 {
+		var chunk [4096]byte
+		n, err := r.conn.Read(chunk[:])
+		r.buf = append(r.buf, chunk[:n]...)
+		if n == 0 && err != nil {
+			r.t.Fatalf("waiting for a heartbeat: %v", err)
+		}
+	}
+	if r.buf[0] != dotnet.Terminator {
+		r.t.Fatalf("got %q, want a heartbeat", r.buf)
+	}
+	r.buf = r.buf[1:]
+}
+
 // closeWrite half-closes, as .NET NetMessage does to disconnect.
 func (r *rawPeer) closeWrite() {
 	r.t.Helper()
