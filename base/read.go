@@ -494,10 +494,25 @@ func (s *Session) trimOver(b *budget) {
 // it is for counts among them: a packet the reader lets in meanwhile is
 // counted here, or takeOver sees what is left.
 func (s *Session) trimmed() int64 {
+	// Most releases have nothing to give back: seen so without the lock,
+	// they take none (giving back less than it could is always safe).
+	if excess(s.overHeld.Load(), s.queued.Load()) == 0 {
+		return 0
+	}
 	s.omu.Lock()
 	defer s.omu.Unlock()
 	h := s.overHeld.Load()
-	need := overAllowance(s.queued.Load())
+	g := excess(h, s.queued.Load())
+	s.overHeld.Store(h - g)
+	return g
+}
+
+// excess returns what of h, held from the budget, the session gives back
+// with q bytes held: all past the need of q, but overSlack of it is kept
+// while q is past the allowance, and nothing is given while the surplus is
+// within twice that.
+func excess(h, q int64) int64 {
+	need := overAllowance(q)
 	g := h - need
 	if need > 0 {
 		if g <= 2*overSlack {
@@ -505,11 +520,7 @@ func (s *Session) trimmed() int64 {
 		}
 		g -= overSlack
 	}
-	if g <= 0 {
-		return 0
-	}
-	s.overHeld.Store(h - g)
-	return g
+	return max(g, 0)
 }
 
 // release gives back what acquire reserved, and to the server's budget
