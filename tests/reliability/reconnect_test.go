@@ -29,7 +29,8 @@ type attempt struct {
 // For each, the pending request fails at once with the lost connection's
 // *base.CloseError; while the client is reconnecting, Send and Request
 // fail at once with an error matching base.ErrNotConnected, ErrClosed and
-// the reason; attempts go on with the backoff; and once the network is
+// the reason; attempts go on with the backoff (the delays it reports, and
+// the waits between attempts, are the backoff's); and once the network is
 // back the client reconnects by itself and typed requests and messages
 // work again on a new session.
 func TestReconnectThroughFaults(t *testing.T) {
@@ -88,6 +89,10 @@ func TestReconnectThroughFaults(t *testing.T) {
 			if first.n != 1 || !errors.Is(first.err, lost.reason) {
 				t.Errorf("attempt %d after %v, want attempt 1 after the lost connection's %v", first.n, first.err, lost.reason.String())
 			}
+			// No jitter: the delays are exactly the backoff's.
+			if first.delay != backoff.Initial {
+				t.Errorf("attempt 1 waits %v, want the backoff's Initial %v", first.delay, backoff.Initial)
+			}
 			// Reconnecting: calls fail at once, nothing is queued.
 			var calls durations
 			for range 3 {
@@ -112,9 +117,21 @@ func TestReconnectThroughFaults(t *testing.T) {
 			if second.n != 2 || !errors.Is(second.err, syscall.ECONNREFUSED) {
 				t.Errorf("attempt %d after %v, want attempt 2 after the refused dial", second.n, second.err)
 			}
+			// Initial times the default multiplier 2, within Max.
+			if want := min(2*backoff.Initial, backoff.Max); second.delay != want {
+				t.Errorf("attempt 2 waits %v, want %v (Initial * 2, at most Max)", second.delay, want)
+			}
+			// Attempt 1 dialed (and was refused at once) after its delay.
+			if d := second.at.Sub(first.at); d < first.delay {
+				t.Errorf("attempt 2 came %v after attempt 1, before attempt 1's delay of %v", d, first.delay)
+			}
 			up := time.Now()
 			down.Store(false)
 			back := testutil.Recv(t, reconnected, "the client to reconnect")
+			// Whichever attempt got through, attempt 2's delay came first.
+			if d := back.Sub(second.at); d < second.delay {
+				t.Errorf("reconnected %v after attempt 2 was announced, before its delay of %v", d, second.delay)
+			}
 			sess := testutil.Recv(t, fp.s.opened, "the new server session")
 			testutil.Recv(t, fp.links, "the new proxied connection")
 			if sess == fp.sess {
