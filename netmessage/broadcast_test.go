@@ -3,6 +3,7 @@ package netmessage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -66,7 +67,7 @@ func TestBroadcastNotHeldUpBySlowPeer(t *testing.T) {
 	defer client.Close()
 	must(t, netmessage.HandleMessage(cmux, func(_ context.Context, _ *base.Session, b Blob) { got <- b.Seq }))
 	must(t, client.Connect(ctx(t), ln.Addr().String()))
-	recv(t, opened, "the healthy session")
+	healthy := recv(t, opened, "the healthy session")
 
 	// Fill the stalled session: its kernel buffers, then its write buffer,
 	// until a send has waited 100 ms for room in vain.
@@ -97,7 +98,10 @@ func TestBroadcastNotHeldUpBySlowPeer(t *testing.T) {
 	default:
 	}
 	err = recv(t, result, "Broadcast's result")
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "session") {
-		t.Fatalf("Broadcast: %v, want the stalled session's deadline", err)
+	// It names the stalled session, and that one only.
+	if !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("session %d:", stalled.ID())) ||
+		strings.Contains(err.Error(), fmt.Sprintf("session %d:", healthy.ID())) {
+		t.Fatalf("Broadcast: %v, want the deadline of session %d (the stalled one), not of session %d", err, stalled.ID(), healthy.ID())
 	}
 }
