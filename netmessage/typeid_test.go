@@ -105,3 +105,26 @@ func TestWithTypeIDOfPointerType(t *testing.T) {
 		t.Errorf("&ChatMessage{} sent as %q, want the id Interop.ChatMessage", got)
 	}
 }
+
+// PointerIdentified declares its id on the pointer receiver, where the
+// value type, which carries the id, does not have it.
+type PointerIdentified struct{ N int }
+
+func (*PointerIdentified) NetMessageTypeID() string { return "test.PointerIdentified" }
+
+// TestTypeIDMethodOnPointerReceiver: a NetMessageTypeID method declared
+// on *T is not in T's method set; registering T fails with ErrTypeID
+// instead of silently using the package path and name, an id the peer
+// expecting "test.PointerIdentified" would not know.
+func TestTypeIDMethodOnPointerReceiver(t *testing.T) {
+	mux, err := netmessage.NewMux()
+	must(t, err)
+	err = netmessage.HandleMessage(mux, func(context.Context, *base.Session, PointerIdentified) {})
+	if !errors.Is(err, netmessage.ErrTypeID) {
+		t.Fatalf("HandleMessage: %v, want ErrTypeID", err)
+	}
+	// WithTypeID still names such a type.
+	mux, err = netmessage.NewMux(netmessage.WithTypeID[PointerIdentified]("test.PointerIdentified"))
+	must(t, err)
+	must(t, netmessage.HandleMessage(mux, func(context.Context, *base.Session, PointerIdentified) {}))
+}

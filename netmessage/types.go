@@ -59,6 +59,11 @@ func defaultID(t reflect.Type) (string, error) {
 		}
 		return id, nil
 	}
+	if reflect.PointerTo(t).Implements(typeIDerType) {
+		// Values are sent as t, which lacks the method: refuse rather than
+		// silently use the default id.
+		return "", fmt.Errorf("%w: NetMessageTypeID is declared on *%s; declare it on %s", ErrTypeID, t, t)
+	}
 	if t.Name() == "" {
 		return "", fmt.Errorf("%w: %s has no name; use a named type", ErrTypeID, t)
 	}
