@@ -337,10 +337,10 @@ func OnUnsendableResponse(f func(s *Session, err error) (response []byte)) Optio
 
 // OnError sets the hook called with errors: a protocol error or network error
 // that closed the connection (after the closed hook), an error a Handler
-// raised with Session.ReportError, a handler panic, an
-// accept error or failed TLS handshake (on a server, with a nil Session), a
-// panic in a client's reconnect hook (with a nil Session), a response that
-// could not be sent. Errors about a session's input arrive in order with
+// raised with Session.ReportError, a handler panic, an accept error, failed
+// TLS handshake or verifier panic (on a server, with a nil Session), a panic
+// in a client's reconnect hook (with a nil Session), a response that could
+// not be sent. Errors about a session's input arrive in order with
 // its messages; the others are reported from the goroutine that met them
 // (a handler's, the accept loop's), so f may run concurrently with other
 // hooks and must be safe for that.
@@ -365,8 +365,10 @@ func OnSessionClosed(f func(s *Session, reason CloseReason)) ServerOption {
 // in the connection's own goroutine, so it may block. On a TLS connection
 // (WithTLS, or a listener that yields *tls.Conn) it runs after the
 // handshake completed and gets the *tls.Conn, whose ConnectionState tells
-// who the client is. It must not call Close or Shutdown on its own server,
-// which wait for running verifiers; call them from a new goroutine.
+// who the client is. A panic in f refuses the connection too, and raises an
+// error event with a nil Session: a *CloseError with ReasonAcceptError
+// wrapping a *PanicError. It must not call Close or Shutdown on its own
+// server, which wait for running verifiers; call them from a new goroutine.
 func WithVerifier(f func(conn net.Conn) error) ServerOption {
 	return serverOption(func(c *serverConfig) { c.verify = f })
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -153,17 +154,20 @@ func (srv *Server) open(raw net.Conn) {
 func (srv *Server) setUp(raw net.Conn) error {
 	defer srv.setup.Done()
 	conn, herr := srv.acceptTLS(raw)
-	var err error
+	var err, perr error
 	if f := srv.cfg.verify; f != nil && herr == nil {
-		err = f(conn)
+		err, perr = verify(f, conn)
 	}
 	srv.mu.Lock()
 	delete(srv.vetting, raw)
-	if herr != nil || err != nil || srv.closed {
+	if herr != nil || err != nil || perr != nil || srv.closed {
 		closed := srv.closed
 		srv.mu.Unlock()
 		raw.Close()
-		if herr != nil && !closed {
+		switch {
+		case perr != nil:
+			return &CloseError{Reason: ReasonAcceptError, Err: perr}
+		case herr != nil && !closed:
 			return &CloseError{Reason: ReasonAcceptError, Err: herr}
 		}
 		return nil
@@ -181,6 +185,17 @@ func (srv *Server) setUp(raw net.Conn) error {
 	srv.mu.Unlock()
 	s.start()
 	return nil
+}
+
+// verify runs the verifier f on conn. A panic in f refuses the connection
+// like an error, and comes back as perr, a *PanicError, for an error event.
+func verify(f func(net.Conn) error, conn net.Conn) (err, perr error) {
+	defer func() {
+		if v := recover(); v != nil {
+			perr = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return f(conn), nil
 }
 
 func (srv *Server) forget(s *Session) {

@@ -375,3 +375,47 @@ func TestTLSListenerAndDialer(t *testing.T) {
 	}
 	expectHandshakeEvent(t, srvRec, "does not speak TLS")
 }
+
+// TestTLSVerifierPanics: a verifier that panics (here reading the client
+// certificate of a client that sent none) refuses that connection and
+// reports the panic as an error event with a nil Session; the server goes
+// on serving.
+func TestTLSVerifierPanics(t *testing.T) {
+	p := newPKI(t)
+	cfg := p.serverConfig(false)
+	cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	cfg.ClientCAs = p.roots
+	srvRec := newRecorder()
+	srv := base.NewServer(native.New, srvRec.server(
+		base.WithTLS(cfg),
+		base.OnRequest(echo),
+		base.WithVerifier(func(conn net.Conn) error {
+			st := conn.(*tls.Conn).ConnectionState()
+			_ = st.VerifiedChains[0][0] // panics without a client certificate
+			return nil
+		}),
+	)...)
+	addr := serve(t, srv)
+
+	rec := newRecorder()
+	c := base.NewClient(native.New, rec.client(base.WithTLS(p.clientConfig(false)))...)
+	t.Cleanup(func() { c.Close() })
+	if err := c.Connect(ctxT(t), addr); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, rec.closed, "refused client closed")
+	err := receive(t, srvRec.errs, "server error event")
+	var ce *base.CloseError
+	var pe *base.PanicError
+	if !errors.As(err, &ce) || ce.Reason != base.ReasonAcceptError || !errors.As(err, &pe) || len(pe.Stack) == 0 {
+		t.Fatalf("server error event %#v: want a *CloseError with ReasonAcceptError and a *PanicError", err)
+	}
+	none(t, srvRec.opened, "session for the refused connection")
+	none(t, srvRec.errs, "second error event")
+
+	// A client with a certificate passes the verifier.
+	c2, _, _ := connect(t, addr, newRecorder(), srvRec, base.WithTLS(p.clientConfig(true)))
+	if resp, err := c2.Request(ctxT(t), []byte("x")); err != nil || string(resp) != "echo:x" {
+		t.Fatalf("request after a verifier panic: %q, %v", resp, err)
+	}
+}
