@@ -77,10 +77,7 @@ func (r *rawPeer) next() (string, error) {
 			r.buf = r.buf[i+1:]
 			return p, nil
 		}
-		var chunk [4096]byte
-		n, err := r.conn.Read(chunk[:])
-		r.buf = append(r.buf, chunk[:n]...)
-		if err != nil {
+		if err := r.fill(); err != nil {
 			if errors.Is(err, io.EOF) && len(r.buf) > 0 {
 				return "", io.ErrUnexpectedEOF
 			}
@@ -122,10 +119,7 @@ func (r *rawPeer) expectHeartbeat() {
 	r.t.Helper()
 	testutil.Must(r.t, r.conn.SetReadDeadline(time.Now().Add(testutil.WaitTime)))
 	for len(r.buf) == 0 {
-		var chunk [4096]byte
-		n, err := r.conn.Read(chunk[:])
-		r.buf = append(r.buf, chunk[:n]...)
-		if n == 0 && err != nil {
+		if err := r.fill(); err != nil && len(r.buf) == 0 {
 			r.t.Fatalf("waiting for a heartbeat: %v", err)
 		}
 	}
@@ -133,6 +127,14 @@ func (r *rawPeer) expectHeartbeat() {
 		r.t.Fatalf("got %q, want a heartbeat", r.buf)
 	}
 	r.buf = r.buf[1:]
+}
+
+// fill reads once from the connection into r.buf.
+func (r *rawPeer) fill() error {
+	var chunk [4096]byte
+	n, err := r.conn.Read(chunk[:])
+	r.buf = append(r.buf, chunk[:n]...)
+	return err
 }
 
 // closeWrite half-closes, as .NET NetMessage does to disconnect.
